@@ -1,0 +1,50 @@
+# chuangwen — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PY := .venv/bin/python
+PIP := .venv/bin/pip
+PORT ?= 8000
+DEBIAN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
+TEST_DEBIAN_PACKAGES := chromium
+.PHONY: run test venv system-deps test-system-deps migrate demo bench check clean
+
+.venv/.installed: requirements.txt
+	test -x $(PY) || python3 -m venv .venv
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements.txt
+	touch $@
+
+venv: .venv/.installed
+
+# Debian packages the reports need (Chinese font, HarfBuzz subsetting for WeasyPrint).
+system-deps:
+	@bash scripts/ensure-debian-packages.sh $(DEBIAN_PACKAGES)
+
+test-system-deps:
+	@bash scripts/ensure-debian-packages.sh $(DEBIAN_PACKAGES) $(TEST_DEBIAN_PACKAGES)
+
+migrate: venv
+	DEBUG=1 $(PY) manage.py migrate --noinput
+
+demo: migrate
+	DEBUG=1 $(PY) manage.py load_demo
+
+run: venv system-deps demo
+	@echo "创文工作平台: http://127.0.0.1:$(PORT)  (演示账号见 README.md)"
+	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# The whole suite. DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/chuangwen) selects PostgreSQL;
+# integration tests need REDIS_URL_FOR_TESTS (Redis) and are skipped without it.
+test: venv test-system-deps
+	$(PY) manage.py makemigrations --check --dry-run --settings=config.test_settings
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: venv
+	$(PY) manage.py bench_scoring
+	$(PY) manage.py bench_reports
+	$(PY) manage.py bench_import
+
+check: venv
+	DEBUG=1 $(PY) manage.py check
+
+clean:
+	rm -rf .venv db.sqlite3 media staticfiles

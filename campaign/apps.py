@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class CampaignConfig(AppConfig):
+    name = "campaign"
+    verbose_name = "创建活动"
+
+    def ready(self) -> None:
+        # Registers the django-rules permissions.
+        from . import access  # noqa: F401

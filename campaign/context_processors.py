@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from . import access
+from .models import Notification
+from .navigation import menu_for
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    roles = access.roles_of(user)
+    role = access.primary_role(user)
+    return {
+        "menu": menu_for(roles),
+        "user_role": role,
+        "user_role_label": dict(access.Role.choices).get(role, "未分配角色") if role else "未分配角色",
+        "unread_notifications": Notification.objects.filter(user=user, read_at__isnull=True).count(),
+    }

@@ -1,0 +1,158 @@
+"""Evidence uploads: checked by content (never by name), stored under generated names,
+served only through views that have checked access.
+
+One function accepts an upload (:func:`store_upload`), one serves it
+(:func:`file_response`). Every app uses these two.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import uuid
+import warnings
+import zipfile
+from dataclasses import dataclass
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.http import FileResponse
+from PIL import Image
+
+from .models import StoredFile
+
+PDF_MAGIC = b"%PDF-"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .doc / .xls
+ZIP_MAGIC = b"PK\x03\x04"
+
+IMAGE_FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"), "WEBP": ("webp", "image/webp")}
+# Upper bound on what an Office zip may expand to; protects against zip bombs.
+MAX_OFFICE_UNCOMPRESSED = 200 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Detected:
+    extension: str
+    content_type: str
+
+
+def _human(n: int) -> str:
+    return f"{n / 1024 / 1024:.0f} MB" if n >= 1024 * 1024 else f"{n / 1024:.0f} KB"
+
+
+def _detect_image(data: bytes, *, max_pixels: int) -> Detected | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:
+                fmt = img.format
+                width, height = img.size
+                if width * height > max_pixels:
+                    raise ValidationError(f"图片像素过大（{width}×{height}），请压缩后再上传。")
+                img.verify()
+    except ValidationError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError("图片像素过大或已损坏，请压缩后再上传。") from None
+    except Exception:
+        return None
+    if fmt not in IMAGE_FORMATS:
+        return None
+    ext, ctype = IMAGE_FORMATS[fmt]
+    return Detected(ext, ctype)
+
+
+def _detect_office_zip(data: bytes) -> Detected | None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = set(zf.namelist())
+            if "[Content_Types].xml" not in names:
+                return None
+            if sum(info.file_size for info in zf.infolist()) > MAX_OFFICE_UNCOMPRESSED:
+                raise ValidationError("文件解压后体积异常，已拒收。")
+    except zipfile.BadZipFile:
+        return None
+    if any(n.startswith("word/") for n in names):
+        return Detected("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    if any(n.startswith("xl/") for n in names):
+        return Detected("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return None
+
+
+def detect(data: bytes, *, images_only: bool = False, max_pixels: int | None = None) -> Detected:
+    """What a file really is, from its bytes. Raises ValidationError for anything not allowed."""
+    max_pixels = max_pixels or settings.UPLOAD_MAX_PIXELS
+    image = _detect_image(data, max_pixels=max_pixels)
+    if image:
+        return image
+    if images_only:
+        raise ValidationError("只能上传照片（JPEG、PNG 或 WebP 格式）。")
+    if data.startswith(PDF_MAGIC):
+        return Detected("pdf", "application/pdf")
+    if data.startswith(ZIP_MAGIC):
+        office = _detect_office_zip(data)
+        if office:
+            return office
+    if data.startswith(OLE_MAGIC):
+        return Detected("doc", "application/msword")
+    raise ValidationError("不支持的文件类型：只能上传照片（JPEG/PNG/WebP）、PDF、Word 或 Excel 文件。")
+
+
+def read_upload(upload: Any, *, max_bytes: int | None = None) -> bytes:
+    """Read an uploaded file, refusing it past the size cap without reading it all."""
+    max_bytes = max_bytes or settings.UPLOAD_MAX_BYTES
+    size = getattr(upload, "size", None)
+    if size is not None and size > max_bytes:
+        raise ValidationError(f"文件“{_safe_name(upload)}”大小为 {_human(size)}，超过上限 {_human(max_bytes)}。")
+    chunks, total = [], 0
+    for chunk in upload.chunks() if hasattr(upload, "chunks") else [upload.read()]:
+        total += len(chunk)
+        if total > max_bytes:
+            raise ValidationError(f"文件“{_safe_name(upload)}”超过大小上限 {_human(max_bytes)}。")
+        chunks.append(chunk)
+    if total == 0:
+        raise ValidationError(f"文件“{_safe_name(upload)}”是空文件。")
+    return b"".join(chunks)
+
+
+def _safe_name(upload: Any) -> str:
+    """The client's file name without any directory part (never used as a path)."""
+    raw = str(getattr(upload, "name", "") or "文件")
+    return raw.replace("\\", "/").rsplit("/", 1)[-1][:200] or "文件"
+
+
+def validate_upload(upload: Any, *, images_only: bool = False) -> tuple[bytes, Detected]:
+    data = read_upload(upload)
+    return data, detect(data, images_only=images_only)
+
+
+def store_upload(
+    instance: StoredFile, upload: Any, *, folder: str, user: Any = None, images_only: bool = False, save: bool = True
+) -> StoredFile:
+    """Validate ``upload`` and attach it to ``instance`` (an unsaved StoredFile subclass)."""
+    data, detected = validate_upload(upload, images_only=images_only)
+    instance.original_name = _safe_name(upload)
+    instance.content_type = detected.content_type
+    instance.size = len(data)
+    instance.sha256 = hashlib.sha256(data).hexdigest()
+    instance.uploaded_by = user
+    generated = f"{folder}/{uuid.uuid4().hex}.{detected.extension}"
+    instance.file.save(generated, ContentFile(data), save=False)
+    if save:
+        instance.save()
+    return instance
+
+
+def file_response(stored: StoredFile, *, inline: bool = False) -> FileResponse:
+    """Stream a stored file (after the caller checked access), as an attachment with nosniff."""
+    handle: IO[bytes] = default_storage.open(stored.file.name, "rb")
+    response = FileResponse(
+        handle, as_attachment=not inline, filename=stored.original_name, content_type=stored.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=0"
+    if inline:
+        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    return response

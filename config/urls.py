@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import views
+
+admin.site.site_header = "创文工作平台 · 后台管理"
+admin.site.site_title = "创文工作平台"
+admin.site.index_title = "数据管理"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("campaign/", include("campaign.urls")),
+    path("tasks/", include("tasks.urls")),
+    path("inspections/", include("inspections.urls")),
+    path("reports/", include("reports.urls")),
+]

@@ -1,0 +1,60 @@
+"""The home page: one per role, with real figures from every app."""
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from campaign import access
+from campaign.selectors import current_campaign, current_phase
+from campaign.workdays import WorkCalendar
+from inspections.models import Finding, FindingStatus, SupervisionOrder
+from tasks.deadlines import OPEN_STATUSES, due_soon_q, overdue_q
+from tasks.models import Task, TaskStatus
+
+OPEN_FINDING_STATUSES = (FindingStatus.OPEN, FindingStatus.SUBMITTED, FindingStatus.RETURNED)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    campaign = current_campaign(request)
+    role = access.primary_role(request.user)
+    context: dict = {"campaign": campaign, "role": role}
+    if campaign is None:
+        return render(request, "home.html", context)
+    today = timezone.localdate()
+    calendar = WorkCalendar.load()
+    tasks = access.filter_visible(request.user, Task.objects.filter(campaign=campaign))
+    findings = access.filter_visible(request.user, Finding.objects.filter(campaign=campaign))
+    status_counts = dict(tasks.values_list("status").annotate(n=Count("pk")).order_by())
+    context.update(
+        today=today,
+        phase=current_phase(campaign, today),
+        task_total=sum(status_counts.values()),
+        task_status=[(label, status_counts.get(value, 0), value) for value, label in TaskStatus.choices],
+        overdue_count=tasks.filter(overdue_q(today)).count(),
+        due_soon_count=tasks.filter(due_soon_q(today, calendar)).count(),
+        overdue_tasks=tasks.filter(overdue_q(today)).select_related("unit").order_by("deadline")[:10],
+        open_findings=findings.filter(status__in=OPEN_FINDING_STATUSES).count(),
+        overdue_findings=findings.filter(status__in=OPEN_FINDING_STATUSES, rectify_deadline__lt=today).count(),
+        recent_findings=findings.exclude(status=FindingStatus.WITHDRAWN)
+        .select_related("unit", "indicator", "point")
+        .order_by("-found_on", "-pk")[:8],
+        orders=access.filter_visible(request.user, SupervisionOrder.objects.filter(campaign=campaign))
+        .select_related("unit")
+        .order_by("-issued_at")[:5],
+    )
+    if access.sees_all_units(request.user):
+        # Office and leaders: the units with most overdue tasks and open findings.
+        context["unit_overview"] = (
+            tasks.values("unit__name")
+            .annotate(
+                total=Count("pk"),
+                overdue=Count("pk", filter=Q(deadline__lt=today, status__in=OPEN_STATUSES)),
+                done=Count("pk", filter=Q(status__in=[TaskStatus.COMPLETED, TaskStatus.ACCEPTED])),
+            )
+            .order_by("-overdue", "unit__name")[:10]
+        )
+    return render(request, "home.html", context)

@@ -1,0 +1,66 @@
+"""Deadlines: when a task is overdue, due soon, or was done on time.
+
+The definitions, once, for every page, export and score:
+
+- **on time**: the unit marked the task complete on or before its deadline
+  (``completed_on <= deadline``). Acceptance by the office later does not
+  change this; a task with no deadline (长期坚持) is never late.
+- **overdue**: still open (未开始 or 进行中) on a day after its deadline. It
+  counts as overdue every day until it is completed.
+- **due soon**: open, not overdue, and the deadline is within the next
+  ``DUE_SOON_WORKING_DAYS`` working days (today included).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q
+
+from campaign.workdays import WorkCalendar
+
+from .models import TaskStatus
+
+OPEN_STATUSES = (TaskStatus.NOT_STARTED, TaskStatus.IN_PROGRESS)
+DONE_STATUSES = (TaskStatus.COMPLETED, TaskStatus.ACCEPTED)
+DUE_SOON_WORKING_DAYS = 3
+
+
+def is_open(status: str) -> bool:
+    return status in OPEN_STATUSES
+
+
+def is_overdue(*, deadline: dt.date | None, status: str, today: dt.date) -> bool:
+    return deadline is not None and is_open(status) and today > deadline
+
+
+def is_on_time(*, deadline: dt.date | None, completed_on: dt.date | None) -> bool | None:
+    """True/False for a completed task; None while it is not completed."""
+    if completed_on is None:
+        return None
+    return deadline is None or completed_on <= deadline
+
+
+def due_soon_limit(today: dt.date, calendar: WorkCalendar) -> dt.date:
+    """The last deadline that still counts as due soon seen from ``today``."""
+    return calendar.add_working_days(today, DUE_SOON_WORKING_DAYS - 1) if DUE_SOON_WORKING_DAYS > 0 else today
+
+
+def is_due_soon(*, deadline: dt.date | None, status: str, today: dt.date, calendar: WorkCalendar) -> bool:
+    if deadline is None or not is_open(status) or deadline < today:
+        return False
+    return deadline <= due_soon_limit(today, calendar)
+
+
+def overdue_q(today: dt.date, prefix: str = "") -> Q:
+    """Filter for overdue tasks (``prefix`` like ``"task__"`` for related lookups)."""
+    return Q(**{f"{prefix}deadline__lt": today, f"{prefix}status__in": OPEN_STATUSES})
+
+
+def due_soon_q(today: dt.date, calendar: WorkCalendar, prefix: str = "") -> Q:
+    return Q(
+        **{
+            f"{prefix}deadline__gte": today,
+            f"{prefix}deadline__lte": due_soon_limit(today, calendar),
+            f"{prefix}status__in": OPEN_STATUSES,
+        }
+    )

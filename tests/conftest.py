@@ -1,0 +1,90 @@
+"""The tiny shared world every test builds on.
+
+泰和市 has two districts; 城东街道 (unit A, with 迎春社区 below it) is in 城东区,
+口岸街道 (unit B) in 城西区; 市城管局 is a department. The indicator tree has
+three levels. People: 管理员 (admin), 督查员 (inspector), 领导 (leader),
+official_a of 城东街道 and official_b of 口岸街道. Every access test is one line.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+
+from campaign.models import Membership, Role, UnitType
+from tests import factories as f
+
+PASSWORD = "Chuangwen#2026"
+
+
+def build_world() -> SimpleNamespace:
+    w = SimpleNamespace(password=PASSWORD)
+    w.campaign = f.CampaignFactory(slug="taihe-2026", name="泰和市2026年创建全国文明城市", city_name="泰和市")
+    w.group_street = f.RankingGroupFactory(name="乡镇街道组", order=1)
+    w.group_dept = f.RankingGroupFactory(name="市直部门组", order=2)
+    w.city = f.UnitFactory(name="泰和市", unit_type=UnitType.CITY)
+    w.office = f.UnitFactory(name="市创建办", unit_type=UnitType.OFFICE, parent=w.city)
+    w.district_east = f.UnitFactory(name="城东区", unit_type=UnitType.DISTRICT, parent=w.city)
+    w.district_west = f.UnitFactory(name="城西区", unit_type=UnitType.DISTRICT, parent=w.city)
+    w.unit_a = f.UnitFactory(name="城东街道", unit_type=UnitType.STREET, parent=w.district_east, ranking_group=w.group_street)
+    w.community_a = f.UnitFactory(name="迎春社区", unit_type=UnitType.COMMUNITY, parent=w.unit_a)
+    w.unit_b = f.UnitFactory(name="口岸街道", unit_type=UnitType.STREET, parent=w.district_west, ranking_group=w.group_street)
+    w.dept = f.UnitFactory(name="市城管局", unit_type=UnitType.DEPARTMENT, parent=w.city, ranking_group=w.group_dept)
+
+    # 测评项目 → 测评内容 → 测评标准
+    c = w.campaign
+    w.ind_1 = f.IndicatorFactory(campaign=c, code="1", name="公共环境", level=1, score=Decimal("5.00"))
+    w.ind_1_1 = f.IndicatorFactory(campaign=c, code="1.1", name="市容市貌", level=2, parent=w.ind_1, score=Decimal("3.00"))
+    w.leaf_clean = f.IndicatorFactory(
+        campaign=c, code="1.1.1", name="主次干道整洁", level=3, parent=w.ind_1_1, score=Decimal("2.00"),
+        standard_text="主次干道路面干净，无积存垃圾、无乱堆乱放。", method="field",
+    )
+    w.leaf_ads = f.IndicatorFactory(
+        campaign=c, code="1.1.2", name="户外广告规范", level=3, parent=w.ind_1_1, score=Decimal("1.00"),
+        standard_text="户外公益广告占比不低于20%。", method="field",
+    )
+    w.ind_1_2 = f.IndicatorFactory(campaign=c, code="1.2", name="农贸市场", level=2, parent=w.ind_1, score=Decimal("2.00"))
+    w.leaf_market = f.IndicatorFactory(
+        campaign=c, code="1.2.1", name="农贸市场管理规范", level=3, parent=w.ind_1_2, score=Decimal("2.00"),
+        standard_text="市场内划行归市，无占道经营。", method="field", applicable_unit_types=[UnitType.STREET, UnitType.TOWNSHIP],
+    )
+    w.pt_road = f.PointTypeFactory(name="主次干道", order=1)
+    w.pt_market = f.PointTypeFactory(name="农贸市场", order=2)
+    w.leaf_clean.point_types.add(w.pt_road, w.pt_market)
+    w.leaf_ads.point_types.add(w.pt_road)
+    w.leaf_market.point_types.add(w.pt_market)
+    w.point_a = f.PointFactory(name="人民路（城东段）", point_type=w.pt_road, unit=w.unit_a, address="人民路1-200号")
+    w.point_b = f.PointFactory(name="口岸农贸市场", point_type=w.pt_market, unit=w.unit_b, address="口岸街12号")
+    w.phase_push = f.PhaseFactory(campaign=c, name="重点推进阶段", start_date=dt.date(2026, 5, 16), end_date=dt.date(2026, 9, 30), order=2)
+    w.action = f.SpecialActionFactory(campaign=c, name="环境卫生专项整治行动", lead_unit=w.dept)
+
+    w.admin = f.UserFactory(username="admin_test", first_name="王主任")
+    w.inspector = f.UserFactory(username="inspector_test", first_name="李督查")
+    w.leader = f.UserFactory(username="leader_test", first_name="赵书记")
+    w.official_a = f.UserFactory(username="official_a", first_name="陈联络员")
+    w.official_b = f.UserFactory(username="official_b", first_name="周联络员")
+    w.nobody = f.UserFactory(username="nobody", first_name="无角色")
+    Membership.objects.create(user=w.admin, unit=w.office, role=Role.ADMIN)
+    Membership.objects.create(user=w.inspector, unit=w.office, role=Role.INSPECTOR)
+    Membership.objects.create(user=w.leader, unit=w.city, role=Role.LEADER)
+    Membership.objects.create(user=w.official_a, unit=w.unit_a, role=Role.OFFICIAL)
+    Membership.objects.create(user=w.official_b, unit=w.unit_b, role=Role.OFFICIAL)
+    return w
+
+
+@pytest.fixture
+def world(db) -> SimpleNamespace:
+    return build_world()
+
+
+@pytest.fixture
+def client_for(client):
+    """``client_for(user)`` logs the test client in as ``user``."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
