@@ -1,0 +1,83 @@
+"""The audit log: who did what to which object, when, from where, before and after.
+
+Every service that changes something that matters calls :func:`record`. The
+log is append-only for the application: no view or admin action edits or
+deletes it (only ``purge_audit`` removes rows older than the retention period).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+from typing import Any
+
+from django.db.models import Model
+from django.http import HttpRequest
+
+from .models import AuditLog, Unit
+
+RETENTION_DAYS = 180
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    """The address the request came from (REMOTE_ADDR; behind a proxy, set it there)."""
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    if isinstance(value, Model):
+        return value.pk
+    return value
+
+
+def snapshot(obj: Model, fields: list[str] | None = None) -> dict[str, Any]:
+    """The concrete field values of ``obj`` (foreign keys as ids), ready for before/after."""
+    data = {}
+    for field in obj._meta.concrete_fields:
+        if fields is not None and field.name not in fields:
+            continue
+        data[field.attname] = _jsonable(getattr(obj, field.attname))
+    return data
+
+
+def record(
+    action: str,
+    *,
+    actor: Any = None,
+    obj: Model | None = None,
+    unit: Unit | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+    message: str = "",
+    request: HttpRequest | None = None,
+    actor_name: str = "",
+) -> AuditLog:
+    """Append one audit row. ``action`` is a dotted verb such as ``finding.create``."""
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    if unit is None and obj is not None:
+        candidate = getattr(obj, "unit", None)
+        unit = candidate if isinstance(candidate, Unit) else (obj if isinstance(obj, Unit) else None)
+    return AuditLog.objects.create(
+        actor=actor,
+        actor_name=actor_name or (actor.get_username() if actor is not None else ""),
+        action=action,
+        object_type=obj._meta.label if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
+        object_repr=str(obj)[:300] if obj is not None else "",
+        unit=unit,
+        ip_address=client_ip(request),
+        before=_jsonable(before) if before is not None else None,
+        after=_jsonable(after) if after is not None else None,
+        message=message[:300],
+    )
