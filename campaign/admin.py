@@ -1,0 +1,375 @@
+"""Django admin for the campaign's foundation, and the helpers other apps' admins share.
+
+The admin is the 创建办's back office for setting things up (units, indicators,
+points, phases). Two rules hold here as everywhere else:
+
+- a published month is frozen: rows that count in it are read-only
+  (:class:`FrozenMonthAdminMixin`), and a new row cannot be put into it;
+- publication goes through the reports service, so a period's status is
+  read-only here, and the audit log is view-only.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Model
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from .models import (
+    AssessmentPeriod,
+    AuditLog,
+    CalendarDay,
+    Campaign,
+    DeductionRule,
+    Indicator,
+    InspectionPoint,
+    Membership,
+    Notification,
+    PeriodEvent,
+    Phase,
+    PointType,
+    RankingGroup,
+    SpecialAction,
+    Unit,
+)
+from .periods import ensure_month_open, is_month_published
+
+INDENT_EM = 1.5
+
+
+def indented(label: str, depth: int) -> str:
+    """A tree node's label pushed right by its depth, so a list ordered by path reads as a tree."""
+    marker = "└ " if depth else ""
+    return format_html('<span style="padding-left:{}em">{}{}</span>', depth * INDENT_EM, marker, label)
+
+
+# ---------------------------------------------------------------- frozen months
+
+
+class FrozenMonthForm(forms.ModelForm):
+    """Refuses to put a row into a published month (the message says why, in Chinese)."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        campaign = data.get("campaign")
+        if campaign is None and getattr(self.instance, "campaign_id", None):
+            campaign = self.instance.campaign
+        month = data.get("month")
+        if campaign is not None and month is not None:
+            try:
+                ensure_month_open(campaign, month)
+            except forms.ValidationError as exc:
+                raise forms.ValidationError(exc.messages) from None
+        return data
+
+
+class FrozenMonthAdminMixin:
+    """Rows with ``campaign`` and ``month`` become read-only once that month is published.
+
+    Used for findings, overdue penalties, corrections and bonuses; a mistake in a
+    published month is answered by a correction in an open month, never by an edit.
+    """
+
+    form = FrozenMonthForm
+
+    def is_frozen(self, obj: Model | None) -> bool:
+        if obj is None or not getattr(obj, "pk", None):
+            return False
+        return is_month_published(obj.campaign_id, obj.month)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        if self.is_frozen(obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        if self.is_frozen(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    @admin.display(boolean=True, description="月份已冻结")
+    def month_frozen(self, obj: Model) -> bool:
+        return self.is_frozen(obj)
+
+
+class ReadOnlyAdminMixin:
+    """View-only: records written by services (audit trail, snapshots, counters)."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+class StoredFileInlineMixin:
+    """Uploaded files are shown, never edited: uploads go through campaign.uploads (content checks)."""
+
+    extra = 0
+    can_delete = False
+    fields = ("file_link", "content_type", "size", "uploaded_by", "uploaded_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    @admin.display(description="文件")
+    def file_link(self, obj: Model) -> str:
+        # The download view checks access; the media URL is never exposed.
+        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj.original_name)
+
+
+class StoredFileAdminMixin:
+    list_display = ("original_name", "content_type", "size", "uploaded_by", "uploaded_at")
+    search_fields = ("original_name", "sha256")
+    list_filter = ("content_type",)
+    exclude = ("file",)
+    readonly_fields = ("file_link", "original_name", "content_type", "size", "sha256", "uploaded_by", "uploaded_at")
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    @admin.display(description="文件")
+    def file_link(self, obj: Model) -> str:
+        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj.original_name)
+
+
+# ---------------------------------------------------------------- campaign
+
+
+class DeductionRuleInline(admin.TabularInline):
+    model = DeductionRule
+    extra = 0
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "year", "city_name", "scoring_mode", "full_score", "is_active")
+    list_filter = ("kind", "year", "scoring_mode", "is_active")
+    search_fields = ("name", "slug", "city_name")
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = [DeductionRuleInline]
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "kind", "year", "city_name", "start_date", "end_date", "is_active")}),
+        ("计分规则", {"fields": (
+            "scoring_mode", "deduction_weight", "full_score", "repeat_window_days", "rectify_working_days",
+            "task_overdue_points", "task_overdue_cap", "bonus_cap",
+        )}),
+    )
+
+
+@admin.register(DeductionRule)
+class DeductionRuleAdmin(admin.ModelAdmin):
+    list_display = ("campaign", "source_level", "base_points", "repeat_points", "overdue_points")
+    list_filter = ("campaign", "source_level")
+    search_fields = ("campaign__name",)
+    autocomplete_fields = ("campaign",)
+
+
+@admin.register(RankingGroup)
+class RankingGroupAdmin(admin.ModelAdmin):
+    list_display = ("name", "order", "unit_count")
+    search_fields = ("name",)
+    ordering = ("order", "name")
+
+    @admin.display(description="单位数")
+    def unit_count(self, obj: RankingGroup) -> int:
+        return obj.units.count()
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ("user", "unit")
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    list_display = ("tree_name", "unit_type", "ranking_group", "depth", "order", "is_active")
+    list_display_links = ("tree_name",)
+    list_filter = ("unit_type", "ranking_group", "is_active", "depth")
+    search_fields = ("name", "short_name")
+    autocomplete_fields = ("parent", "ranking_group")
+    ordering = ("path",)
+    readonly_fields = ("path", "depth")
+    inlines = [MembershipInline]
+    list_select_related = ("ranking_group",)
+
+    @admin.display(description="单位名称", ordering="path")
+    def tree_name(self, obj: Unit) -> str:
+        return indented(obj.name, obj.depth)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "unit", "role", "title", "phone")
+    list_filter = ("role", "unit__unit_type")
+    search_fields = ("user__username", "user__first_name", "user__last_name", "unit__name", "title")
+    autocomplete_fields = ("user", "unit")
+    list_select_related = ("user", "unit")
+
+
+@admin.register(PointType)
+class PointTypeAdmin(admin.ModelAdmin):
+    list_display = ("name", "order", "point_count")
+    search_fields = ("name",)
+
+    @admin.display(description="点位数")
+    def point_count(self, obj: PointType) -> int:
+        return obj.points.count()
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(admin.ModelAdmin):
+    list_display = ("tree_name", "code", "level", "score", "method", "lead_unit", "campaign")
+    list_display_links = ("tree_name",)
+    list_filter = ("campaign", "level", "method", "point_types")
+    search_fields = ("code", "name", "standard_text")
+    autocomplete_fields = ("campaign", "parent", "lead_unit", "co_units")
+    filter_horizontal = ("point_types",)
+    ordering = ("campaign", "order", "code")
+    list_select_related = ("campaign", "lead_unit")
+
+    @admin.display(description="名称", ordering="code")
+    def tree_name(self, obj: Indicator) -> str:
+        return indented(f"{obj.code} {obj.name}", obj.level - 1)
+
+
+@admin.register(InspectionPoint)
+class InspectionPointAdmin(admin.ModelAdmin):
+    list_display = ("name", "point_type", "address", "unit", "is_active")
+    list_filter = ("point_type", "is_active", "unit__ranking_group")
+    search_fields = ("name", "address", "unit__name")
+    autocomplete_fields = ("point_type", "unit")
+    list_select_related = ("point_type", "unit")
+
+
+@admin.register(Phase)
+class PhaseAdmin(admin.ModelAdmin):
+    list_display = ("name", "campaign", "start_date", "end_date", "order")
+    list_filter = ("campaign",)
+    search_fields = ("name", "goals")
+    autocomplete_fields = ("campaign",)
+
+
+@admin.register(SpecialAction)
+class SpecialActionAdmin(admin.ModelAdmin):
+    list_display = ("name", "campaign", "lead_unit", "order")
+    list_filter = ("campaign",)
+    search_fields = ("name", "description", "lead_unit__name")
+    autocomplete_fields = ("campaign", "lead_unit")
+    list_select_related = ("campaign", "lead_unit")
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    list_display = ("date", "is_workday", "note")
+    list_filter = ("is_workday",)
+    search_fields = ("note",)
+    date_hierarchy = "date"
+
+
+class PeriodEventInline(admin.TabularInline):
+    model = PeriodEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ("action", "actor", "at", "reason")
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(AssessmentPeriod)
+class AssessmentPeriodAdmin(admin.ModelAdmin):
+    """Months are opened here; publishing and revoking go through the reports service (recorded)."""
+
+    list_display = ("campaign", "month", "status", "published_at", "published_by")
+    list_filter = ("campaign", "status")
+    search_fields = ("campaign__name",)
+    readonly_fields = ("status", "published_at", "published_by")
+    autocomplete_fields = ("campaign",)
+    inlines = [PeriodEventInline]
+
+    def has_delete_permission(self, request: HttpRequest, obj: AssessmentPeriod | None = None) -> bool:
+        if obj is not None and obj.is_published:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: AssessmentPeriod | None = None):
+        if obj is not None:
+            # Moving a period to another month would move its frozen rows' meaning with it.
+            return (*self.readonly_fields, "campaign", "month")
+        return self.readonly_fields
+
+
+@admin.register(PeriodEvent)
+class PeriodEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("period", "action", "actor", "at", "reason")
+    list_filter = ("action",)
+    search_fields = ("reason", "actor__username")
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("message", "user", "unit", "day", "created_at", "read_at")
+    list_filter = ("day",)
+    search_fields = ("message", "user__username", "key")
+    autocomplete_fields = ("user", "unit")
+    date_hierarchy = "day"
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    """Append-only: may be viewed, never added, changed or deleted here."""
+
+    list_display = ("at", "actor_name", "action", "object_type", "object_repr", "unit", "ip_address")
+    list_filter = ("action", "object_type")
+    search_fields = ("actor_name", "action", "object_repr", "object_id", "message")
+    date_hierarchy = "at"
+    list_select_related = ("unit",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: AuditLog | None = None):
+        return [field.name for field in AuditLog._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AuditLog | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: AuditLog | None = None) -> bool:
+        return False
+
+
+# ---------------------------------------------------------------- users with their memberships
+
+User = get_user_model()
+
+
+class UserMembershipInline(MembershipInline):
+    autocomplete_fields = ("unit",)
+
+
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    inlines = [*DjangoUserAdmin.inlines, UserMembershipInline]
+    list_display = ("username", "first_name", "last_name", "roles", "is_staff", "is_active", "last_login")
+
+    def get_queryset(self, request: HttpRequest):
+        return super().get_queryset(request).prefetch_related("memberships__unit")
+
+    @admin.display(description="角色与单位")
+    def roles(self, obj: Any) -> str:
+        return "；".join(f"{m.unit.name}·{m.get_role_display()}" for m in obj.memberships.all())
