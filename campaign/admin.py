@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Model
 from django.http import HttpRequest
+from django.urls import NoReverseMatch
 from django.utils.html import format_html
 
 from .models import (
@@ -46,6 +47,14 @@ def indented(label: str, depth: int) -> str:
     """A tree node's label pushed right by its depth, so a list ordered by path reads as a tree."""
     marker = "└ " if depth else ""
     return format_html('<span style="padding-left:{}em">{}{}</span>', depth * INDENT_EM, marker, label)
+
+
+def download_link(obj: Model, label: str) -> str:
+    """A link to the access-checking download view of a stored file (never its media URL)."""
+    try:
+        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), label)
+    except NoReverseMatch:
+        return label
 
 
 # ---------------------------------------------------------------- frozen months
@@ -124,7 +133,7 @@ class StoredFileInlineMixin:
     @admin.display(description="文件")
     def file_link(self, obj: Model) -> str:
         # The download view checks access; the media URL is never exposed.
-        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj.original_name)
+        return download_link(obj, obj.original_name)
 
 
 class StoredFileAdminMixin:
@@ -139,7 +148,7 @@ class StoredFileAdminMixin:
 
     @admin.display(description="文件")
     def file_link(self, obj: Model) -> str:
-        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj.original_name)
+        return download_link(obj, obj.original_name)
 
 
 # ---------------------------------------------------------------- campaign

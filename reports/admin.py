@@ -1,0 +1,65 @@
+"""Django admin for published scores and report jobs.
+
+Score snapshots are written only by the publication service, so they are
+view-only here; a report job may be inspected (and removed), not edited.
+"""
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
+
+from campaign.admin import ReadOnlyAdminMixin, download_link
+
+from .models import ReportJob, ScoreLineSnapshot, UnitMonthScore
+
+
+class ScoreLineInline(admin.TabularInline):
+    model = ScoreLineSnapshot
+    extra = 0
+    can_delete = False
+    fields = ("order", "kind", "label", "indicator_code", "point_name", "date", "points")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(UnitMonthScore)
+class UnitMonthScoreAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("period", "ranking_group", "rank", "unit", "score", "finding_deductions", "bonus", "change")
+    list_filter = ("period", "ranking_group")
+    search_fields = ("unit__name",)
+    list_select_related = ("period__campaign", "unit")
+    inlines = [ScoreLineInline]
+
+
+@admin.register(ScoreLineSnapshot)
+class ScoreLineSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("score", "kind", "label", "indicator_code", "points")
+    list_filter = ("kind",)
+    search_fields = ("label", "indicator_code", "point_name", "score__unit__name")
+    list_select_related = ("score__unit", "score__period__campaign")
+
+
+@admin.register(ReportJob)
+class ReportJobAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "kind", "campaign", "month", "requested_by", "status", "progress", "download")
+    list_filter = ("kind", "status", "campaign")
+    search_fields = ("filename", "message", "error", "requested_by__username")
+    date_hierarchy = "created_at"
+    list_select_related = ("campaign", "requested_by")
+    exclude = ("file",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ReportJob | None = None):
+        return [f.name for f in ReportJob._meta.fields if f.name != "file"] + ["download"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Jobs are requested from the reports pages so a worker picks them up.
+        return False
+
+    @admin.display(description="下载")
+    def download(self, obj: ReportJob) -> str:
+        if not obj.file:
+            return "—"
+        return download_link(obj, obj.filename or "下载")
