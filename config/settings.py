@@ -166,6 +166,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {}
+# tasks: daily deadline reminders (due within 3 working days, overdue) at 08:00.
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["tasks-reminders"] = {"task": "tasks.jobs.send_task_reminders", "schedule": crontab(hour=8, minute=0)}
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

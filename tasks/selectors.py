@@ -1,0 +1,481 @@
+"""Reads for the tasks app: lists, the task page, dashboards and the timeline.
+
+Every selector knows its ``select_related``/``prefetch_related`` and
+annotations, so pages take a fixed number of queries however many tasks there
+are. Numbers are computed here; templates and Excel exports only lay them out.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import Case, Count, DecimalField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, When
+from django.db.models.functions import Coalesce
+
+from campaign import access
+from campaign.models import Campaign, Indicator, Phase, SpecialAction, Unit
+from campaign.workdays import WorkCalendar
+
+from . import deadlines
+from .models import Evidence, ProgressEntry, TargetAggregation, Task, TaskStatus
+
+VALUE_FIELD = DecimalField(max_digits=14, decimal_places=2)
+
+
+# ---------------------------------------------------------------------------
+# Derived progress
+
+
+def derived_progress(aggregation: str, values: Iterable[Decimal | None]) -> Decimal | None:
+    """A task's progress toward its target, from its entries' values (newest first).
+
+    ``sum``: the values added up; ``latest``: the newest entry that has a value.
+    Entries without a value do not count. ``None`` when no entry has a value.
+    """
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    if aggregation == TargetAggregation.LATEST:
+        return present[0]
+    return sum(present, Decimal("0"))
+
+
+def progress_percent(value: Decimal | None, target: Decimal | None) -> Decimal | None:
+    """Progress as a percentage of the target, one decimal place, capped at nothing (over 100 is shown)."""
+    if target is None or target <= 0:
+        return None
+    return ((value or Decimal("0")) * 100 / target).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def with_progress(qs: QuerySet[Task]) -> QuerySet[Task]:
+    """Annotate ``progress_value`` (the derived progress, see :func:`derived_progress`) in SQL."""
+    entries = ProgressEntry.objects.filter(task=OuterRef("pk"), value__isnull=False)
+    total = Subquery(
+        entries.order_by().values("task").annotate(s=Sum("value")).values("s")[:1], output_field=VALUE_FIELD
+    )
+    latest = Subquery(entries.order_by("-created_at", "-pk").values("value")[:1], output_field=VALUE_FIELD)
+    return qs.annotate(
+        progress_value=Case(
+            When(target_aggregation=TargetAggregation.LATEST, then=latest), default=total, output_field=VALUE_FIELD
+        ),
+        entry_count=Subquery(
+            ProgressEntry.objects.filter(task=OuterRef("pk")).order_by().values("task").annotate(n=Count("pk")).values("n")[:1]
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Lists
+
+
+@dataclass
+class TaskFilters:
+    """What the task list is filtered by (all optional)."""
+
+    unit: Unit | None = None
+    phase: Phase | None = None
+    indicator: Indicator | None = None
+    special_action: SpecialAction | None = None
+    status: str = ""
+    person: str = ""
+    flag: str = ""  # "overdue" | "due_soon"
+    q: str = ""
+
+
+def visible_tasks(user: Any, campaign: Campaign) -> QuerySet[Task]:
+    """The campaign's tasks the user may see (officials: their unit and below)."""
+    return access.filter_visible(user, Task.objects.filter(campaign=campaign))
+
+
+def apply_filters(qs: QuerySet[Task], filters: TaskFilters, *, today: dt.date, calendar: WorkCalendar) -> QuerySet[Task]:
+    if filters.unit is not None:
+        qs = qs.filter(unit__path__startswith=filters.unit.path)
+    if filters.phase is not None:
+        qs = qs.filter(phase=filters.phase)
+    if filters.indicator is not None:
+        # A level-1/2 indicator selects everything below it.
+        qs = qs.filter(Q(indicator=filters.indicator) | Q(indicator__code__startswith=f"{filters.indicator.code}."))
+    if filters.special_action is not None:
+        qs = qs.filter(special_action=filters.special_action)
+    if filters.person:
+        qs = qs.filter(person_name=filters.person)
+    if filters.flag == "overdue":
+        qs = qs.filter(deadlines.overdue_q(today))
+    elif filters.flag == "due_soon":
+        qs = qs.filter(deadlines.due_soon_q(today, calendar))
+    if filters.q:
+        qs = qs.filter(
+            Q(title__icontains=filters.q)
+            | Q(code__icontains=filters.q)
+            | Q(standard__icontains=filters.q)
+            | Q(indicator__name__icontains=filters.q)
+            | Q(indicator__code__startswith=filters.q)
+        )
+    return qs
+
+
+def task_rows(qs: QuerySet[Task], status: str = "") -> QuerySet[Task]:
+    """Tasks ready for a list page: related rows joined, progress annotated, grouped by phase."""
+    if status:
+        qs = qs.filter(status=status)
+    return (
+        with_progress(qs)
+        .select_related("unit", "indicator", "special_action", "phase")
+        .order_by("phase__order", "phase__start_date", "phase_id", "deadline", "code", "pk")
+    )
+
+
+def status_counts(qs: QuerySet[Task]) -> dict[str, int]:
+    """Tasks per status in one query (for the status tabs)."""
+    counts = dict(qs.order_by().values_list("status").annotate(n=Count("pk")))
+    return {value: counts.get(value, 0) for value, _ in TaskStatus.choices}
+
+
+def person_names(qs: QuerySet[Task]) -> list[str]:
+    return list(qs.exclude(person_name="").order_by("person_name").values_list("person_name", flat=True).distinct())
+
+
+def mark(tasks: Iterable[Task], *, today: dt.date, calendar: WorkCalendar) -> list[Task]:
+    """Attach the deadline flags and the progress percentage to each task (no queries)."""
+    marked = []
+    for task in tasks:
+        task.is_overdue = deadlines.is_overdue(deadline=task.deadline, status=task.status, today=today)
+        task.is_due_soon = deadlines.is_due_soon(deadline=task.deadline, status=task.status, today=today, calendar=calendar)
+        task.on_time = deadlines.is_on_time(deadline=task.deadline, completed_on=task.completed_on)
+        task.days_overdue = deadlines.days_overdue(deadline=task.deadline, status=task.status, today=today)
+        value = getattr(task, "progress_value", None)
+        task.percent = progress_percent(value, task.target_value)
+        marked.append(task)
+    return marked
+
+
+# ---------------------------------------------------------------------------
+# The task page
+
+
+def task_for_page(user: Any, pk: int) -> Task:
+    """One task the user may see (404 otherwise), with what its page shows."""
+    qs = Task.objects.select_related(
+        "campaign", "unit", "indicator", "indicator__parent", "special_action", "phase", "person", "accepted_by"
+    ).prefetch_related("co_units")
+    return access.get_visible_or_404(user, qs, pk=pk)
+
+
+def task_entries(task: Task) -> list[ProgressEntry]:
+    return list(
+        task.progress_entries.select_related("author").prefetch_related(
+            Prefetch("evidence", queryset=Evidence.objects.order_by("pk"))
+        )
+    )
+
+
+@dataclass
+class Change:
+    field: str
+    old: str
+    new: str
+
+
+@dataclass
+class HistoryRow:
+    when: dt.datetime
+    who: str
+    what: str  # "任务" or "进展"
+    kind: str  # 新建 / 修改 / 删除
+    changes: list[Change] = field(default_factory=list)
+
+
+_HISTORY_KINDS = {"+": "新建", "~": "修改", "-": "删除"}
+_SKIP_FIELDS = {"id", "created_at", "updated_at", "client_token", "task", "author", "campaign"}
+
+
+def _display(model_field: Any, value: Any, names: dict[str, dict[Any, str]]) -> str:
+    if value is None or value == "":
+        return "（空）"
+    if model_field.choices:
+        return str(dict(model_field.choices).get(value, value))
+    lookup = names.get(model_field.attname)
+    if lookup is not None:
+        return lookup.get(value, f"#{value}")
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, dt.datetime):
+        from django.utils import timezone
+
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def _history_rows(records: Sequence[Any], model: type, what: str, names: dict[str, dict[Any, str]]) -> list[HistoryRow]:
+    fields = [f for f in model._meta.concrete_fields if f.name not in _SKIP_FIELDS]
+    rows: list[HistoryRow] = []
+    previous: dict[int, Any] = {}
+    for rec in records:  # oldest first
+        before = previous.get(rec.id)
+        changes = []
+        for f in fields:
+            new = getattr(rec, f.attname)
+            if rec.history_type == "+":
+                if new in (None, "") or f.name in {"status", "target_aggregation", "is_ongoing"}:
+                    continue
+                changes.append(Change(str(f.verbose_name), "", _display(f, new, names)))
+            elif before is not None:
+                old = getattr(before, f.attname)
+                if old != new:
+                    changes.append(Change(str(f.verbose_name), _display(f, old, names), _display(f, new, names)))
+        previous[rec.id] = rec
+        if rec.history_type == "~" and not changes:
+            continue  # a save that changed nothing visible
+        user = rec.history_user
+        rows.append(
+            HistoryRow(
+                when=rec.history_date,
+                who=(user.get_full_name() or user.get_username()) if user else "系统",
+                what=what,
+                kind=_HISTORY_KINDS.get(rec.history_type, rec.history_type),
+                changes=changes,
+            )
+        )
+    return rows
+
+
+def task_history(task: Task) -> list[HistoryRow]:
+    """Who changed the task and its progress entries, when, from what to what (newest first)."""
+    task_records = list(task.history.select_related("history_user").order_by("history_date", "history_id"))
+    entry_records = list(
+        ProgressEntry.history.filter(task_id=task.pk).select_related("history_user").order_by("history_date", "history_id")
+    )
+    user_ids = {r.person_id for r in task_records if r.person_id} | {r.accepted_by_id for r in task_records if r.accepted_by_id}
+    unit_ids = {r.unit_id for r in task_records}
+    from django.contrib.auth import get_user_model
+
+    names: dict[str, dict[Any, str]] = {
+        "person_id": {}, "accepted_by_id": {}, "unit_id": {}, "phase_id": {}, "indicator_id": {}, "special_action_id": {},
+    }
+    if user_ids:
+        users = {u.pk: (u.get_full_name() or u.get_username()) for u in get_user_model().objects.filter(pk__in=user_ids)}
+        names["person_id"] = names["accepted_by_id"] = users
+    names["unit_id"] = dict(Unit.objects.filter(pk__in=unit_ids).values_list("pk", "name"))
+    names["phase_id"] = dict(Phase.objects.filter(campaign_id=task.campaign_id).values_list("pk", "name"))
+    names["indicator_id"] = {
+        pk: f"{code} {name}"
+        for pk, code, name in Indicator.objects.filter(pk__in={r.indicator_id for r in task_records if r.indicator_id}).values_list(
+            "pk", "code", "name"
+        )
+    }
+    names["special_action_id"] = dict(SpecialAction.objects.filter(campaign_id=task.campaign_id).values_list("pk", "name"))
+    rows = _history_rows(task_records, Task, "任务", names) + _history_rows(entry_records, ProgressEntry, "进展", names)
+    rows.sort(key=lambda r: r.when, reverse=True)
+    return rows
+
+
+# ---------------------------------------------------------------------------
+# Dashboards
+
+
+@dataclass
+class RateRow:
+    """Completion and on-time figures for one group of tasks.
+
+    - 完成率 = 已完成或已验收 ÷ 任务数
+    - 按时完成率 = 按时完成 ÷ 应完成 (应完成: completed tasks plus open tasks past their deadline)
+    """
+
+    label: str
+    total: int
+    done: int
+    on_time: int
+    judged: int
+    overdue: int
+
+    @property
+    def completion_rate(self) -> Decimal | None:
+        return _rate(self.done, self.total)
+
+    @property
+    def on_time_rate(self) -> Decimal | None:
+        return _rate(self.on_time, self.judged)
+
+
+def _rate(part: int, whole: int) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+DIMENSIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    # key: (Chinese title, fields grouped by; the last one is the label, the first the sort key)
+    "unit": ("按责任单位", ("unit__path", "unit__name")),
+    "group": ("按考核组别", ("unit__ranking_group__order", "unit__ranking_group__name")),
+    "phase": ("按工作阶段", ("phase__order", "phase__name")),
+    "indicator": ("按测评指标", ("indicator__code", "indicator__name")),
+    "action": ("按专项行动", ("special_action__order", "special_action__name")),
+}
+EMPTY_LABELS = {"unit": "（未指定单位）", "group": "（未分组）", "phase": "（未分阶段）", "indicator": "（无指标）", "action": "（无专项行动）"}
+
+
+def rates_by(qs: QuerySet[Task], dimension: str, *, today: dt.date) -> list[RateRow]:
+    """Completion and on-time rates per unit / ranking group / phase / indicator / special action (one query)."""
+    _, fields = DIMENSIONS[dimension]
+    rows = (
+        qs.order_by()
+        .values(*fields)
+        .annotate(
+            total=Count("pk"),
+            done=Count("pk", filter=deadlines.done_q()),
+            on_time=Count("pk", filter=deadlines.on_time_q()),
+            judged=Count("pk", filter=deadlines.judged_q(today)),
+            overdue=Count("pk", filter=deadlines.overdue_q(today)),
+        )
+        .order_by(*fields)
+    )
+    result = []
+    for row in rows:
+        label = row[fields[-1]]
+        if dimension == "indicator" and label:
+            label = f"{row['indicator__code']} {label}"
+        result.append(
+            RateRow(
+                label=label or EMPTY_LABELS[dimension],
+                total=row["total"], done=row["done"], on_time=row["on_time"], judged=row["judged"], overdue=row["overdue"],
+            )
+        )
+    return result
+
+
+def overdue_tasks(qs: QuerySet[Task], *, today: dt.date) -> list[Task]:
+    """Open tasks past their deadline, longest overdue first, with 责任领导 and 责任人."""
+    tasks = qs.filter(deadlines.overdue_q(today)).select_related("unit", "phase", "indicator").order_by("deadline", "unit__path", "pk")
+    for task in tasks:
+        task.days_overdue = deadlines.days_overdue(deadline=task.deadline, status=task.status, today=today)
+    return list(tasks)
+
+
+def target_rows(qs: QuerySet[Task]) -> list[Task]:
+    """Tasks with a quantitative target and their derived actuals, furthest behind first."""
+    tasks = list(
+        with_progress(qs.filter(target_value__isnull=False)).select_related("unit", "indicator").order_by("unit__path", "code", "pk")
+    )
+    for task in tasks:
+        task.percent = progress_percent(task.progress_value, task.target_value)
+    tasks.sort(key=lambda t: (t.percent if t.percent is not None else Decimal("-1")))
+    return tasks
+
+
+# ---------------------------------------------------------------------------
+# Timeline
+
+
+@dataclass
+class TimelineBar:
+    x: float
+    width: float
+    y: float
+    label: str
+    title: str
+    css: str
+    url: str = ""
+    marker_x: float | None = None
+    done_x: float | None = None
+
+
+@dataclass
+class Timeline:
+    """A Gantt-like chart laid out in SVG user units (computed here, drawn by the template)."""
+
+    start: dt.date
+    end: dt.date
+    width: int
+    height: int
+    label_width: int
+    months: list[tuple[float, str]]
+    phases: list[TimelineBar]
+    tasks: list[TimelineBar]
+    today_x: float | None
+    row_height: int
+
+
+def timeline(campaign: Campaign, tasks: Sequence[Task], *, today: dt.date, chart_width: int = 900) -> Timeline:
+    """Phases and task deadlines on one time axis.
+
+    Each task is drawn as a bar from the start of its phase (or the campaign) to
+    its deadline; a diamond marks the deadline, a dot the day it was completed.
+    """
+    label_width, row_height, top = 280, 22, 30
+    phases = list(campaign.phases.all())
+    dates = [campaign.start_date, campaign.end_date] + [t.deadline for t in tasks if t.deadline]
+    start, end = min(dates), max(dates)
+    span = max((end - start).days, 1)
+
+    def x_of(day: dt.date) -> float:
+        return round(label_width + (day - start).days * chart_width / span, 1)
+
+    months = []
+    current = start.replace(day=1)
+    while current <= end:
+        if current >= start:
+            months.append((x_of(current), f"{current.month}月"))
+        current = (current + dt.timedelta(days=32)).replace(day=1)
+
+    phase_bars = []
+    y = top
+    for phase in phases:
+        x0, x1 = x_of(max(phase.start_date, start)), x_of(min(phase.end_date, end))
+        phase_bars.append(
+            TimelineBar(
+                x=x0, width=max(x1 - x0, 2), y=y, label=phase.name, css="phase",
+                title=f"{phase.name}：{phase.start_date:%Y-%m-%d} 至 {phase.end_date:%Y-%m-%d}",
+            )
+        )
+        y += row_height
+    y += 8
+    task_bars = []
+    for task in tasks:
+        bar_start = task.phase.start_date if task.phase_id and task.phase else campaign.start_date
+        bar_end = task.deadline or (task.phase.end_date if task.phase_id and task.phase else campaign.end_date)
+        bar_start = min(max(bar_start, start), bar_end)
+        x0, x1 = x_of(bar_start), x_of(bar_end)
+        if task.status in deadlines.DONE_STATUSES:
+            css = "done-late" if task.on_time is False else "done"
+        elif getattr(task, "is_overdue", False):
+            css = "overdue"
+        elif getattr(task, "is_due_soon", False):
+            css = "due-soon"
+        else:
+            css = "open"
+        deadline_text = f"{task.deadline:%Y-%m-%d}" if task.deadline else (task.deadline_text or "长期坚持")
+        task_bars.append(
+            TimelineBar(
+                x=x0, width=max(x1 - x0, 2), y=y, css=css, url=task.get_absolute_url(),
+                label=f"{task.unit.display_name} · {task.title}"[:24],
+                title=f"{task.title}（{task.unit.name}）时限 {deadline_text}，{task.get_status_display()}",
+                marker_x=x1 if task.deadline else None,
+                done_x=x_of(min(max(task.completed_on, start), end)) if task.completed_on else None,
+            )
+        )
+        y += row_height
+    today_x = x_of(today) if start <= today <= end else None
+    return Timeline(
+        start=start, end=end, width=label_width + chart_width + 20, height=y + 10, label_width=label_width,
+        months=months, phases=phase_bars, tasks=task_bars, today_x=today_x, row_height=row_height,
+    )
+
+
+def timeline_tasks(qs: QuerySet[Task]) -> QuerySet[Task]:
+    return qs.select_related("unit", "phase").order_by("phase__order", "deadline", "unit__path", "pk")
+
+
+# ---------------------------------------------------------------------------
+# Home page figures
+
+
+def overview_counts(qs: QuerySet[Task], *, today: dt.date, calendar: WorkCalendar) -> dict[str, int]:
+    """Total, overdue and due-soon counts in one query."""
+    return qs.aggregate(
+        total=Coalesce(Count("pk"), 0),
+        overdue=Count("pk", filter=deadlines.overdue_q(today)),
+        due_soon=Count("pk", filter=deadlines.due_soon_q(today, calendar)),
+    )
