@@ -1,0 +1,568 @@
+"""The monthly scoring engine (月度考核计分): one month's score for every ranked unit.
+
+The rule is stated, with a worked example, in ``docs/scoring.md``. In short:
+
+* Units scored: active units that have a ranking group (考核组别).
+* Every unit starts from ``campaign.full_score`` (default 100).
+* **Indicator part**, by ``campaign.scoring_mode``:
+
+  - 扣分制 (deduction): every finding of the month that is not withdrawn deducts
+    its points; the deductions on one indicator are capped at that indicator's
+    score (a ``cap`` line gives the excess back).
+  - 及格率制 (pass rate): per indicator, rate = passed ÷ (passed + failed) over
+    the month's checks (不适用 left out). The unit keeps
+    ``full_score × Σ(score_i × rate_i) ÷ Σ score_i`` over the indicators it was
+    checked on; one ``pass_rate`` line per indicator gives the points lost on it.
+  - mixed: both parts are listed in full, then each is scaled to its weight
+    (``deduction_weight`` and 1 − ``deduction_weight``) by one adjustment line.
+
+* Then, in every mode: overdue-rectification penalties of the month
+  (``OverduePenalty`` rows), overdue tasks (``task_overdue_points`` each,
+  capped at ``task_overdue_cap``), approved bonuses (capped at ``bonus_cap``),
+  corrections (signed), and finally a floor so the score never goes below 0.
+* Each line is rounded to 0.01 (half up) and the score is ``full_score + Σ
+  lines``: the explanation always sums exactly to the score.
+* Rank within the ranking group, highest first; equal scores share a rank
+  (1, 2, 2, 4). ``change`` is the difference to the previous month's score
+  (the published snapshot if that month is published, else live).
+
+Everything is computed from a constant number of grouped queries, whatever the
+number of units (see ``docs/benchmarks.md``).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+
+from campaign.models import (
+    AssessmentPeriod,
+    Campaign,
+    Indicator,
+    PeriodStatus,
+    ScoringMode,
+    Unit,
+    month_start,
+)
+from campaign.periods import month_label
+from inspections.models import Bonus, BonusStatus, Check, CheckResult, Correction, Finding, FindingStatus, OverduePenalty
+from tasks.deadlines import is_on_time
+from tasks.models import Task
+
+from .models import ScoreLineSnapshot, UnitMonthScore
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+RATE_PLACES = Decimal("0.0001")
+LABEL_MAX = 300
+
+
+def q2(value: Decimal) -> Decimal:
+    """Round to 0.01, half up (how every score line is stored and shown)."""
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def q4(value: Decimal) -> Decimal:
+    return Decimal(value).quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
+
+
+def next_month(month: dt.date) -> dt.date:
+    return (month_start(month) + dt.timedelta(days=32)).replace(day=1)
+
+
+def previous_month(month: dt.date) -> dt.date:
+    return (month_start(month) - dt.timedelta(days=1)).replace(day=1)
+
+
+@dataclass(frozen=True)
+class ScoreLine:
+    """One line that moved a unit's score; ``points`` is signed (negative deducts)."""
+
+    kind: str  # "finding" | "penalty" | "task" | "bonus" | "correction" | "cap" | "pass_rate"
+    label: str
+    points: Decimal
+    indicator_code: str = ""
+    point_name: str = ""
+    date: dt.date | None = None
+    object_type: str = ""
+    object_id: int | None = None
+
+
+KIND_LABELS = {
+    "finding": "问题扣分",
+    "penalty": "逾期整改扣分",
+    "task": "任务逾期扣分",
+    "bonus": "加分",
+    "correction": "更正",
+    "cap": "封顶/保底调整",
+    "pass_rate": "及格率扣减",
+}
+
+
+@dataclass
+class UnitScore:
+    """One unit's result for one month.
+
+    ``finding_deductions``, ``penalty_deductions`` and ``task_deductions`` are
+    positive amounts deducted after their caps (``finding_deductions`` is the
+    whole indicator part: findings, or pass-rate losses, or their weighted mix);
+    ``bonus`` is after its cap; ``corrections`` is signed. The floor at 0 is the
+    only adjustment without a field of its own: ``score`` = full − deductions +
+    bonus + corrections + floor, and ``lines`` always sum to ``score − full_score``.
+    """
+
+    unit_id: int
+    unit_name: str
+    unit_type: str
+    ranking_group: str
+    full_score: Decimal
+    finding_deductions: Decimal
+    penalty_deductions: Decimal
+    task_deductions: Decimal
+    bonus: Decimal
+    corrections: Decimal
+    pass_rate: Decimal | None
+    score: Decimal
+    score_rate: Decimal | None
+    rank: int
+    change: Decimal | None
+    lines: list[ScoreLine]
+    # Optional extras (not part of the frozen contract's required fields).
+    overall_rank: int = 0
+    ranking_group_order: int = 0
+    previous_score: Decimal | None = None
+    findings_count: int = 0
+
+    @property
+    def lines_total(self) -> Decimal:
+        return sum((line.points for line in self.lines), ZERO)
+
+
+@dataclass
+class MonthScores:
+    campaign: Campaign
+    month: dt.date
+    is_published: bool
+    units: list[UnitScore]  # ordered by ranking group order, then rank, then unit name
+
+    def by_group(self) -> list[tuple[str, list[UnitScore]]]:
+        """The units per ranking group, groups in their configured order."""
+        groups: dict[str, list[UnitScore]] = {}
+        for unit in self.units:
+            groups.setdefault(unit.ranking_group, []).append(unit)
+        return list(groups.items())
+
+    def get(self, unit_id: int) -> UnitScore | None:
+        for unit in self.units:
+            if unit.unit_id == unit_id:
+                return unit
+        return None
+
+    @property
+    def label(self) -> str:
+        return month_label(self.month)
+
+
+# --------------------------------------------------------------------------- ranking
+
+
+def competition_ranks(scores: list[Decimal]) -> list[int]:
+    """Standard competition ranks for ``scores`` sorted highest first: 1, 2, 2, 4."""
+    ranks: list[int] = []
+    for i, score in enumerate(scores):
+        if i > 0 and score == scores[i - 1]:
+            ranks.append(ranks[-1])
+        else:
+            ranks.append(i + 1)
+    return ranks
+
+
+def assign_ranks(units: list[UnitScore]) -> list[UnitScore]:
+    """Rank within each ranking group and overall; return them in display order."""
+    by_group: dict[str, list[UnitScore]] = defaultdict(list)
+    for unit in units:
+        by_group[unit.ranking_group].append(unit)
+    for members in by_group.values():
+        members.sort(key=lambda u: (-u.score, u.unit_name))
+        for unit, rank in zip(members, competition_ranks([u.score for u in members])):
+            unit.rank = rank
+    overall = sorted(units, key=lambda u: (-u.score, u.unit_name))
+    for unit, rank in zip(overall, competition_ranks([u.score for u in overall])):
+        unit.overall_rank = rank
+    return sorted(units, key=lambda u: (u.ranking_group_order, u.ranking_group, u.rank, u.unit_name))
+
+
+# --------------------------------------------------------------------------- live computation
+
+
+def scored_units() -> list[Unit]:
+    """The units that get a monthly score: active, with a ranking group."""
+    return list(
+        Unit.objects.filter(is_active=True, ranking_group__isnull=False)
+        .select_related("ranking_group")
+        .only("id", "name", "short_name", "unit_type", "ranking_group__name", "ranking_group__order")
+    )
+
+
+def _month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
+    start = month_start(month)
+    return start, next_month(start) - dt.timedelta(days=1)
+
+
+class _Acc:
+    """Accumulates one unit's lines and the field totals while the month is computed."""
+
+    __slots__ = ("lines", "finding", "passing", "penalty", "task", "bonus", "corrections", "findings_count", "indicator_lost")
+
+    def __init__(self) -> None:
+        self.lines: list[ScoreLine] = []
+        self.finding = ZERO  # signed sums (negative = deducted)
+        self.passing = ZERO  # pass-rate losses (negative)
+        self.penalty = ZERO
+        self.task = ZERO
+        self.bonus = ZERO
+        self.corrections = ZERO
+        self.findings_count = 0
+        self.indicator_lost = ZERO  # points lost on indicators, for 得分率 in deduction mode
+
+    def add(self, bucket: str, line: ScoreLine | None, points: Decimal, with_lines: bool) -> None:
+        setattr(self, bucket, getattr(self, bucket) + points)
+        if with_lines and line is not None:
+            self.lines.append(line)
+
+
+def _finding_label(point_name: str, description: str) -> str:
+    text = f"{point_name}：{description}" if point_name else description
+    return text[:LABEL_MAX]
+
+
+def _deduction_part(
+    *, campaign: Campaign, start: dt.date, unit_ids: set[int], indicators: dict[int, dict], accs: dict[int, _Acc],
+    with_lines: bool,
+) -> None:
+    """Findings of the month, capped per indicator at its score (into ``acc.finding``)."""
+    base = Finding.objects.filter(campaign=campaign, month=start).exclude(status=FindingStatus.WITHDRAWN)
+    totals: dict[tuple[int, int], tuple[Decimal, int]] = {}
+    for unit_id, indicator_id, total, count in base.values_list("unit_id", "indicator_id").annotate(
+        total=Sum("points"), n=Count("id")
+    ).order_by():
+        if unit_id in unit_ids:
+            totals[(unit_id, indicator_id)] = (total, count)
+    rows_by_key: dict[tuple[int, int], list[tuple]] = defaultdict(list)
+    if with_lines:
+        for row in base.order_by("found_on", "pk").values_list(
+            "pk", "unit_id", "indicator_id", "points", "found_on", "description", "point__name"
+        ):
+            if row[1] in unit_ids:
+                rows_by_key[(row[1], row[2])].append(row)
+    for (unit_id, indicator_id), (total, count) in sorted(
+        totals.items(), key=lambda kv: (kv[0][0], indicators.get(kv[0][1], {}).get("sort", ("", 0)))
+    ):
+        acc = accs[unit_id]
+        ind = indicators.get(indicator_id) or {"code": "", "name": "", "score": total}
+        acc.findings_count += count
+        cap_back = max(total - ind["score"], ZERO)
+        acc.indicator_lost += total - cap_back
+        if with_lines:
+            for pk, _, _, points, found_on, description, point_name in rows_by_key[(unit_id, indicator_id)]:
+                acc.add("finding", ScoreLine(
+                    "finding", _finding_label(point_name or "", description), -points, ind["code"], point_name or "",
+                    found_on, "inspections.finding", pk,
+                ), -points, True)
+        else:
+            acc.finding -= total
+        if cap_back > 0:
+            acc.add("finding", ScoreLine(
+                "cap", f"指标{ind['code']}“{ind['name']}”本月扣分{total}分，超过分值{ind['score']}分，封顶返还{cap_back}分",
+                cap_back, ind["code"], object_type="campaign.indicator", object_id=indicator_id,
+            ), cap_back, with_lines)
+
+
+def _pass_rate_part(
+    *, campaign: Campaign, start: dt.date, unit_ids: set[int], indicators: dict[int, dict], accs: dict[int, _Acc],
+    with_lines: bool,
+) -> tuple[dict[int, Decimal | None], dict[int, Decimal | None]]:
+    """Pass rates of the month's checks (lines into ``acc.passing``); returns (pass rate, 得分率) per unit."""
+    counts: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for unit_id, indicator_id, result, n in (
+        Check.objects.filter(inspection__campaign=campaign, month=start, result__in=[CheckResult.PASS, CheckResult.FAIL])
+        .values_list("unit_id", "indicator_id", "result")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        if unit_id in unit_ids:
+            counts[unit_id][indicator_id][0 if result == CheckResult.PASS else 1] += n
+    pass_rates: dict[int, Decimal | None] = {}
+    score_rates: dict[int, Decimal | None] = {}
+    for unit_id, per_indicator in counts.items():
+        acc = accs[unit_id]
+        full = campaign.full_score
+        possible = sum((indicators[i]["score"] for i in per_indicator if i in indicators), ZERO)
+        passed_all = sum(c[0] for c in per_indicator.values())
+        made_all = sum(c[0] + c[1] for c in per_indicator.values())
+        pass_rates[unit_id] = q4(Decimal(passed_all) / made_all) if made_all else None
+        if possible <= 0:
+            score_rates[unit_id] = None
+            continue
+        kept = ZERO
+        for indicator_id in sorted(per_indicator, key=lambda i: indicators.get(i, {}).get("sort", ("", 0))):
+            passed, failed = per_indicator[indicator_id]
+            ind = indicators.get(indicator_id)
+            if ind is None:
+                continue
+            rate = Decimal(passed) / (passed + failed)
+            kept += ind["score"] * rate
+            lost = q2(-full * ind["score"] * (1 - rate) / possible)
+            if lost == 0:
+                continue
+            acc.add("passing", ScoreLine(
+                "pass_rate",
+                f"指标{ind['code']}“{ind['name']}”：检查{passed + failed}项，合格{passed}项，及格率{rate * 100:.2f}%"
+                f"（分值{ind['score']}分，计{q2(ind['score'] * rate)}分）",
+                lost, ind["code"], object_type="campaign.indicator", object_id=indicator_id,
+            ), lost, with_lines)
+        score_rates[unit_id] = q4(kept / possible)
+    return pass_rates, score_rates
+
+
+def _weigh(acc: _Acc, bucket: str, name: str, weight: Decimal, with_lines: bool) -> None:
+    """Mixed mode: scale one part to its weight with one adjustment line (so lines still sum)."""
+    raw = getattr(acc, bucket)
+    if raw == 0:
+        return
+    weighted = q2(raw * weight)
+    adjust = weighted - raw
+    acc.add(bucket, ScoreLine(
+        "cap", f"加权计分：{name}部分{raw}分 × 权重{weight:.2f} = {weighted}分，调整{adjust:+}分", adjust,
+    ), adjust, with_lines)
+
+
+def score_month(
+    *, campaign: Campaign, month: dt.date, with_lines: bool = True, today: dt.date | None = None,
+    with_change: bool = True,
+) -> MonthScores:
+    """Compute ``month``'s scores live from the data (see the module docstring for the rule).
+
+    ``today`` decides which task deadlines have passed (default: today); a task
+    due on the last day of the month becomes overdue on the 1st of the next
+    month and so counts there.
+    """
+    start, end = _month_bounds(month)
+    today = today or timezone.localdate()
+    units = scored_units()
+    unit_ids = {u.pk for u in units}
+    accs: dict[int, _Acc] = {u.pk: _Acc() for u in units}
+    mode = campaign.scoring_mode
+    w_deduction = {ScoringMode.DEDUCTION: Decimal(1), ScoringMode.PASS_RATE: Decimal(0)}.get(
+        mode, Decimal(campaign.deduction_weight)
+    )
+
+    indicators: dict[int, dict] = {}
+    leaves: list[dict] = []
+    for pk, code, name, score, level, types, order in Indicator.objects.filter(campaign=campaign).values_list(
+        "pk", "code", "name", "score", "level", "applicable_unit_types", "order"
+    ):
+        info = {"code": code, "name": name, "score": score, "types": types or [], "sort": (order, code)}
+        indicators[pk] = info
+        if level == 3:
+            leaves.append(info)
+
+    if w_deduction > 0:
+        _deduction_part(campaign=campaign, start=start, unit_ids=unit_ids, indicators=indicators, accs=accs,
+                        with_lines=with_lines)
+    pass_rates: dict[int, Decimal | None] = {}
+    pr_score_rates: dict[int, Decimal | None] = {}
+    if w_deduction < 1:
+        pass_rates, pr_score_rates = _pass_rate_part(
+            campaign=campaign, start=start, unit_ids=unit_ids, indicators=indicators, accs=accs,
+            with_lines=with_lines,
+        )
+    if mode == ScoringMode.MIXED:
+        for acc in accs.values():
+            _weigh(acc, "finding", "扣分制", w_deduction, with_lines)
+            _weigh(acc, "passing", "及格率制", 1 - w_deduction, with_lines)
+
+    # Overdue-rectification penalties recorded for this month.
+    for pk, unit_id, points, finding_id, description, point_name, code, deadline in (
+        OverduePenalty.objects.filter(campaign=campaign, month=start)
+        .order_by("finding__rectify_deadline", "pk")
+        .values_list("pk", "unit_id", "points", "finding_id", "finding__description", "finding__point__name",
+                     "finding__indicator__code", "finding__rectify_deadline")
+    ):
+        if unit_id in unit_ids:
+            accs[unit_id].add("penalty", ScoreLine(
+                "penalty", f"逾期未整改（整改时限{deadline:%Y-%m-%d}）：{_finding_label(point_name or '', description)}"[:LABEL_MAX],
+                -points, code or "", point_name or "", deadline, "inspections.finding", finding_id,
+            ), -points, with_lines)
+
+    # Tasks whose deadline passed in this month (deadline + 1 day in the month) and not done on time.
+    task_points = campaign.task_overdue_points
+    if task_points > 0:
+        last_deadline = min(end - dt.timedelta(days=1), today - dt.timedelta(days=1))
+        task_rows = (
+            Task.objects.filter(campaign=campaign, deadline__gte=start - dt.timedelta(days=1), deadline__lte=last_deadline)
+            .filter(Q(completed_on__isnull=True) | Q(completed_on__gt=F("deadline")))
+            .order_by("deadline", "pk")
+            .values_list("pk", "unit_id", "title", "deadline", "completed_on", "indicator__code")
+        )
+        task_totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
+        for pk, unit_id, title, deadline, completed_on, code in task_rows:
+            if unit_id not in unit_ids or is_on_time(deadline=deadline, completed_on=completed_on):
+                continue
+            task_totals[unit_id] += task_points
+            late = f"（{completed_on:%Y-%m-%d}完成）" if completed_on else "（逾期未完成）"
+            accs[unit_id].add("task", ScoreLine(
+                "task", f"任务逾期：{title}，完成时限{deadline:%Y-%m-%d}{late}"[:LABEL_MAX], -task_points, code or "",
+                "", deadline, "tasks.task", pk,
+            ), -task_points, with_lines)
+        cap = campaign.task_overdue_cap
+        for unit_id, total in task_totals.items():
+            if total > cap:
+                back = total - cap
+                accs[unit_id].add("task", ScoreLine(
+                    "cap", f"任务逾期扣分{total}分，超过每月上限{cap}分，封顶返还{back}分", back,
+                ), back, with_lines)
+
+    # Approved bonuses of the month, capped.
+    bonus_totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for pk, unit_id, points, reason in (
+        Bonus.objects.filter(campaign=campaign, month=start, status=BonusStatus.APPROVED)
+        .order_by("pk").values_list("pk", "unit_id", "points", "reason")
+    ):
+        if unit_id in unit_ids:
+            bonus_totals[unit_id] += points
+            accs[unit_id].add("bonus", ScoreLine(
+                "bonus", f"加分：{reason}"[:LABEL_MAX], points, date=start, object_type="inspections.bonus", object_id=pk,
+            ), points, with_lines)
+    for unit_id, total in bonus_totals.items():
+        if total > campaign.bonus_cap:
+            back = campaign.bonus_cap - total
+            accs[unit_id].add("bonus", ScoreLine(
+                "cap", f"本月加分{total}分，超过每月上限{campaign.bonus_cap}分，按上限计（{back}分）", back,
+            ), back, with_lines)
+
+    # Corrections (reversing entries) booked into this month.
+    for pk, unit_id, points, reason, finding_id, created_at in (
+        Correction.objects.filter(campaign=campaign, month=start)
+        .order_by("pk").values_list("pk", "unit_id", "points", "reason", "finding_id", "created_at")
+    ):
+        if unit_id in unit_ids:
+            accs[unit_id].add("corrections", ScoreLine(
+                "correction", f"更正：{reason}"[:LABEL_MAX], points, date=timezone.localtime(created_at).date() if created_at else None,
+                object_type="inspections.correction", object_id=pk,
+            ), points, with_lines)
+
+    full = campaign.full_score
+    results: list[UnitScore] = []
+    for unit in units:
+        acc = accs[unit.pk]
+        raw = full + acc.finding + acc.passing + acc.penalty + acc.task + acc.bonus + acc.corrections
+        lines = acc.lines
+        if raw < 0:
+            if with_lines:
+                lines.append(ScoreLine("cap", f"扣分后得分为{raw}分，按最低0分计（返还{-raw}分）", -raw))
+            raw = ZERO
+        score = q2(raw)
+        applicable = sum((leaf["score"] for leaf in leaves if not leaf["types"] or unit.unit_type in leaf["types"]), ZERO)
+        if mode == ScoringMode.PASS_RATE:
+            score_rate = pr_score_rates.get(unit.pk)
+        else:
+            d_rate = q4(max(applicable - acc.indicator_lost, ZERO) / applicable) if applicable > 0 else None
+            if mode == ScoringMode.MIXED and d_rate is not None:
+                p_rate = pr_score_rates.get(unit.pk)
+                p_rate = Decimal(1) if p_rate is None else p_rate
+                score_rate = q4(w_deduction * d_rate + (1 - w_deduction) * p_rate)
+            else:
+                score_rate = d_rate
+        group = unit.ranking_group
+        results.append(UnitScore(
+            unit_id=unit.pk, unit_name=unit.name, unit_type=unit.unit_type, ranking_group=group.name,
+            full_score=full, finding_deductions=q2(-acc.finding - acc.passing), penalty_deductions=q2(-acc.penalty),
+            task_deductions=q2(-acc.task), bonus=q2(acc.bonus), corrections=q2(acc.corrections),
+            pass_rate=pass_rates.get(unit.pk), score=score, score_rate=score_rate, rank=0, change=None,
+            lines=lines if with_lines else [], ranking_group_order=group.order, findings_count=acc.findings_count,
+        ))
+
+    ordered = assign_ranks(results)
+    if with_change:
+        _apply_change(campaign=campaign, month=start, units=ordered, today=today)
+    return MonthScores(campaign=campaign, month=start, is_published=_is_published(campaign, start), units=ordered)
+
+
+def _is_published(campaign: Campaign, month: dt.date) -> bool:
+    return AssessmentPeriod.objects.filter(campaign=campaign, month=month, status=PeriodStatus.PUBLISHED).exists()
+
+
+def _apply_change(*, campaign: Campaign, month: dt.date, units: list[UnitScore], today: dt.date) -> None:
+    """Fill ``change`` and ``previous_score`` from the previous month (None before the campaign)."""
+    prev = previous_month(month)
+    if prev < month_start(campaign.start_date):
+        return
+    previous = previous_scores(campaign=campaign, month=prev, today=today)
+    for unit in units:
+        before = previous.get(unit.unit_id)
+        if before is not None:
+            unit.previous_score = before
+            unit.change = q2(unit.score - before)
+
+
+def previous_scores(*, campaign: Campaign, month: dt.date, today: dt.date | None = None) -> dict[int, Decimal]:
+    """unit id → score of ``month``: the snapshot when published, else computed live (no lines)."""
+    if _is_published(campaign, month):
+        return dict(
+            UnitMonthScore.objects.filter(period__campaign=campaign, period__month=month).values_list("unit_id", "score")
+        )
+    live = score_month(campaign=campaign, month=month, with_lines=False, today=today, with_change=False)
+    return {u.unit_id: u.score for u in live.units}
+
+
+# --------------------------------------------------------------------------- snapshots
+
+
+def snapshot_scores(*, period: AssessmentPeriod, with_lines: bool = True) -> MonthScores:
+    """Rebuild a :class:`MonthScores` from a published period's frozen rows."""
+    rows = list(
+        UnitMonthScore.objects.filter(period=period).select_related("unit", "unit__ranking_group")
+    )
+    lines_by_score: dict[int, list[ScoreLine]] = defaultdict(list)
+    if with_lines:
+        for line in ScoreLineSnapshot.objects.filter(score__period=period).order_by("score_id", "order", "pk"):
+            lines_by_score[line.score_id].append(ScoreLine(
+                line.kind, line.label, line.points, line.indicator_code, line.point_name, line.date,
+                line.object_type, line.object_id,
+            ))
+    group_order = {}
+    from campaign.models import RankingGroup  # local: only needed to order snapshot groups
+
+    for name, order in RankingGroup.objects.values_list("name", "order"):
+        group_order[name] = order
+    units = []
+    for row in rows:
+        units.append(UnitScore(
+            unit_id=row.unit_id, unit_name=row.unit.name, unit_type=row.unit.unit_type, ranking_group=row.ranking_group,
+            full_score=row.full_score, finding_deductions=row.finding_deductions,
+            penalty_deductions=row.penalty_deductions, task_deductions=row.task_deductions, bonus=row.bonus,
+            corrections=row.corrections, pass_rate=row.pass_rate, score=row.score, score_rate=row.score_rate,
+            rank=row.rank, change=row.change, lines=lines_by_score.get(row.pk, []),
+            ranking_group_order=group_order.get(row.ranking_group, 0),
+            previous_score=(row.score - row.change) if row.change is not None else None,
+            findings_count=sum(1 for line in lines_by_score.get(row.pk, []) if line.kind == "finding"),
+        ))
+    overall = sorted(units, key=lambda u: (-u.score, u.unit_name))
+    for unit, rank in zip(overall, competition_ranks([u.score for u in overall])):
+        unit.overall_rank = rank
+    units.sort(key=lambda u: (u.ranking_group_order, u.ranking_group, u.rank, u.unit_name))
+    return MonthScores(campaign=period.campaign, month=period.month, is_published=True, units=units)
+
+
+def month_scores(*, campaign: Campaign, month: dt.date, with_lines: bool = True) -> MonthScores:
+    """The frozen snapshot if ``month`` is published, else the live computation."""
+    start = month_start(month)
+    period = AssessmentPeriod.objects.filter(campaign=campaign, month=start, status=PeriodStatus.PUBLISHED).first()
+    if period is not None:
+        return snapshot_scores(period=period, with_lines=with_lines)
+    return score_month(campaign=campaign, month=start, with_lines=with_lines)
