@@ -99,7 +99,8 @@ def header_cells(ws: Worksheet, headers: Sequence[str]) -> list[Cell]:
     """Styled header cells for a write-only sheet (``ws.append(header_cells(ws, headers))``)."""
     cells = []
     for h in headers:
-        cell = Cell(ws, value=h)
+        # row/column must be set: write-only sheets repr() the cell while binding it.
+        cell = Cell(ws, row=1, column=1, value=h)
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
         cells.append(cell)
