@@ -8,3 +8,5 @@ class CampaignConfig(AppConfig):
     def ready(self) -> None:
         # Registers the django-rules permissions.
         from . import access  # noqa: F401
+        # Audit rows for logins, permission and membership changes.
+        from . import signals  # noqa: F401

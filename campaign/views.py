@@ -8,6 +8,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.shortcuts import redirect
 
+from django.contrib.auth import views as auth_views
+from django.http import Http404
+from django.urls import reverse_lazy
+
+from . import access, audit
+from .excel import table_workbook, xlsx_response
+from .forms import AuditSearchForm
 from .models import Notification
 
 
@@ -22,3 +29,62 @@ def notifications(request: HttpRequest) -> HttpResponse:
 def notifications_read(request: HttpRequest) -> HttpResponse:
     Notification.objects.filter(user=request.user, read_at__isnull=True).update(read_at=timezone.now())
     return redirect("campaign-notifications")
+
+
+# ------------------------------------------------------------------ audit log (admins and leaders)
+
+AUDIT_HEADERS = ["时间", "操作人账号", "操作人", "操作", "对象类型", "对象编号", "对象", "相关单位", "来源地址", "变更前", "变更后", "说明"]
+AUDIT_EXPORT_MAX_ROWS = 100_000
+
+
+def _audit_rows_for(request: HttpRequest) -> tuple[AuditSearchForm, object]:
+    """The search form and the matching rows; 404 for anyone without ``audit.view``."""
+    if not access.can(request.user, "audit.view"):
+        # Like other pages one may not see: do not confirm the page exists.
+        raise Http404("未找到该页面。")
+    form = AuditSearchForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return form, audit.AuditLog.objects.none()
+    return form, audit.search(**form.filters())
+
+
+@login_required
+def audit_list(request: HttpRequest) -> HttpResponse:
+    form, rows = _audit_rows_for(request)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(request, "campaign/audit_list.html", {"form": form, "page": page})
+
+
+@login_required
+def audit_export(request: HttpRequest) -> HttpResponse:
+    form, rows = _audit_rows_for(request)
+    data = (
+        [
+            row.at, row.actor_name, row.actor.get_full_name() if row.actor else "", row.action, row.object_type,
+            row.object_id, row.object_repr, str(row.unit) if row.unit else "", row.ip_address or "",
+            "" if row.before is None else str(row.before), "" if row.after is None else str(row.after), row.message,
+        ]
+        for row in rows[:AUDIT_EXPORT_MAX_ROWS]
+    )
+    wb = table_workbook("审计日志", AUDIT_HEADERS, data)
+    audit.record("audit.export", actor=request.user, request=request, after=form.filters() if form.is_bound else {}, message="导出审计日志")
+    return xlsx_response(wb, f"审计日志-{timezone.localdate():%Y%m%d}.xlsx")
+
+
+# ------------------------------------------------------------------ password change
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change, with our template; the signal handlers audit the change."""
+
+    template_name = "campaign/password_change.html"
+    success_url = reverse_lazy("campaign-password-change-done")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["expired"] = bool(self.request.GET.get("expired"))
+        return context
+
+
+class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
+    template_name = "campaign/password_change_done.html"
