@@ -188,6 +188,21 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {}
+# Reports (issue 6): PDF renders on their own queue ``pdf`` (run workers with ``-Q celery,pdf``);
+# soft/hard time limits stay below the visibility timeout, so Redis never re-delivers a report
+# whose first render is still running (see docs/reports.md).
+from celery.schedules import crontab  # noqa: E402
+
+REPORT_SOFT_TIME_LIMIT = envint("REPORT_SOFT_TIME_LIMIT", 20 * 60)
+REPORT_TIME_LIMIT = envint("REPORT_TIME_LIMIT", REPORT_SOFT_TIME_LIMIT + 60)
+if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= REPORT_TIME_LIMIT:
+    raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT 必须大于 REPORT_TIME_LIMIT（报表最长生成时间），否则任务会被重复投递。")
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {"reports.jobs.render_pdf_report": {"queue": "pdf"}}
+CELERY_BEAT_SCHEDULE["reports-monthly"] = {
+    "task": "reports.jobs.monthly_reports",
+    "schedule": crontab(day_of_month=1, hour=6, minute=0),  # last month's bulletin and workbook
+}
 # tasks: daily deadline reminders (due within 3 working days, overdue) at 08:00.
 from celery.schedules import crontab  # noqa: E402
 
