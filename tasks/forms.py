@@ -1,0 +1,134 @@
+"""Forms of the tasks app (crispy layouts live here, not in templates)."""
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Field, Layout, Submit
+from django import forms
+from django.core.exceptions import ValidationError
+
+from campaign import uploads
+from campaign.models import Campaign, Indicator, Phase, SpecialAction, Unit
+
+from .models import TaskStatus
+
+MAX_FILES_PER_ENTRY = 10
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented pattern)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*,.pdf,.doc,.docx,.xls,.xlsx"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
+class ProgressForm(forms.Form):
+    """One progress entry: text, a value toward the target, evidence files.
+
+    ``client_token`` is a hidden UUID made when the form is shown: posting the
+    same form twice creates one entry.
+    """
+
+    text = forms.CharField(label="进展情况", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+    value = forms.DecimalField(label="完成数值", required=False, min_value=Decimal("0"), max_digits=12, decimal_places=2)
+    files = MultipleFileField(label="佐证材料", required=False, help_text="照片、PDF、Word 或 Excel，单个文件不超过上限，最多 10 个")
+    client_token = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, task: Any = None, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {}).setdefault("client_token", uuid.uuid4())
+        super().__init__(*args, **kwargs)
+        if task is not None and task.target_value is not None:
+            unit = task.target_unit or ""
+            how = "本次新增数量" if task.target_aggregation == "sum" else "当前达到的数值"
+            self.fields["value"].help_text = f"填写{how}（目标 {task.target_value}{unit}）"
+            self.fields["value"].label = f"完成数值（{unit}）" if unit else "完成数值"
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Field("text"),
+            Div(Div(Field("value"), css_class="col-md-4"), Div(Field("files"), css_class="col-md-8"), css_class="row"),
+            Field("client_token"),
+        )
+
+    def clean_files(self) -> list[Any]:
+        files = self.cleaned_data.get("files") or []
+        if len(files) > MAX_FILES_PER_ENTRY:
+            raise ValidationError(f"一次最多上传 {MAX_FILES_PER_ENTRY} 个文件，您选择了 {len(files)} 个。")
+        # Check every file by content now so the form shows all problems before anything is saved.
+        errors = []
+        for upload in files:
+            try:
+                uploads.validate_upload(upload)
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+        if errors:
+            raise ValidationError(errors)
+        return files
+
+
+class ReturnForm(forms.Form):
+    reason = forms.CharField(label="退回原因", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class DeadlineForm(forms.Form):
+    """完成时限 as N 工作日 from a date (holidays and 调休 make-up days taken into account)."""
+
+    start = forms.DateField(label="起算日期", widget=forms.DateInput(attrs={"type": "date"}))
+    working_days = forms.IntegerField(label="工作日数", min_value=1, max_value=365)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Div(Div(Field("start"), css_class="col-6"), Div(Field("working_days"), css_class="col-6"), css_class="row")
+        )
+
+
+FLAG_CHOICES = [("", "全部"), ("overdue", "已逾期"), ("due_soon", "3个工作日内到期")]
+
+
+class TaskFilterForm(forms.Form):
+    """The task list's filters; choices are limited to the campaign (and the user's units)."""
+
+    q = forms.CharField(label="搜索", required=False, max_length=100, widget=forms.TextInput(attrs={"placeholder": "任务、序号或指标"}))
+    unit = forms.ModelChoiceField(label="责任单位", queryset=Unit.objects.none(), required=False, empty_label="全部单位")
+    phase = forms.ModelChoiceField(label="工作阶段", queryset=Phase.objects.none(), required=False, empty_label="全部阶段")
+    indicator = forms.ModelChoiceField(label="测评指标", queryset=Indicator.objects.none(), required=False, empty_label="全部指标")
+    special_action = forms.ModelChoiceField(
+        label="专项行动", queryset=SpecialAction.objects.none(), required=False, empty_label="全部专项行动"
+    )
+    status = forms.ChoiceField(label="状态", choices=[("", "全部状态"), *TaskStatus.choices], required=False)
+    person = forms.ChoiceField(label="责任人", choices=[("", "全部责任人")], required=False)
+    flag = forms.ChoiceField(label="时限", choices=FLAG_CHOICES, required=False)
+
+    def __init__(self, *args: Any, campaign: Campaign, units: Any, persons: list[str], show_unit: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units
+        self.fields["phase"].queryset = Phase.objects.filter(campaign=campaign)
+        self.fields["indicator"].queryset = Indicator.objects.filter(campaign=campaign).order_by("order", "code")
+        self.fields["special_action"].queryset = SpecialAction.objects.filter(campaign=campaign)
+        self.fields["person"].choices = [("", "全部责任人"), *[(p, p) for p in persons]]
+        if not show_unit:
+            del self.fields["unit"]
+        for f in self.fields.values():
+            f.widget.attrs.setdefault("class", "form-select form-select-sm" if isinstance(f, (forms.ChoiceField,)) else "form-control form-control-sm")

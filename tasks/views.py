@@ -1,0 +1,364 @@
+"""Views of the tasks app: thin — access-checked fetch, form, service, redirect.
+
+Officials see their unit and the units below it; anything else is a 404.
+Leaders and inspectors read everything; a user who may read a task but not
+write it gets a 403 on POST.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from campaign import access, excel, uploads
+from campaign.selectors import current_campaign, current_phase
+from campaign.workdays import WorkCalendar
+
+from . import selectors, services
+from .forms import DeadlineForm, ProgressForm, ReturnForm, TaskFilterForm
+from .models import Evidence, ProgressEntry, Task
+
+PAGE_SIZE = 30
+
+
+def _campaign_or_404(request: HttpRequest) -> Any:
+    campaign = current_campaign(request)
+    if campaign is None:
+        raise Http404("尚未建立创建活动。")
+    return campaign
+
+
+def _require(user: Any, perm: str, obj: Any = None) -> None:
+    if not access.can(user, perm, obj):
+        raise PermissionDenied("您没有执行此操作的权限。")
+
+
+def _filters(request: HttpRequest, campaign: Any, base: Any) -> tuple[TaskFilterForm, selectors.TaskFilters]:
+    form = TaskFilterForm(
+        request.GET or None,
+        campaign=campaign,
+        units=access.visible_units(request.user).filter(is_active=True).order_by("path"),
+        persons=selectors.person_names(base),
+        show_unit=True,
+    )
+    filters = selectors.TaskFilters()
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        filters = selectors.TaskFilters(
+            unit=data.get("unit"),
+            phase=data.get("phase"),
+            indicator=data.get("indicator"),
+            special_action=data.get("special_action"),
+            status=data.get("status") or "",
+            person=data.get("person") or "",
+            flag=data.get("flag") or "",
+            q=(data.get("q") or "").strip(),
+        )
+    return form, filters
+
+
+# ---------------------------------------------------------------------------
+# The list
+
+
+@login_required
+@require_GET
+def task_list(request: HttpRequest) -> HttpResponse:
+    """我的任务: the unit's tasks (office roles: every unit, with a unit filter)."""
+    campaign = _campaign_or_404(request)
+    today = timezone.localdate()
+    calendar = WorkCalendar.load()
+    base = selectors.visible_tasks(request.user, campaign)
+    form, filters = _filters(request, campaign, base)
+    filtered = selectors.apply_filters(base, filters, today=today, calendar=calendar)
+    counts = selectors.status_counts(filtered)
+    page = Paginator(selectors.task_rows(filtered, filters.status), PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = selectors.mark(page.object_list, today=today, calendar=calendar)
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("status", None)
+    return render(
+        request,
+        "tasks/list.html",
+        {
+            "campaign": campaign,
+            "form": form,
+            "page": page,
+            "status_tabs": [(value, label, counts[value]) for value, label in Task._meta.get_field("status").choices],
+            "total": sum(counts.values()),
+            "current_status": filters.status,
+            "query": query.urlencode(),
+            "today": today,
+            "sees_all": access.sees_all_units(request.user),
+            "phase": current_phase(campaign, today),
+        },
+    )
+
+
+@login_required
+@require_GET
+def task_list_export(request: HttpRequest) -> HttpResponse:
+    """The filtered task list as .xlsx."""
+    campaign = _campaign_or_404(request)
+    today = timezone.localdate()
+    calendar = WorkCalendar.load()
+    base = selectors.visible_tasks(request.user, campaign)
+    _, filters = _filters(request, campaign, base)
+    tasks = selectors.mark(
+        selectors.task_rows(selectors.apply_filters(base, filters, today=today, calendar=calendar), filters.status),
+        today=today, calendar=calendar,
+    )
+    headers = [
+        "序号", "任务名称", "测评指标", "专项行动", "工作阶段", "责任单位", "责任领导", "责任人", "完成时限", "状态",
+        "完成日期", "是否按时", "量化目标", "目标单位", "当前进展", "完成比例(%)", "逾期天数",
+    ]
+    rows = [
+        [
+            t.code, t.title, str(t.indicator) if t.indicator else "", t.special_action.name if t.special_action else "",
+            t.phase.name if t.phase else "", t.unit.name, t.leader_name, t.person_name,
+            t.deadline or (t.deadline_text or ("长期坚持" if t.is_ongoing else "")), t.get_status_display(), t.completed_on,
+            {True: "按时", False: "逾期完成", None: ""}[t.on_time], t.target_value, t.target_unit, t.progress_value,
+            t.percent, t.days_overdue or None,
+        ]
+        for t in tasks
+    ]
+    wb = excel.table_workbook("任务清单", headers, rows, number_formats={12: "0.00", 14: "0.00", 15: "0.0"})
+    return excel.xlsx_response(wb, f"{campaign.name}任务清单{today:%Y%m%d}.xlsx")
+
+
+# ---------------------------------------------------------------------------
+# One task
+
+
+def _detail_context(request: HttpRequest, task: Task, **forms: Any) -> dict[str, Any]:
+    today = timezone.localdate()
+    calendar = WorkCalendar.load()
+    entries = selectors.task_entries(task)
+    task.progress_value = selectors.derived_progress(task.target_aggregation, [e.value for e in entries])
+    selectors.mark([task], today=today, calendar=calendar)
+    user = request.user
+    can_report = access.can(user, "tasks.report_progress", task) and task.status != "accepted"
+    can_complete = access.can(user, "tasks.mark_complete", task) and task.status in ("not_started", "in_progress")
+    can_accept = access.can(user, "tasks.accept", task) and task.status == "completed"
+    can_manage = access.can(user, "tasks.manage", task)
+    return {
+        "task": task,
+        "entries": entries,
+        "history": selectors.task_history(task),
+        "today": today,
+        "can_report": can_report,
+        "can_complete": can_complete,
+        "can_accept": can_accept,
+        "can_manage": can_manage,
+        "progress_form": forms.get("progress_form") or (ProgressForm(task=task) if can_report else None),
+        "return_form": forms.get("return_form") or (ReturnForm() if can_accept else None),
+        "deadline_form": forms.get("deadline_form") or (DeadlineForm(initial={"start": today}) if can_manage else None),
+    }
+
+
+@login_required
+@require_GET
+def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    task = selectors.task_for_page(request.user, pk)
+    return render(request, "tasks/detail.html", _detail_context(request, task))
+
+
+@login_required
+@require_POST
+def progress_add(request: HttpRequest, pk: int) -> HttpResponse:
+    task = selectors.task_for_page(request.user, pk)
+    _require(request.user, "tasks.report_progress", task)
+    form = ProgressForm(request.POST, request.FILES, task=task)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            entry, created = services.progress_add(
+                task=task, author=request.user, text=data["text"], value=data["value"], files=data["files"],
+                client_token=data["client_token"], request=request,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            if created:
+                messages.success(request, "进展已保存。")
+            else:
+                messages.info(request, "该进展此前已提交，未重复保存。")
+            return redirect(f"{task.get_absolute_url()}#entry-{entry.pk}")
+    return render(request, "tasks/detail.html", _detail_context(request, task, progress_form=form), status=400)
+
+
+@login_required
+@require_GET
+def progress_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A progress entry's own address: checks access, then shows it on its task's page."""
+    entry = access.get_visible_or_404(request.user, ProgressEntry.objects.select_related("task"), field="task__unit", pk=pk)
+    return redirect(f"{entry.task.get_absolute_url()}#entry-{entry.pk}")
+
+
+@login_required
+@require_GET
+def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """Serve an evidence file after checking the user may see its task's unit (404 otherwise)."""
+    evidence = access.get_visible_or_404(request.user, Evidence.objects.all(), field="entry__task__unit", pk=pk)
+    inline = request.GET.get("inline") == "1" and evidence.is_image
+    return uploads.file_response(evidence, inline=inline)
+
+
+@login_required
+@require_POST
+def task_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    task = selectors.task_for_page(request.user, pk)
+    _require(request.user, "tasks.mark_complete", task)
+    try:
+        services.task_complete(task=task, user=request.user, request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "任务已标记为完成，等待创建办验收。")
+    return redirect(task)
+
+
+@login_required
+@require_POST
+def task_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    task = selectors.task_for_page(request.user, pk)
+    _require(request.user, "tasks.accept", task)
+    try:
+        services.task_accept(task=task, user=request.user, request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "任务已验收。")
+    return redirect(task)
+
+
+@login_required
+@require_POST
+def task_return(request: HttpRequest, pk: int) -> HttpResponse:
+    task = selectors.task_for_page(request.user, pk)
+    _require(request.user, "tasks.accept", task)
+    form = ReturnForm(request.POST)
+    if form.is_valid():
+        try:
+            services.task_return(task=task, user=request.user, reason=form.cleaned_data["reason"], request=request)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "任务已退回责任单位。")
+        return redirect(task)
+    return render(request, "tasks/detail.html", _detail_context(request, task, return_form=form), status=400)
+
+
+@login_required
+@require_POST
+def task_deadline(request: HttpRequest, pk: int) -> HttpResponse:
+    """Set the deadline as N 工作日 from a date (office only)."""
+    task = selectors.task_for_page(request.user, pk)
+    _require(request.user, "tasks.manage", task)
+    form = DeadlineForm(request.POST)
+    if form.is_valid():
+        services.task_set_deadline(
+            task=task, user=request.user, start=form.cleaned_data["start"], working_days=form.cleaned_data["working_days"],
+            request=request,
+        )
+        messages.success(request, f"完成时限已设为 {task.deadline:%Y年%m月%d日}（{task.deadline_text}）。")
+        return redirect(task)
+    return render(request, "tasks/detail.html", _detail_context(request, task, deadline_form=form), status=400)
+
+
+# ---------------------------------------------------------------------------
+# Timeline and dashboards
+
+
+@login_required
+@require_GET
+def task_timeline(request: HttpRequest) -> HttpResponse:
+    """阶段进度: phases and every task's deadline on one axis, today marked, filterable by unit."""
+    campaign = _campaign_or_404(request)
+    today = timezone.localdate()
+    calendar = WorkCalendar.load()
+    units = access.visible_units(request.user).filter(is_active=True).order_by("path")
+    qs = selectors.visible_tasks(request.user, campaign)
+    unit = None
+    unit_id = request.GET.get("unit")
+    if unit_id and unit_id.isdigit():
+        unit = units.filter(pk=int(unit_id)).first()
+        if unit is not None:
+            qs = qs.filter(unit__path__startswith=unit.path)
+    tasks = selectors.mark(selectors.timeline_tasks(qs), today=today, calendar=calendar)
+    chart = selectors.timeline(campaign, tasks, today=today)
+    return render(
+        request, "tasks/timeline.html",
+        {"campaign": campaign, "chart": chart, "units": units, "unit": unit, "today": today, "task_count": len(tasks)},
+    )
+
+
+DASHBOARD_HEADERS = ["分组", "任务数", "已完成", "完成率(%)", "应完成", "按时完成", "按时完成率(%)", "逾期未完成"]
+
+
+def _dashboard_data(request: HttpRequest, campaign: Any, today: dt.date) -> dict[str, Any]:
+    qs = selectors.visible_tasks(request.user, campaign)
+    return {
+        "rates": [(key, title, selectors.rates_by(qs, key, today=today)) for key, (title, _) in selectors.DIMENSIONS.items()],
+        "overdue": selectors.overdue_tasks(qs, today=today),
+        "targets": selectors.target_rows(qs),
+    }
+
+
+@login_required
+@require_GET
+def task_dashboard(request: HttpRequest) -> HttpResponse:
+    """任务统计: completion and on-time rates, the overdue list, targets against actuals."""
+    campaign = _campaign_or_404(request)
+    today = timezone.localdate()
+    data = _dashboard_data(request, campaign, today)
+    return render(request, "tasks/dashboard.html", {"campaign": campaign, "today": today, **data})
+
+
+EXPORT_TABLES = {**{k: v[0] for k, v in selectors.DIMENSIONS.items()}, "overdue": "逾期任务清单", "targets": "量化目标完成情况"}
+
+
+@login_required
+@require_GET
+def task_dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
+    """One dashboard table as .xlsx."""
+    if table not in EXPORT_TABLES:
+        raise Http404("没有这个统计表。")
+    campaign = _campaign_or_404(request)
+    today = timezone.localdate()
+    qs = selectors.visible_tasks(request.user, campaign)
+    title = EXPORT_TABLES[table]
+    if table in selectors.DIMENSIONS:
+        headers = DASHBOARD_HEADERS
+        rows = [
+            [r.label, r.total, r.done, r.completion_rate, r.judged, r.on_time, r.on_time_rate, r.overdue]
+            for r in selectors.rates_by(qs, table, today=today)
+        ]
+        formats = {3: "0.0", 6: "0.0"}
+    elif table == "overdue":
+        headers = ["序号", "任务名称", "责任单位", "责任领导", "责任人", "完成时限", "状态", "逾期天数"]
+        rows = [
+            [t.code, t.title, t.unit.name, t.leader_name, t.person_name, t.deadline, t.get_status_display(), t.days_overdue]
+            for t in selectors.overdue_tasks(qs, today=today)
+        ]
+        formats = {}
+    else:
+        headers = ["序号", "任务名称", "责任单位", "测评指标", "量化目标", "目标单位", "实际完成", "完成比例(%)", "计算方式"]
+        rows = [
+            [
+                t.code, t.title, t.unit.name, str(t.indicator) if t.indicator else "", t.target_value, t.target_unit,
+                t.progress_value, t.percent, t.get_target_aggregation_display(),
+            ]
+            for t in selectors.target_rows(qs)
+        ]
+        formats = {4: "0.00", 6: "0.00", 7: "0.0"}
+    wb = excel.table_workbook(title, headers, rows, number_formats=formats)
+    return excel.xlsx_response(wb, f"{campaign.name}{title}{today:%Y%m%d}.xlsx")
