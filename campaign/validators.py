@@ -4,6 +4,7 @@ from __future__ import annotations
 import string
 from typing import Any
 
+from django.contrib.auth.password_validation import MinimumLengthValidator as _DjangoMinimumLengthValidator
 from django.core.exceptions import ValidationError
 
 # The four classes the 等保 reviews name: upper case, lower case, digits, symbols.
@@ -44,3 +45,13 @@ class CharacterClassesValidator:
 
     def get_help_text(self) -> str:
         return f"密码必须至少包含大写字母、小写字母、数字、特殊符号中的 {self.min_classes} 类。"
+
+
+class MinimumLengthValidator(_DjangoMinimumLengthValidator):
+    """Django's length rule with a Chinese message (Django 5.2's zh-hans catalogue lacks this one)."""
+
+    def get_error_message(self) -> str:
+        return f"密码长度太短：至少需要 {self.min_length} 个字符。"
+
+    def get_help_text(self) -> str:
+        return f"密码至少需要 {self.min_length} 个字符。"

@@ -1,0 +1,210 @@
+"""Login controls: lockout after repeated failures, unlock, password rules, periodic change."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from axes.models import AccessAttempt
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from campaign.models import AuditLog
+from campaign.validators import character_classes
+
+LOGIN = "/login/"
+WRONG = "Wrong#Pass2026"
+
+
+def attempt(client: Client, username: str, password: str):
+    return client.post(LOGIN, {"username": username, "password": password})
+
+
+def logged_in(client: Client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+def fail_five_times(username: str = "official_a", ip: str = "10.1.2.3") -> Client:
+    client = Client(REMOTE_ADDR=ip)
+    for _ in range(5):
+        attempt(client, username, WRONG)
+    return client
+
+
+def test_a_wrong_password_is_refused_with_a_chinese_message(world):
+    response = attempt(Client(), "official_a", WRONG)
+    assert response.status_code == 200
+    assert not logged_in(Client())
+    assert "请输入一个正确的" in response.content.decode()
+
+
+def test_the_sixth_attempt_is_refused_even_with_the_right_password(world):
+    client = fail_five_times()
+    response = attempt(client, "official_a", world.password)
+    assert response.status_code == 429
+    assert "登录已锁定" in response.content.decode()
+    assert "30 分钟后再试" in response.content.decode()
+    assert not logged_in(client)
+
+
+def test_four_failures_do_not_lock_the_account(world):
+    client = Client(REMOTE_ADDR="10.1.2.3")
+    for _ in range(4):
+        attempt(client, "official_a", WRONG)
+    response = attempt(client, "official_a", world.password)
+    assert response.status_code == 302
+    assert logged_in(client)
+
+
+def test_the_lock_covers_the_account_from_another_address(world):
+    fail_five_times(ip="10.1.2.3")
+    other = Client(REMOTE_ADDR="10.9.9.9")
+    assert attempt(other, "official_a", world.password).status_code == 429
+
+
+def test_the_lock_covers_the_address_for_another_account(world):
+    fail_five_times(ip="10.1.2.3")
+    same_address = Client(REMOTE_ADDR="10.1.2.3")
+    assert attempt(same_address, "official_b", world.password).status_code == 429
+
+
+def test_login_is_allowed_again_after_the_cool_off(world):
+    client = fail_five_times()
+    # Thirty-one minutes pass: move the recorded attempts back instead of the clock.
+    AccessAttempt.objects.update(attempt_time=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
+    response = attempt(client, "official_a", world.password)
+    assert response.status_code == 302
+    assert logged_in(client)
+
+
+def test_login_is_still_locked_29_minutes_later(world, settings):
+    client = fail_five_times()
+    from django.utils import timezone
+
+    AccessAttempt.objects.update(attempt_time=timezone.now() - dt.timedelta(minutes=29))
+    assert attempt(client, "official_a", world.password).status_code == 429
+
+
+def test_failures_logins_and_the_lock_are_audited_with_account_and_address(world):
+    fail_five_times(ip="10.1.2.3")
+    failed = AuditLog.objects.filter(action="auth.login_failed", actor_name="official_a")
+    assert failed.count() == 5
+    assert set(failed.values_list("ip_address", flat=True)) == {"10.1.2.3"}
+    lock = AuditLog.objects.get(action="auth.lockout")
+    assert lock.actor_name == "official_a"
+    assert lock.ip_address == "10.1.2.3"
+    ok = Client(REMOTE_ADDR="10.7.7.7")
+    attempt(ok, "official_b", world.password)
+    row = AuditLog.objects.get(action="auth.login")
+    assert (row.actor, row.ip_address, row.message) == (world.official_b, "10.7.7.7", "登录成功")
+
+
+def test_an_admin_unlocks_an_account_in_the_admin_and_the_unlock_is_audited(world):
+    client = fail_five_times()
+    world.admin.is_staff = world.admin.is_superuser = True
+    world.admin.save()
+    admin_client = Client()
+    admin_client.force_login(world.admin)
+    locked = AccessAttempt.objects.get(username="official_a")
+    response = admin_client.post(reverse("admin:axes_accessattempt_delete", args=[locked.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not AccessAttempt.objects.exists()
+    assert attempt(client, "official_a", world.password).status_code == 302
+    unlock = AuditLog.objects.get(action="auth.unlock")
+    assert unlock.actor == world.admin
+    assert unlock.before["username"] == "official_a"
+
+
+def test_the_lockout_limit_and_time_are_settings(settings):
+    from django.conf import settings as live
+
+    assert live.AXES_FAILURE_LIMIT == 5
+    assert live.AXES_COOLOFF_TIME == dt.timedelta(minutes=30)
+    assert live.AXES_LOCKOUT_PARAMETERS == ["username", "ip_address"]
+    assert live.AUTHENTICATION_BACKENDS[0] == "campaign.security.AxesLoginBackend"
+    assert live.MIDDLEWARE[-1] == "axes.middleware.AxesMiddleware"
+
+
+# ------------------------------------------------------------------ passwords
+
+
+def test_character_classes_are_counted():
+    assert character_classes("abc") == {"小写字母"}
+    assert character_classes("Ab1#") == {"大写字母", "小写字母", "数字", "特殊符号"}
+
+
+@pytest.mark.parametrize(
+    "password, expected",
+    [
+        ("Ab1#xyz", "密码长度太短：至少需要 8 个字符"),  # 7 characters
+        ("abcdefgh2", "缺少：大写字母、特殊符号"),  # two classes only
+        ("Password1", "这个密码太常见了"),  # common, although 3 classes
+        ("12345678", "密码只包含数字"),
+    ],
+)
+def test_weak_passwords_are_refused_in_chinese(db, password, expected):
+    with pytest.raises(ValidationError) as error:
+        validate_password(password)
+    assert any(expected in message for message in error.value.messages), error.value.messages
+
+
+def test_a_password_like_the_username_is_refused(world):
+    with pytest.raises(ValidationError) as error:
+        validate_password("Official_a1", world.official_a)
+    assert any("相似" in message for message in error.value.messages), error.value.messages
+
+
+def test_a_strong_password_is_accepted(world):
+    validate_password("Taihe#Chuangwen2026", world.official_a)  # no error
+    validate_password("taihe2026wenming!", world.official_a)  # three classes are enough
+
+
+# ------------------------------------------------------------------ periodic password change
+
+
+def _age_password(user, days: int) -> None:
+    from django.utils import timezone
+
+    past = timezone.now() - dt.timedelta(days=days)
+    type(user).objects.filter(pk=user.pk).update(date_joined=past)
+    AuditLog.objects.filter(action="auth.password_change", object_id=str(user.pk)).update(at=past)
+
+
+def test_periodic_password_change_is_off_by_default(world, client_for):
+    _age_password(world.official_a, 400)
+    assert client_for(world.official_a).get("/").status_code == 200
+
+
+@override_settings(PASSWORD_MAX_AGE_DAYS=90)
+def test_an_old_password_must_be_changed_before_anything_else(world, client_for):
+    _age_password(world.official_a, 91)
+    client = client_for(world.official_a)
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("campaign-password-change") + "?expired=1"
+    page = client.get(response["Location"])
+    assert "已超过规定的使用期限" in page.content.decode()
+    changed = client.post(
+        reverse("campaign-password-change"),
+        {"old_password": world.password, "new_password1": "Taihe#Wenming2027", "new_password2": "Taihe#Wenming2027"},
+    )
+    assert changed.status_code == 302
+    assert client.get("/").status_code == 200
+    assert AuditLog.objects.filter(action="auth.password_change", object_id=str(world.official_a.pk), message="修改密码").exists()
+
+
+@override_settings(PASSWORD_MAX_AGE_DAYS=90)
+def test_a_password_changed_89_days_ago_is_still_fine(world, client_for):
+    _age_password(world.official_a, 89)
+    assert client_for(world.official_a).get("/").status_code == 200
+
+
+def test_the_password_change_form_refuses_a_weak_password(world, client_for):
+    client = client_for(world.official_a)
+    response = client.post(
+        reverse("campaign-password-change"),
+        {"old_password": world.password, "new_password1": "abcdefgh", "new_password2": "abcdefgh"},
+    )
+    assert response.status_code == 200
+    assert "密码过于简单" in response.content.decode()
