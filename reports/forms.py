@@ -1,0 +1,42 @@
+"""Forms of the reports app."""
+from __future__ import annotations
+
+import datetime as dt
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row, Submit
+from django import forms
+
+from campaign.models import Campaign, month_start
+from campaign.periods import is_month_published, month_label
+
+from .models import ReportKind
+from .renderers import RENDERERS
+
+
+class ReportJobForm(forms.Form):
+    """Ask for a monthly report of the current campaign."""
+
+    kind = forms.ChoiceField(label="报表类型", choices=[(k, label) for k, label in ReportKind.choices if k in RENDERERS])
+    month = forms.ChoiceField(label="考核月份")
+
+    def __init__(self, *args, campaign: Campaign, today: dt.date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.campaign = campaign
+        months = [m for m in campaign.months() if m <= month_start(today)]
+        months.reverse()
+        self.fields["month"].choices = [
+            (f"{m:%Y-%m}", month_label(m) + ("（已发布）" if is_month_published(campaign, m) else "（未发布，按实时数据）"))
+            for m in months
+        ]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Row(Column("kind", css_class="col-md-5"), Column("month", css_class="col-md-4")),
+            Submit("submit", "生成报表", css_class="btn-danger"),
+        )
+
+    def clean_month(self) -> dt.date:
+        value = self.cleaned_data["month"]
+        year, mon = value.split("-")
+        return dt.date(int(year), int(mon), 1)
