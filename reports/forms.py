@@ -7,8 +7,8 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 
-from campaign.models import Campaign, month_start
-from campaign.periods import is_month_published, month_label
+from campaign.models import AssessmentPeriod, Campaign, PeriodStatus, month_start
+from campaign.periods import month_label
 
 from .models import ReportKind
 from .renderers import RENDERERS
@@ -25,8 +25,11 @@ class ReportJobForm(forms.Form):
         self.campaign = campaign
         months = [m for m in campaign.months() if m <= month_start(today)]
         months.reverse()
+        published = set(
+            AssessmentPeriod.objects.filter(campaign=campaign, status=PeriodStatus.PUBLISHED).values_list("month", flat=True)
+        )
         self.fields["month"].choices = [
-            (f"{m:%Y-%m}", month_label(m) + ("（已发布）" if is_month_published(campaign, m) else "（未发布，按实时数据）"))
+            (f"{m:%Y-%m}", month_label(m) + ("（已发布）" if m in published else "（未发布，按实时数据）"))
             for m in months
         ]
         self.helper = FormHelper()

@@ -1,0 +1,103 @@
+"""Report job pages: ask for a report, watch its progress, download or retry it.
+
+Only admins and leaders (``reports.request``) see these pages; anyone else
+gets a 404, like every object they may not see.
+"""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from campaign import access
+from campaign.selectors import current_campaign
+
+from . import job_services
+from .forms import ReportJobForm
+from .models import JobStatus, ReportJob
+
+POLL_SECONDS = 2
+
+
+def _require_reporter(request: HttpRequest) -> None:
+    if not access.can(request.user, "reports.request"):
+        raise Http404("未找到该页面，或您无权查看。")
+
+
+def _get_job_for_user(request: HttpRequest, pk: int) -> ReportJob:
+    _require_reporter(request)
+    return get_object_or_404(ReportJob.objects.select_related("campaign", "requested_by"), pk=pk)
+
+
+@login_required
+def job_list(request: HttpRequest) -> HttpResponse:
+    """The jobs of the current campaign, newest first, and the form to ask for a report."""
+    _require_reporter(request)
+    campaign = current_campaign(request)
+    if campaign is None:
+        raise Http404("尚未建立创建活动。")
+    form = ReportJobForm(request.POST or None, campaign=campaign, today=timezone.localdate())
+    if request.method == "POST" and form.is_valid():
+        try:
+            job, created = job_services.report_job_request(
+                kind=form.cleaned_data["kind"], campaign=campaign, month=form.cleaned_data["month"],
+                user=request.user, request=request,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            if created:
+                messages.success(request, "报表任务已提交，生成完成后可在此下载。")
+            else:
+                messages.info(request, "相同的报表正在生成中，已为您打开该任务。")
+            return redirect(job)
+    jobs = ReportJob.objects.filter(campaign=campaign).select_related("requested_by")
+    page = Paginator(jobs, 20).get_page(request.GET.get("page"))
+    return render(request, "reports/job_list.html", {"form": form, "page": page, "campaign": campaign})
+
+
+@login_required
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One job; htmx polls the status fragment until the job is done or failed."""
+    job = _get_job_for_user(request, pk)
+    context = {"job": job, "poll_seconds": POLL_SECONDS, "finished": job.status in (JobStatus.DONE, JobStatus.FAILED)}
+    if request.headers.get("HX-Request"):
+        return render(request, "reports/job_status.html", context)
+    return render(request, "reports/job_detail.html", context)
+
+
+@login_required
+def job_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """Stream the finished file (access-checked, recorded in the audit log)."""
+    job = _get_job_for_user(request, pk)
+    try:
+        handle = job_services.report_job_download(job=job, user=request.user, request=request)
+    except ValidationError:
+        raise Http404("报表尚未生成完成。") from None
+    except FileNotFoundError:
+        raise Http404("报表文件已不存在，请重新生成。") from None
+    content_type = "application/pdf" if job.kind.endswith("-pdf") else (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response = FileResponse(handle, as_attachment=True, filename=job.filename, content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=0"
+    return response
+
+
+@login_required
+@require_POST
+def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    job = _get_job_for_user(request, pk)
+    try:
+        job = job_services.report_job_retry(job=job, user=request.user, request=request)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, "已重新提交生成。")
+    return redirect(job)
