@@ -1,0 +1,187 @@
+"""Sessions, cookies, production settings and error pages."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.contrib.sessions.models import Session
+from django.test import Client, RequestFactory
+from django.utils import timezone
+from django.views.defaults import server_error
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def login(client: Client, world, username: str = "official_a"):
+    return client.post("/login/", {"username": username, "password": world.password})
+
+
+def test_an_idle_session_expires_after_thirty_minutes(world, settings):
+    assert settings.SESSION_COOKIE_AGE == 30 * 60
+    assert settings.SESSION_SAVE_EVERY_REQUEST  # each request pushes the expiry forward
+    client = Client()
+    login(client, world)
+    assert client.get("/").status_code == 200
+    # The user leaves the desk: the server-side expiry passes.
+    Session.objects.update(expire_date=timezone.now() - dt.timedelta(seconds=1))
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_each_request_moves_the_server_side_expiry_forward(world):
+    client = Client()
+    login(client, world)
+    Session.objects.update(expire_date=timezone.now() + dt.timedelta(minutes=1))
+    client.get("/")
+    session = Session.objects.get()
+    assert session.expire_date > timezone.now() + dt.timedelta(minutes=20)
+
+
+def test_login_gives_a_new_session_id(world):
+    client = Client()
+    client.get("/login/")
+    session = client.session
+    session["before_login"] = True
+    session.save()
+    old_key = session.session_key
+    client.cookies["sessionid"] = old_key
+    login(client, world)
+    new_key = client.cookies["sessionid"].value
+    assert new_key and new_key != old_key
+    assert not Session.objects.filter(session_key=old_key).exists()
+
+
+def test_the_old_session_cookie_is_useless_after_logout(world):
+    client = Client()
+    login(client, world)
+    old_key = client.cookies["sessionid"].value
+    assert client.post("/logout/").status_code == 302
+    assert not Session.objects.filter(session_key=old_key).exists()
+    replay = Client()
+    replay.cookies["sessionid"] = old_key
+    response = replay.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_logout_is_audited(world):
+    from campaign.models import AuditLog
+
+    client = Client()
+    login(client, world)
+    client.post("/logout/")
+    assert AuditLog.objects.filter(action="auth.logout", actor=world.official_a).count() == 1
+
+
+def test_session_and_csrf_cookies_are_httponly_and_samesite(world):
+    client = Client()
+    client.get("/login/")
+    response = login(client, world)
+    cookie = response.cookies["sessionid"]
+    assert cookie["httponly"] is True
+    assert cookie["samesite"] == "Lax"
+    csrf = client.cookies["csrftoken"]
+    assert csrf["httponly"] is True
+    assert csrf["samesite"] == "Lax"
+
+
+def test_responses_forbid_framing_and_sniffing(world, client_for):
+    response = client_for(world.official_a).get("/")
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+# ------------------------------------------------------------------ production settings (subprocesses)
+
+
+def _production_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DEBUG="0",
+        SECRET_KEY="prod-" + "7f3a9c1e5b" * 6,
+        ALLOWED_HOSTS="chuangwen.example.gov.cn",
+    )
+    env.update(extra)
+    return env
+
+
+def test_production_settings_pass_the_deploy_check():
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=_production_env(), capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_production_cookies_are_secure_and_hsts_is_on():
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.DEBUG, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS >= 31536000, "
+        "s.SECURE_SSL_REDIRECT, s.X_FRAME_OPTIONS, s.SECURE_CONTENT_TYPE_NOSNIFF)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_production_env(), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True", "True", "True", "True", "DENY", "True"]
+
+
+def test_the_site_refuses_to_start_without_a_secret_key():
+    env = _production_env()
+    del env["SECRET_KEY"]
+    done = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode != 0
+    assert "SECRET_KEY 未设置" in done.stderr
+
+
+# ------------------------------------------------------------------ error pages reveal nothing
+
+
+def test_a_missing_page_shows_the_chinese_404_page_and_nothing_else(world, client_for, settings):
+    assert settings.DEBUG is False
+    response = client_for(world.official_a).get("/no-such-page/../etc/passwd")
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "页面不存在" in body
+    for leak in ("URLconf", "Traceback", "urlpatterns", "config.urls", "Django"):
+        assert leak not in body
+
+
+def test_the_500_page_is_chinese_and_reveals_nothing(db):
+    response = server_error(RequestFactory().get("/"))
+    body = response.content.decode()
+    assert response.status_code == 500
+    assert "系统暂时出错" in body
+    assert "Traceback" not in body and "Server Error" not in body
+
+
+def test_an_unhandled_error_shows_the_500_page(world, settings):
+    # Any view raising: the test client is told to return the response instead of re-raising.
+    from unittest import mock
+
+    client = Client(raise_request_exception=False)
+    client.force_login(world.official_a)
+    with mock.patch("config.views.home", side_effect=RuntimeError("secret detail 42")):
+        from django.urls import clear_url_caches
+
+        clear_url_caches()
+        import importlib
+
+        import config.urls
+
+        importlib.reload(config.urls)
+        try:
+            response = client.get("/")
+        finally:
+            importlib.reload(config.urls)
+            clear_url_caches()
+    assert response.status_code == 500
+    body = response.content.decode()
+    assert "系统暂时出错" in body
+    assert "secret detail 42" not in body
