@@ -207,6 +207,10 @@ CELERY_BEAT_SCHEDULE["reports-monthly"] = {
 from celery.schedules import crontab  # noqa: E402
 
 CELERY_BEAT_SCHEDULE["tasks-reminders"] = {"task": "tasks.jobs.send_task_reminders", "schedule": crontab(hour=8, minute=0)}
+# inspections: overdue rectification penalties, daily at 00:30 (after the deadline day has passed).
+CELERY_BEAT_SCHEDULE["inspections-overdue-penalties"] = {
+    "task": "inspections.jobs.apply_overdue_penalties", "schedule": crontab(hour=0, minute=30),
+}
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

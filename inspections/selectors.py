@@ -1,0 +1,191 @@
+"""Reads for the inspections app. Each selector knows its joins, so no template queries in a loop."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from campaign import access
+from campaign.models import Campaign, Indicator, InspectionPoint
+
+from .models import (
+    Check,
+    Finding,
+    FindingPhoto,
+    FindingStatus,
+    Inspection,
+    Rectification,
+    RectificationPhoto,
+    SupervisionOrder,
+)
+
+OPEN_STATUSES = (FindingStatus.OPEN, FindingStatus.SUBMITTED, FindingStatus.RETURNED)
+
+
+@dataclass(frozen=True)
+class FindingFilters:
+    """The filters of the findings list, all optional."""
+
+    month: dt.date | None = None
+    unit_id: int | None = None
+    indicator_id: int | None = None
+    point_id: int | None = None
+    status: str = ""
+    inspector_id: int | None = None
+    overdue_on: dt.date | None = None  # only findings still open past their deadline on this day
+    q: str = ""
+
+
+def inspections_for(user: Any, campaign: Campaign) -> QuerySet[Inspection]:
+    return (
+        Inspection.objects.filter(campaign=campaign)
+        .select_related("special_action", "created_by")
+        .prefetch_related("inspectors")
+        .annotate(finding_count=Count("findings", distinct=True))
+    )
+
+
+def findings_for(user: Any, campaign: Campaign, filters: FindingFilters | None = None) -> QuerySet[Finding]:
+    """The findings ``user`` may see in ``campaign`` (officials: their unit and below), filtered."""
+    filters = filters or FindingFilters()
+    qs = access.filter_visible(user, Finding.objects.filter(campaign=campaign))
+    if filters.month:
+        qs = qs.filter(month=filters.month)
+    if filters.unit_id:
+        qs = qs.filter(unit_id=filters.unit_id)
+    if filters.indicator_id:
+        qs = qs.filter(indicator_id=filters.indicator_id)
+    if filters.point_id:
+        qs = qs.filter(point_id=filters.point_id)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.inspector_id:
+        qs = qs.filter(created_by_id=filters.inspector_id)
+    if filters.overdue_on:
+        qs = qs.filter(status__in=OPEN_STATUSES, rectify_deadline__lt=filters.overdue_on)
+    if filters.q:
+        qs = qs.filter(Q(description__icontains=filters.q) | Q(point__name__icontains=filters.q))
+    return qs.select_related("unit", "indicator", "point", "inspection", "created_by").order_by("-found_on", "-pk")
+
+
+def with_photos(qs: QuerySet[Finding]) -> QuerySet[Finding]:
+    return qs.prefetch_related(Prefetch("photos", queryset=FindingPhoto.objects.order_by("pk")))
+
+
+def finding_detail(user: Any, pk: int) -> Finding:
+    """One finding the user may see (404 otherwise), with photos, rounds, orders and penalty."""
+    qs = Finding.objects.select_related(
+        "unit", "indicator", "point", "point__point_type", "inspection", "created_by", "withdrawn_by", "campaign"
+    ).prefetch_related(
+        "photos",
+        Prefetch(
+            "rectifications",
+            queryset=Rectification.objects.select_related("submitted_by", "reviewed_by").prefetch_related(
+                Prefetch("photos", queryset=RectificationPhoto.objects.order_by("kind", "pk"))
+            ),
+        ),
+        "orders",
+        "corrections",
+        "accountabilities",
+    )
+    return access.get_visible_or_404(user, qs, pk=pk)
+
+
+def orders_for(user: Any, campaign: Campaign) -> QuerySet[SupervisionOrder]:
+    return (
+        access.filter_visible(user, SupervisionOrder.objects.filter(campaign=campaign))
+        .select_related("unit", "issued_by")
+        .annotate(finding_count=Count("findings"))
+        .order_by("-year", "-number")
+    )
+
+
+def order_detail(user: Any, pk: int) -> SupervisionOrder:
+    qs = SupervisionOrder.objects.select_related("unit", "issued_by", "campaign").prefetch_related(
+        Prefetch("findings", queryset=Finding.objects.select_related("indicator", "point").order_by("found_on", "pk"))
+    )
+    return access.get_visible_or_404(user, qs, pk=pk)
+
+
+def open_rectifications(user: Any, campaign: Campaign, today: dt.date) -> dict[str, QuerySet[Finding]]:
+    """Findings awaiting the unit (open/returned), awaiting review (submitted), and overdue."""
+    base = findings_for(user, campaign)
+    return {
+        "awaiting_unit": base.filter(status__in=[FindingStatus.OPEN, FindingStatus.RETURNED]),
+        "awaiting_review": base.filter(status=FindingStatus.SUBMITTED),
+        "overdue": base.filter(status__in=OPEN_STATUSES, rectify_deadline__lt=today),
+    }
+
+
+def point_history(point: InspectionPoint, campaign: Campaign) -> QuerySet[Finding]:
+    return with_photos(
+        Finding.objects.filter(point=point, campaign=campaign).select_related("unit", "indicator", "created_by")
+    ).order_by("-found_on", "-pk")
+
+
+def search_points(text: str = "", point_type_id: int | None = None, limit: int = 12) -> list[InspectionPoint]:
+    qs = InspectionPoint.objects.filter(is_active=True).select_related("point_type", "unit")
+    text = text.strip()
+    if text:
+        qs = qs.filter(Q(name__icontains=text) | Q(point_type__name__icontains=text) | Q(address__icontains=text))
+    if point_type_id:
+        qs = qs.filter(point_type_id=point_type_id)
+    return list(qs[:limit])
+
+
+def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance in metres (haversine); good enough within a city."""
+    r = 6_371_000.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def nearest_points(lat: float, lng: float, limit: int = 8) -> list[tuple[InspectionPoint, float]]:
+    """The active points closest to (lat, lng), with distances in metres.
+
+    A city has at most ~1,200 points, so computing every distance in Python is
+    cheap and needs no GIS extension.
+    """
+    rows = (
+        InspectionPoint.objects.filter(is_active=True, latitude__isnull=False, longitude__isnull=False)
+        .select_related("point_type", "unit")
+    )
+    ranked = sorted(
+        ((p, distance_m(lat, lng, float(p.latitude), float(p.longitude))) for p in rows), key=lambda pair: pair[1]
+    )
+    return ranked[:limit]
+
+
+def search_indicators(campaign: Campaign, text: str = "", limit: int = 15) -> list[Indicator]:
+    """Leaf standards by code prefix or words in name or standard text."""
+    qs = Indicator.objects.filter(campaign=campaign, level=3)
+    text = text.strip()
+    if text:
+        qs = qs.filter(Q(code__startswith=text) | Q(name__icontains=text) | Q(standard_text__icontains=text))
+    return list(qs.order_by("order", "code")[:limit])
+
+
+def checklist_indicators(campaign: Campaign, point: InspectionPoint) -> list[Indicator]:
+    """The leaf standards whose point types include this point's type (the checklist)."""
+    return list(
+        Indicator.objects.filter(campaign=campaign, level=3, point_types=point.point_type_id).order_by("order", "code")
+    )
+
+
+def checks_at(inspection: Inspection, point: InspectionPoint) -> dict[int, Check]:
+    return {c.indicator_id: c for c in Check.objects.filter(inspection=inspection, point=point).select_related("finding")}
+
+
+def pass_rate(checks: list[Check]) -> Decimal | None:
+    """及格率: passed ÷ checked, 不适用 left out; None when nothing was checked."""
+    counted = [c for c in checks if c.result != "na"]
+    if not counted:
+        return None
+    passed = sum(1 for c in counted if c.result == "pass")
+    return (Decimal(passed) * 100 / Decimal(len(counted))).quantize(Decimal("0.1"))

@@ -1,0 +1,616 @@
+"""Thin views: access-checking fetch (404 for other units), form, service, redirect."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from campaign import access
+from campaign.excel import xlsx_response
+from campaign.models import Campaign, Indicator, InspectionPoint, PointType, Unit
+from campaign.periods import is_month_published, month_label, parse_month
+from campaign.selectors import current_campaign
+from campaign.uploads import file_response
+
+from . import deductions, renderers, selectors, services
+from .forms import (
+    AccountabilityForm,
+    BonusForm,
+    CorrectionForm,
+    FindingForm,
+    InspectionForm,
+    OrderForm,
+    RectifyForm,
+    ReviewForm,
+    WithdrawForm,
+)
+from .models import (
+    Accountability,
+    Bonus,
+    BonusStatus,
+    CheckResult,
+    Correction,
+    Finding,
+    FindingPhoto,
+    FindingStatus,
+    Inspection,
+    Rectification,
+    RectificationPhoto,
+    RectificationStatus,
+)
+
+PAGE_SIZE = 50
+
+
+def _campaign(request: HttpRequest) -> Campaign:
+    campaign = current_campaign(request)
+    if campaign is None:
+        raise Http404("尚未建立创建活动。")
+    return campaign
+
+
+def _require_office(request: HttpRequest) -> None:
+    """Inspection events are office business; officials get a 404 as for any object not theirs."""
+    if not access.sees_all_units(request.user):
+        raise Http404("未找到该页面，或您无权查看。")
+
+
+def _require_perm(request: HttpRequest, perm: str, obj: Any = None) -> None:
+    if not access.can(request.user, perm, obj):
+        # Readers (leaders) and other units' officials get the same answer as for a missing object.
+        raise Http404("未找到该对象，或您无权操作。")
+
+
+def _errors_to_form(form: Any, exc: ValidationError) -> None:
+    for msg in exc.messages:
+        form.add_error(None, msg)
+
+
+def _inspection_or_404(request: HttpRequest, pk: int) -> Inspection:
+    _require_office(request)
+    return get_object_or_404(Inspection.objects.select_related("campaign", "special_action"), pk=pk)
+
+
+# --- inspections -----------------------------------------------------------------
+
+
+@login_required
+def inspection_list(request: HttpRequest) -> HttpResponse:
+    _require_office(request)
+    campaign = _campaign(request)
+    page = Paginator(selectors.inspections_for(request.user, campaign), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "inspections/inspection_list.html", {
+        "campaign": campaign, "page": page, "can_record": access.can(request.user, "inspections.record"),
+        "can_manage": access.can(request.user, "inspections.manage"),
+    })
+
+
+@login_required
+def inspection_create(request: HttpRequest) -> HttpResponse:
+    _require_perm(request, "inspections.record")
+    campaign = _campaign(request)
+    form = InspectionForm(request.POST or None, campaign=campaign)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            inspection = services.inspection_create(
+                creator=request.user, campaign=campaign, kind=d["kind"], source_level=d["source_level"], date=d["date"],
+                title=d["title"], scope=d["scope"], special_action=d["special_action"], inspectors=d["inspectors"],
+                request=request,
+            )
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, "检查已创建，可以开始登记问题。")
+            return redirect("inspections-detail", inspection.pk)
+    return render(request, "inspections/inspection_form.html", {"form": form})
+
+
+@login_required
+def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    inspection = _inspection_or_404(request, pk)
+    findings = selectors.findings_for(request.user, inspection.campaign).filter(inspection=inspection)
+    return render(request, "inspections/inspection_detail.html", {
+        "inspection": inspection,
+        "findings": findings,
+        "visited": inspection.points.select_related("point_type", "unit"),
+        "inspectors": inspection.inspectors.all(),
+        "can_record": access.can(request.user, "inspections.record"),
+    })
+
+
+# --- finding form and its search fragments -----------------------------------------------
+
+
+@login_required
+def finding_create(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_perm(request, "inspections.record")
+    inspection = _inspection_or_404(request, pk)
+    form = FindingForm(request.POST or None, request.FILES or None, campaign=inspection.campaign)
+    if request.method == "GET" and request.GET.get("point"):
+        form.initial["point"] = request.GET["point"]
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            finding = services.finding_create(
+                inspector=request.user, inspection=inspection, point=d["point"], unit=d["unit"],
+                indicator=d["indicator"], description=d["description"], points=d["points"], photos=d["photos"],
+                client_token=d["client_token"], request=request,
+            )
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, f"问题已登记：{finding.unit.display_name} 扣 {finding.points} 分，整改时限 {finding.rectify_deadline:%Y-%m-%d}。")
+            if request.POST.get("next") == "again":
+                return redirect(f"{request.path}?point={finding.point_id or ''}")
+            return redirect("inspections-finding-detail", finding.pk)
+    chosen_point = form["point"].value()
+    chosen_indicator = form["indicator"].value()
+    return render(request, "inspections/finding_form.html", {
+        "inspection": inspection, "form": form,
+        "chosen_point": InspectionPoint.objects.select_related("unit", "point_type").filter(pk=chosen_point).first()
+        if str(chosen_point or "").isdigit() else None,
+        "chosen_indicator": Indicator.objects.filter(pk=chosen_indicator, campaign=inspection.campaign).first()
+        if str(chosen_indicator or "").isdigit() else None,
+        "point_types": PointType.objects.all(),
+    })
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+@login_required
+def point_search(request: HttpRequest) -> HttpResponse:
+    """htmx fragment: points by words/type, or nearest to the phone's location (lat/lng)."""
+    _require_office(request)
+    lat, lng = _float(request.GET.get("lat")), _float(request.GET.get("lng"))
+    if lat is not None and lng is not None:
+        rows = selectors.nearest_points(lat, lng)
+    else:
+        type_id = request.GET.get("type")
+        rows = [(p, None) for p in selectors.search_points(request.GET.get("q", ""), int(type_id) if (type_id or "").isdigit() else None)]
+    return render(request, "inspections/_point_results.html", {"rows": rows})
+
+
+@login_required
+def indicator_search(request: HttpRequest) -> HttpResponse:
+    _require_office(request)
+    campaign = _campaign(request)
+    return render(request, "inspections/_indicator_results.html", {
+        "indicators": selectors.search_indicators(campaign, request.GET.get("q", "")),
+    })
+
+
+@login_required
+def points_suggestion(request: HttpRequest, pk: int) -> HttpResponse:
+    """htmx fragment: the points the rules suggest for the chosen point and indicator."""
+    inspection = _inspection_or_404(request, pk)
+    indicator = Indicator.objects.filter(campaign=inspection.campaign, pk=request.GET.get("indicator") or 0).first()
+    point = InspectionPoint.objects.filter(pk=request.GET.get("point") or 0).first()
+    suggestion, error = None, ""
+    if indicator is not None:
+        try:
+            suggestion = deductions.suggest(
+                campaign=inspection.campaign, source_level=inspection.source_level, point=point, indicator=indicator,
+                found_on=inspection.date,
+            )
+        except ValidationError as exc:
+            error = "；".join(exc.messages)
+    return render(request, "inspections/_suggestion.html", {"suggestion": suggestion, "error": error, "indicator": indicator})
+
+
+# --- checklist ----------------------------------------------------------------------------
+
+
+@login_required
+def checklist(request: HttpRequest, pk: int, point_pk: int) -> HttpResponse:
+    _require_perm(request, "inspections.record")
+    inspection = _inspection_or_404(request, pk)
+    point = get_object_or_404(InspectionPoint.objects.select_related("unit", "point_type"), pk=point_pk)
+    indicators = selectors.checklist_indicators(inspection.campaign, point)
+    errors: list[str] = []
+    if request.method == "POST":
+        items = []
+        for ind in indicators:
+            result = request.POST.get(f"result_{ind.pk}", "")
+            if not result:
+                continue
+            if result not in CheckResult.values:
+                errors.append(f"指标 {ind.code} 的检查结果无效。")
+                continue
+            points = None
+            raw_points = request.POST.get(f"points_{ind.pk}", "").strip()
+            if raw_points:
+                try:
+                    points = Decimal(raw_points)
+                except InvalidOperation:
+                    errors.append(f"指标 {ind.code} 的扣分“{raw_points}”不是数字。")
+                    continue
+            items.append(services.ChecklistItem(
+                indicator=ind, result=result, description=request.POST.get(f"desc_{ind.pk}", "").strip(),
+                points=points, photos=request.FILES.getlist(f"photos_{ind.pk}"),
+            ))
+        if not items and not errors:
+            errors.append("请至少标记一项检查结果。")
+        if not errors:
+            try:
+                checks = services.checklist_record(
+                    inspector=request.user, inspection=inspection, point=point, items=items, request=request
+                )
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+            else:
+                failed = sum(1 for c in checks if c.finding_id)
+                messages.success(request, f"{point.name}：已检查 {len(checks)} 项，其中不合格 {failed} 项已登记为问题。")
+                return redirect("inspections-detail", inspection.pk)
+    done = selectors.checks_at(inspection, point)
+    return render(request, "inspections/checklist.html", {
+        "inspection": inspection, "point": point, "errors": errors,
+        "rows": [(ind, done.get(ind.pk)) for ind in indicators],
+        "pass_rate": selectors.pass_rate(list(done.values())),
+        "choices": CheckResult.choices, "posted": request.POST,
+    })
+
+
+@login_required
+def matrix(request: HttpRequest) -> HttpResponse:
+    """The point-type × standard matrix of the campaign (which standards each point type is checked on)."""
+    _require_perm(request, "inspections.manage")
+    campaign = _campaign(request)
+    leaves = list(Indicator.objects.filter(campaign=campaign, level=3).prefetch_related("point_types").order_by("order", "code"))
+    types = list(PointType.objects.all())
+    if request.method == "POST":
+        pairs = set()
+        for key in request.POST.getlist("cell"):
+            ind_id, _, type_id = key.partition("-")
+            if ind_id.isdigit() and type_id.isdigit():
+                pairs.add((int(ind_id), int(type_id)))
+        changed = services.point_type_matrix_update(actor=request.user, campaign=campaign, pairs=pairs, request=request)
+        messages.success(request, f"已保存，变更 {changed} 项。")
+        return redirect("inspections-matrix")
+    rows = [(ind, {pt.pk for pt in ind.point_types.all()}) for ind in leaves]
+    return render(request, "inspections/matrix.html", {"campaign": campaign, "rows": rows, "types": types})
+
+
+# --- findings ---------------------------------------------------------------------
+
+
+def _filters(request: HttpRequest) -> tuple[selectors.FindingFilters, dict[str, str]]:
+    g = request.GET
+
+    def _int(name: str) -> int | None:
+        v = g.get(name, "")
+        return int(v) if v.isdigit() else None
+
+    month = None
+    if g.get("month"):
+        try:
+            month = parse_month(g["month"])
+        except ValueError:
+            month = None
+    status = g.get("status", "") if g.get("status", "") in FindingStatus.values else ""
+    overdue = timezone.localdate() if g.get("overdue") == "1" else None
+    filters = selectors.FindingFilters(
+        month=month, unit_id=_int("unit"), indicator_id=_int("indicator"), point_id=_int("point"), status=status,
+        inspector_id=_int("inspector"), overdue_on=overdue, q=g.get("q", "").strip()[:50],
+    )
+    raw = {k: g.get(k, "") for k in ("month", "unit", "indicator", "point", "status", "inspector", "overdue", "q")}
+    return filters, raw
+
+
+@login_required
+def finding_list(request: HttpRequest) -> HttpResponse:
+    campaign = _campaign(request)
+    filters, raw = _filters(request)
+    qs = selectors.findings_for(request.user, campaign, filters)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = "&".join(f"{k}={quote(v)}" for k, v in raw.items() if v)
+    return render(request, "inspections/finding_list.html", {
+        "campaign": campaign, "page": page, "raw": raw, "query": query,
+        "units": access.visible_units(request.user).filter(is_active=True),
+        "indicators": Indicator.objects.filter(campaign=campaign, level=3).order_by("order", "code"),
+        "statuses": FindingStatus.choices, "months": campaign.months(),
+        "sees_all": access.sees_all_units(request.user),
+    })
+
+
+@login_required
+def finding_export_xlsx(request: HttpRequest) -> HttpResponse:
+    campaign = _campaign(request)
+    filters, _ = _filters(request)
+    qs = selectors.findings_for(request.user, campaign, filters)
+    return xlsx_response(renderers.findings_workbook(qs.iterator(chunk_size=500)), f"问题清单-{timezone.localdate():%Y%m%d}.xlsx")
+
+
+@login_required
+def finding_export_pdf(request: HttpRequest) -> HttpResponse:
+    campaign = _campaign(request)
+    filters, _ = _filters(request)
+    findings = list(selectors.with_photos(selectors.findings_for(request.user, campaign, filters))[: renderers.MAX_PDF_FINDINGS + 1])
+    subtitle = month_label(filters.month) if filters.month else f"导出日期 {timezone.localdate():%Y-%m-%d}"
+    data = renderers.findings_pdf(findings, title=f"{campaign.name}问题清单", subtitle=subtitle)
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote('问题清单.pdf')}"
+    return response
+
+
+@login_required
+def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    finding = selectors.finding_detail(request.user, pk)
+    rounds = list(finding.rectifications.all())
+    pending = next((r for r in rounds if r.status == RectificationStatus.PENDING), None)
+    month_open = not is_month_published(finding.campaign_id, finding.month)
+    try:
+        penalty = finding.overdue_penalty
+    except Finding.overdue_penalty.RelatedObjectDoesNotExist:
+        penalty = None
+    return render(request, "inspections/finding_detail.html", {
+        "finding": finding, "rounds": rounds, "pending": pending, "penalty": penalty, "month_open": month_open,
+        "today": timezone.localdate(),
+        "can_withdraw": month_open and finding.status != FindingStatus.WITHDRAWN
+        and access.can(request.user, "inspections.withdraw_finding", finding),
+        "can_rectify": finding.status in (FindingStatus.OPEN, FindingStatus.RETURNED)
+        and access.can(request.user, "inspections.submit_rectification", finding),
+        "can_review": pending is not None and access.can(request.user, "inspections.review_rectification", finding),
+        "can_issue": access.can(request.user, "inspections.issue_order"),
+    })
+
+
+@login_required
+@require_POST
+def finding_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    finding = access.get_visible_or_404(request.user, Finding.objects.all(), pk=pk)
+    _require_perm(request, "inspections.withdraw_finding", finding)
+    form = WithdrawForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "撤销问题必须填写原因。")
+        return redirect(finding)
+    try:
+        services.finding_withdraw(actor=request.user, finding=finding, reason=form.cleaned_data["reason"], request=request)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, "问题已撤销，记录和原因予以保留。")
+    return redirect(finding)
+
+
+@login_required
+def photo_download(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    """Serve a photo after checking the user may see its finding (404 for other units)."""
+    if kind == "finding":
+        photo = access.get_visible_or_404(request.user, FindingPhoto.objects.all(), field="finding__unit", pk=pk)
+    elif kind == "rectification":
+        photo = access.get_visible_or_404(
+            request.user, RectificationPhoto.objects.all(), field="rectification__finding__unit", pk=pk
+        )
+    else:
+        raise Http404("未知的照片类型。")
+    return file_response(photo, inline=request.GET.get("download") != "1")
+
+
+# --- rectification ----------------------------------------------------------------
+
+
+@login_required
+def rectify(request: HttpRequest, pk: int) -> HttpResponse:
+    finding = selectors.finding_detail(request.user, pk)
+    _require_perm(request, "inspections.submit_rectification", finding)
+    form = RectifyForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.rectification_submit(
+                official=request.user, finding=finding, description=d["description"], before_photos=d["before_photos"],
+                after_photos=d["after_photos"], request=request,
+            )
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, "整改情况已提交，等待督查员验收。")
+            return redirect(finding)
+    return render(request, "inspections/rectify.html", {"finding": finding, "form": form})
+
+
+@login_required
+@require_POST
+def review(request: HttpRequest, pk: int) -> HttpResponse:
+    rect = access.get_visible_or_404(
+        request.user, Rectification.objects.select_related("finding"), field="finding__unit", pk=pk
+    )
+    _require_perm(request, "inspections.review_rectification", rect.finding)
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        for errs in form.errors.values():
+            for e in errs:
+                messages.error(request, e)
+        return redirect(rect.finding)
+    try:
+        services.rectification_review(
+            reviewer=request.user, rectification=rect, accept=form.cleaned_data["decision"] == "accept",
+            comment=form.cleaned_data["comment"], request=request,
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, "已验收通过，问题销号。" if form.cleaned_data["decision"] == "accept" else "已退回整改。")
+    return redirect(rect.finding)
+
+
+@login_required
+def rectification_list(request: HttpRequest) -> HttpResponse:
+    campaign = _campaign(request)
+    today = timezone.localdate()
+    groups = selectors.open_rectifications(request.user, campaign, today)
+    return render(request, "inspections/rectification_list.html", {
+        "campaign": campaign, "today": today,
+        "awaiting_unit": groups["awaiting_unit"][:200], "awaiting_review": groups["awaiting_review"][:200],
+        "overdue": groups["overdue"][:200],
+    })
+
+
+@login_required
+def point_history(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = _campaign(request)
+    point = get_object_or_404(InspectionPoint.objects.select_related("unit", "point_type"), pk=pk)
+    # An official sees the history of points their unit looks after (包保), like other unit objects.
+    if not access.can(request.user, "campaign.view_unit_object", point):
+        raise Http404("未找到该点位，或您无权查看。")
+    return render(request, "inspections/point_history.html", {
+        "point": point, "findings": selectors.point_history(point, campaign)[:200],
+    })
+
+
+# --- supervision orders -------------------------------------------------------------
+
+
+@login_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    campaign = _campaign(request)
+    page = Paginator(selectors.orders_for(request.user, campaign), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "inspections/order_list.html", {
+        "page": page, "can_issue": access.can(request.user, "inspections.issue_order"),
+    })
+
+
+@login_required
+def order_create(request: HttpRequest) -> HttpResponse:
+    _require_perm(request, "inspections.issue_order")
+    campaign = _campaign(request)
+    initial: dict[str, Any] = {}
+    if request.GET.get("finding", "").isdigit():
+        f = Finding.objects.filter(pk=request.GET["finding"], campaign=campaign).first()
+        if f:
+            initial = {"unit": f.unit_id, "findings": [f.pk]}
+    if request.GET.get("unit", "").isdigit():
+        initial.setdefault("unit", int(request.GET["unit"]))
+    form = OrderForm(request.POST or None, campaign=campaign, initial=initial)
+    unit_id = form["unit"].value()
+    if unit_id and str(unit_id).isdigit():
+        form.fields["findings"].queryset = form.fields["findings"].queryset.filter(unit_id=unit_id)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            order = services.order_issue(
+                issuer=request.user, unit=d["unit"], findings=list(d["findings"]),
+                deadline_working_days=d["deadline_working_days"] if not d["deadline"] else None, deadline=d["deadline"],
+                requirements=d["requirements"], request=request,
+            )
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, f"{order.label} 已签发给{order.unit.name}。")
+            return redirect(order)
+    return render(request, "inspections/order_form.html", {"form": form})
+
+
+@login_required
+def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    order = selectors.order_detail(request.user, pk)
+    return render(request, "inspections/order_detail.html", {"order": order, "findings": order.findings.all(),
+                                                              "today": timezone.localdate()})
+
+
+@login_required
+def order_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    order = selectors.order_detail(request.user, pk)
+    response = HttpResponse(renderers.order_pdf(order), content_type="application/pdf")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(order.label + '.pdf')}"
+    return response
+
+
+# --- corrections, bonuses, accountability ----------------------------------------------
+
+
+@login_required
+def adjustments(request: HttpRequest) -> HttpResponse:
+    """Corrections, bonuses and 问责 records of the campaign (officials: their own unit)."""
+    campaign = _campaign(request)
+    user = request.user
+    return render(request, "inspections/adjustments.html", {
+        "corrections": access.filter_visible(user, Correction.objects.filter(campaign=campaign)).select_related("unit", "finding", "created_by")[:200],
+        "bonuses": access.filter_visible(user, Bonus.objects.filter(campaign=campaign)).select_related("unit", "created_by", "approved_by")[:200],
+        "records": access.filter_visible(user, Accountability.objects.filter(campaign=campaign)).select_related("unit").prefetch_related("findings")[:200],
+        "can_manage": access.can(user, "inspections.manage"), "can_record": access.can(user, "inspections.record"),
+    })
+
+
+def _simple_form_view(request: HttpRequest, form: Any, title: str, save: Any) -> HttpResponse:
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(form.cleaned_data)
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, f"{title}已保存。")
+            return redirect("inspections-adjustments")
+    return render(request, "inspections/simple_form.html", {"form": form, "title": title})
+
+
+@login_required
+def correction_create(request: HttpRequest) -> HttpResponse:
+    _require_perm(request, "inspections.manage")
+    campaign = _campaign(request)
+    form = CorrectionForm(request.POST or None, campaign=campaign)
+    return _simple_form_view(request, form, "更正记录", lambda d: services.correction_create(
+        actor=request.user, campaign=campaign, unit=d["unit"], month=d["month"], points=d["points"], reason=d["reason"],
+        finding=d["finding"], request=request,
+    ))
+
+
+@login_required
+def bonus_create(request: HttpRequest) -> HttpResponse:
+    _require_perm(request, "inspections.record")
+    campaign = _campaign(request)
+    form = BonusForm(request.POST or None)
+    return _simple_form_view(request, form, "加分申报", lambda d: services.bonus_create(
+        actor=request.user, campaign=campaign, unit=d["unit"], month=d["month"], points=d["points"], reason=d["reason"],
+        request=request,
+    ))
+
+
+@login_required
+@require_POST
+def bonus_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_perm(request, "inspections.manage")
+    bonus = get_object_or_404(Bonus, pk=pk, status=BonusStatus.PENDING)
+    try:
+        services.bonus_approve(approver=request.user, bonus=bonus, approve=request.POST.get("approve") == "1", request=request)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, f"加分已{bonus.get_status_display()}。")
+    return redirect("inspections-adjustments")
+
+
+@login_required
+def accountability_create(request: HttpRequest) -> HttpResponse:
+    _require_perm(request, "inspections.manage")
+    campaign = _campaign(request)
+    form = AccountabilityForm(request.POST or None)
+
+    def save(d: dict[str, Any]) -> Accountability:
+        findings = list(Finding.objects.filter(campaign=campaign, pk__in=d["findings"]))
+        missing = set(d["findings"]) - {f.pk for f in findings}
+        if missing:
+            raise ValidationError(f"找不到编号为 {', '.join(map(str, sorted(missing)))} 的问题。")
+        return services.accountability_create(
+            actor=request.user, campaign=campaign, unit=d["unit"], kind=d["kind"], date=d["date"], reason=d["reason"],
+            person_name=d["person_name"], findings=findings, request=request,
+        )
+
+    return _simple_form_view(request, form, "问责记录", save)
