@@ -566,3 +566,107 @@ def month_scores(*, campaign: Campaign, month: dt.date, with_lines: bool = True)
     if period is not None:
         return snapshot_scores(period=period, with_lines=with_lines)
     return score_month(campaign=campaign, month=start, with_lines=with_lines)
+
+
+# --------------------------------------------------------------------------- pass-rate tables (及格率)
+
+
+@dataclass
+class PassRateRow:
+    """Checks of one month for one key (an indicator, unit, street or ranking group)."""
+
+    key: str
+    label: str
+    passed: int = 0
+    failed: int = 0
+    not_applicable: int = 0
+    score: Decimal = ZERO  # Σ indicator score over the checked indicators (per unit × indicator)
+    earned: Decimal = ZERO  # Σ indicator score × pass rate
+
+    @property
+    def checked(self) -> int:
+        """Checks made: 不适用 is left out."""
+        return self.passed + self.failed
+
+    @property
+    def rate(self) -> Decimal | None:
+        return q4(Decimal(self.passed) / self.checked) if self.checked else None
+
+    @property
+    def score_rate(self) -> Decimal | None:
+        return q4(self.earned / self.score) if self.score > 0 else None
+
+
+STREET_TYPES = ("street", "township")
+
+
+def pass_rates(*, campaign: Campaign, month: dt.date, by: str = "indicator") -> list[PassRateRow]:
+    """及格率 of the month's checks grouped ``by`` "indicator", "unit", "street" or "group".
+
+    One grouped query over (unit, indicator, result). For every unit × indicator
+    the rate is passed ÷ (passed + failed) and earns ``indicator score × rate``;
+    a row adds those up, so its ``score_rate`` is Σ earned ÷ Σ score and its
+    ``rate`` is the share of all its checks that passed. "street" is the unit
+    itself or its nearest ancestor of type 街道/乡镇 (checks of units under no
+    street are left out of that table).
+    """
+    if by not in ("indicator", "unit", "street", "group"):
+        raise ValueError(f"未知的汇总方式：{by}")
+    start = month_start(month)
+    cells: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for unit_id, indicator_id, result, n in (
+        Check.objects.filter(inspection__campaign=campaign, month=start)
+        .values_list("unit_id", "indicator_id", "result").annotate(n=Count("id")).order_by()
+    ):
+        cells[(unit_id, indicator_id)][{CheckResult.PASS: 0, CheckResult.FAIL: 1}.get(result, 2)] += n
+    if not cells:
+        return []
+    indicators = {
+        pk: (code, name, score, (order, code))
+        for pk, code, name, score, order in Indicator.objects.filter(campaign=campaign).values_list("pk", "code", "name", "score", "order")
+    }
+    unit_rows = {
+        pk: (name, utype, path, group, gorder)
+        for pk, name, utype, path, group, gorder in Unit.objects.values_list(
+            "pk", "name", "unit_type", "path", "ranking_group__name", "ranking_group__order"
+        )
+    }
+    streets = {pk: row for pk, row in unit_rows.items() if row[1] in STREET_TYPES}
+
+    def street_of(unit_id: int) -> int | None:
+        path = unit_rows[unit_id][2]
+        ids = [int(p) for p in path.strip("/").split("/") if p]
+        for pk in reversed(ids):
+            if pk in streets:
+                return pk
+        return None
+
+    rows: dict[str, PassRateRow] = {}
+    sort_keys: dict[str, tuple] = {}
+    for (unit_id, indicator_id), (passed, failed, na) in cells.items():
+        code, name, score, isort = indicators.get(indicator_id, ("", "", ZERO, ("", 0)))
+        if by == "indicator":
+            key, label, sk = str(indicator_id), f"{code} {name}", isort
+        elif by == "unit":
+            key, label, sk = str(unit_id), unit_rows[unit_id][0], (unit_rows[unit_id][2],)
+        elif by == "street":
+            street = street_of(unit_id)
+            if street is None:
+                continue
+            key, label, sk = str(street), unit_rows[street][0], (unit_rows[street][2],)
+        else:
+            group = unit_rows[unit_id][3]
+            if group is None:
+                continue
+            key, label, sk = group, group, (unit_rows[unit_id][4], group)
+        row = rows.setdefault(key, PassRateRow(key=key, label=label))
+        sort_keys[key] = sk
+        row.passed += passed
+        row.failed += failed
+        row.not_applicable += na
+        if passed + failed:
+            row.score += score
+            row.earned += score * Decimal(passed) / (passed + failed)
+    for row in rows.values():
+        row.earned = q2(row.earned)
+    return [rows[k] for k in sorted(rows, key=lambda k: sort_keys[k])]
