@@ -168,6 +168,10 @@ STORAGES = {
 # Upload limits (bytes / pixels); see campaign/uploads.py.
 UPLOAD_MAX_BYTES = envint("UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
 UPLOAD_MAX_PIXELS = envint("UPLOAD_MAX_PIXELS", 40_000_000)
+# Excel imports (campaign/workbook.py): file size, data rows per sheet, expanded zip size.
+IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+IMPORT_MAX_ROWS = envint("IMPORT_MAX_ROWS", 50_000)
+IMPORT_MAX_UNCOMPRESSED = envint("IMPORT_MAX_UNCOMPRESSED", 300 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
