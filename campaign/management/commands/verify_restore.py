@@ -15,12 +15,15 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
+from django.db.utils import load_backend
 
 # Tables that move on their own while the site is up (not data loss if they differ).
 VOLATILE_TABLES = {"django_session", "axes_accessattempt", "axes_accesslog", "axes_accessfailurelog", "campaign_auditlog"}
@@ -69,6 +72,23 @@ def compare(source: Fingerprint, restored: Fingerprint, *, strict: bool) -> tupl
             f"已发布月份得分不一致：源库 {len(source.published_scores)} 条，恢复库 {len(restored.published_scores)} 条"
         )
     return problems, notes
+
+
+@contextmanager
+def database_alias(name: str) -> Iterator[str]:
+    """A temporary connection alias (``CHECK_ALIAS``) to database ``name`` on the default server.
+
+    The connection is handed to Django's connection handler for this thread only
+    and not added to the settings, so nothing else ever sees the alias.
+    """
+    source = connections["default"].settings_dict
+    wrapper = load_backend(source["ENGINE"]).DatabaseWrapper({**source, "NAME": name}, CHECK_ALIAS)
+    connections[CHECK_ALIAS] = wrapper
+    try:
+        yield CHECK_ALIAS
+    finally:
+        wrapper.close()
+        del connections[CHECK_ALIAS]
 
 
 def _pg_env(db: dict) -> dict[str, str]:
@@ -132,14 +152,9 @@ class Command(BaseCommand):
             try:
                 self.stdout.write(f"恢复 {dump} → {target}")
                 _run(["pg_restore", *conn_args, "--no-owner", "--exit-on-error", "-d", target, dump], env)
-                connections.settings[CHECK_ALIAS] = {**source, "NAME": target}
-                try:
+                with database_alias(target):
                     restored_counts = fingerprint(CHECK_ALIAS)
-                    problems, notes = compare(fingerprint("default"), restored_counts, strict=strict)
-                finally:
-                    connections[CHECK_ALIAS].close()
-                    del connections[CHECK_ALIAS]
-                    del connections.settings[CHECK_ALIAS]
+                problems, notes = compare(fingerprint("default"), restored_counts, strict=strict)
             finally:
                 if not keep:
                     _run(["dropdb", *conn_args, "--if-exists", target], env)
