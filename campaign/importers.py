@@ -371,7 +371,14 @@ class IndicatorKind(ImportKind):
                 changes.append(RowChange("create", label, node.row.number if node.row else None))
                 continue
             if node.row is None:
-                continue  # an existing parent only named by its children: left as it is
+                # An existing parent only named by its children keeps everything but its
+                # score, which follows the sum of its children when the file has scores.
+                if "score" in has and score_of(code) != current.score:
+                    node.score = score_of(code)
+                    changed = diff([("分值（下级合计）", current.score, node.score)])
+                    to_update.append((current, node, changed))
+                    changes.append(RowChange("update", label, None, changed))
+                continue
             pairs = []
             if node.level < 3 or "name" in has:
                 pairs.append(("名称", current.name, node.name))
@@ -418,6 +425,9 @@ class IndicatorKind(ImportKind):
                 created.extend(batch)
             updated_fields = ["name", "score", "standard_text", "method", "applicable_unit_types", "lead_unit"]
             for ind, n, _ in to_update:
+                if n.row is None:
+                    ind.score = n.score
+                    continue
                 if n.level < 3 or "name" in has:
                     ind.name = n.name[:200]
                 if "score" in has and n.score is not None:
@@ -433,14 +443,14 @@ class IndicatorKind(ImportKind):
             Indicator.objects.bulk_update([ind for ind, _, _ in to_update], updated_fields, batch_size=500)
             co_through = Indicator.co_units.through
             pt_through = Indicator.point_types.through
-            relinked = [(ind, n) for ind, n, _ in to_update] + created
+            relinked = [(ind, n) for ind, n, _ in to_update if n.row is not None] + created
             if "co" in has:
-                co_through.objects.filter(indicator_id__in=[ind.pk for ind, _, _ in to_update]).delete()
+                co_through.objects.filter(indicator_id__in=[ind.pk for ind, n in relinked]).delete()
                 co_through.objects.bulk_create(
                     [co_through(indicator_id=ind.pk, unit_id=u.pk) for ind, n in relinked for u in n.co], batch_size=1000
                 )
             if "point_types" in has:
-                pt_through.objects.filter(indicator_id__in=[ind.pk for ind, _, _ in to_update]).delete()
+                pt_through.objects.filter(indicator_id__in=[ind.pk for ind, n in relinked]).delete()
                 pt_through.objects.bulk_create(
                     [pt_through(indicator_id=ind.pk, pointtype_id=types[name].pk) for ind, n in relinked for name in n.point_types],
                     batch_size=1000,

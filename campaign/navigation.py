@@ -29,7 +29,7 @@ MENU: list[MenuItem] = [
     MenuItem("督办单", "inspections-orders", ALL, "file-earmark-text"),
     MenuItem("月度考核", "reports-months", ALL, "trophy"),
     MenuItem("报表导出", "reports-jobs", frozenset({Role.ADMIN, Role.LEADER}), "download"),
-    MenuItem("数据导入", "campaign-import", frozenset({Role.ADMIN}), "upload"),
+    MenuItem("数据导入", "tasks-import", frozenset({Role.ADMIN}), "upload"),
     MenuItem("审计日志", "campaign-audit", frozenset({Role.ADMIN, Role.LEADER}), "journal-text"),
 ]
 

@@ -84,6 +84,7 @@ def import_apply(
     actor: Any = None,
     request: HttpRequest | None = None,
     filename: str = "",
+    actor_name: str = "",
 ) -> ImportPreview:
     """Import ``data`` as ``kind`` in one transaction, or raise :class:`ImportRejected` and write nothing.
 
@@ -101,6 +102,7 @@ def import_apply(
         audit.record(
             "import.apply",
             actor=actor,
+            actor_name=actor_name,
             obj=campaign,
             request=request,
             after={
