@@ -43,3 +43,18 @@ class ReportJobForm(forms.Form):
         value = self.cleaned_data["month"]
         year, mon = value.split("-")
         return dt.date(int(year), int(mon), 1)
+
+
+class RevokeForm(forms.Form):
+    """Why a published month is revoked (required, kept with the revocation)."""
+
+    reason = forms.CharField(
+        label="撤销原因", max_length=500, widget=forms.Textarea(attrs={"rows": 2, "placeholder": "请说明撤销发布的原因"}),
+        error_messages={"required": "撤销发布必须填写原因。"},
+    )
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("撤销发布必须填写原因。")
+        return reason

@@ -1,8 +1,15 @@
 from django.urls import path
 
-from . import job_views
+from . import job_views, views
 
 urlpatterns: list = [
+    # Monthly assessment: months, rankings, explanations, publication, bulletin.
+    path("months/", views.month_list, name="reports-months"),
+    path("months/<str:month>/", views.month_detail, name="reports-month"),
+    path("months/<str:month>/units/<int:unit_id>/", views.unit_month, name="reports-unit-month"),
+    path("months/<str:month>/publish/", views.publish, name="reports-publish"),
+    path("months/<str:month>/revoke/", views.revoke, name="reports-revoke"),
+    path("months/<str:month>/bulletin/", views.bulletin, name="reports-bulletin"),
     # Report jobs (rendered by Celery workers).
     path("jobs/", job_views.job_list, name="reports-jobs"),
     path("jobs/<int:pk>/", job_views.job_detail, name="reports-job-detail"),

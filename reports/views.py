@@ -1,0 +1,193 @@
+"""Monthly assessment pages: the months, a month's ranking (preview or published), one unit's
+explained score, publishing and revoking, and the published bulletin.
+
+Officials see only their own unit(s) (other units' pages are 404); admins,
+inspectors and leaders see every unit; only admins publish and revoke.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from campaign import access
+from campaign.models import Campaign, CampaignKind, Unit
+from campaign.periods import month_label, parse_month
+from campaign.selectors import current_campaign
+
+from . import selectors, services
+from .charts import trend_svg
+from .forms import RevokeForm
+from .scoring import KIND_LABELS, month_scores, pass_rates
+
+OBJECT_URLS = {
+    "inspections.finding": "inspections-finding-detail",
+    "tasks.task": "tasks-detail",
+}
+
+
+def _campaign_or_404(request: HttpRequest) -> Campaign:
+    campaign = current_campaign(request)
+    if campaign is None:
+        raise Http404("尚未建立创建活动。")
+    return campaign
+
+
+def _month_or_404(campaign: Campaign, text: str) -> dt.date:
+    try:
+        month = parse_month(text)
+    except ValueError:
+        raise Http404("月份格式不正确。") from None
+    if month not in campaign.months():
+        raise Http404(f"{month_label(month)}不在本次创建活动的月份内。")
+    return month
+
+
+def _visible_unit_ids(request: HttpRequest) -> set[int] | None:
+    """None for roles that see every unit, else the ids an official may see."""
+    if access.sees_all_units(request.user):
+        return None
+    return set(access.visible_units(request.user).values_list("pk", flat=True))
+
+
+def _require_some_role(request: HttpRequest) -> None:
+    if not access.roles_of(request.user):
+        raise Http404("未找到该页面，或您无权查看。")
+
+
+@login_required
+def month_list(request: HttpRequest) -> HttpResponse:
+    """月度考核: every month of the campaign with its status and publication history."""
+    _require_some_role(request)
+    campaign = _campaign_or_404(request)
+    rows = selectors.campaign_months(campaign=campaign)
+    own_units = [] if access.sees_all_units(request.user) else list(access.own_units(request.user).filter(ranking_group__isnull=False))
+    return render(request, "reports/month_list.html", {
+        "campaign": campaign, "rows": rows, "can_publish": access.can(request.user, "reports.publish"),
+        "sees_all": access.sees_all_units(request.user), "own_units": own_units, "revoke_form": RevokeForm(),
+    })
+
+
+@login_required
+def month_detail(request: HttpRequest, month: str) -> HttpResponse:
+    """A month's ranking by group or overall, sortable; a preview while the month is open."""
+    _require_some_role(request)
+    campaign = _campaign_or_404(request)
+    day = _month_or_404(campaign, month)
+    scores = month_scores(campaign=campaign, month=day, with_lines=False)
+    visible = _visible_unit_ids(request)
+    view = "overall" if request.GET.get("view") == "overall" else "group"
+    sort = request.GET.get("sort", "overall" if view == "overall" else "rank")
+    units = scores.units if visible is None else [u for u in scores.units if u.unit_id in visible]
+    if view == "overall":
+        groups = [("全部单位", selectors.sorted_units(units, sort))]
+    else:
+        groups = [(name, selectors.sorted_units([u for u in members if visible is None or u.unit_id in visible], sort))
+                  for name, members in scores.by_group()]
+        groups = [(name, members) for name, members in groups if members]
+    indicators, points = selectors.most_deducted(campaign=campaign, month=day) if visible is None else ([], [])
+    rows = {r.month: r for r in selectors.campaign_months(campaign=campaign)}
+    return render(request, "reports/month_detail.html", {
+        "campaign": campaign, "month": day, "month_slug": f"{day:%Y-%m}", "label": month_label(day), "scores": scores,
+        "groups": groups, "view": view, "overall": view == "overall", "sort": sort, "sees_all": visible is None,
+        "top_indicators": indicators, "top_points": points, "row": rows.get(day),
+        "can_publish": access.can(request.user, "reports.publish"), "revoke_form": RevokeForm(),
+        "sort_columns": [("rank", "排名"), ("name", "单位"), ("deductions", "扣分合计"), ("bonus", "加分"),
+                         ("score", "得分"), ("change", "较上月")],
+        "pass_rate_rows": pass_rates(campaign=campaign, month=day, by="street") if visible is None and campaign.scoring_mode != "deduction" else [],
+    })
+
+
+@login_required
+def unit_month(request: HttpRequest, month: str, unit_id: int) -> HttpResponse:
+    """Why a unit has its score: every line, summing exactly to the final score, and its trend."""
+    campaign = _campaign_or_404(request)
+    day = _month_or_404(campaign, month)
+    unit = access.get_visible_or_404(request.user, Unit.objects.select_related("ranking_group"), field="", pk=unit_id)
+    scores = month_scores(campaign=campaign, month=day, with_lines=True)
+    score = scores.get(unit.pk)
+    if score is None:
+        raise Http404("该单位不参加月度考核排名。")
+    lines = []
+    for line in score.lines:
+        url = ""
+        if line.object_type in OBJECT_URLS and line.object_id:
+            url = reverse(OBJECT_URLS[line.object_type], args=[line.object_id])
+        lines.append({"line": line, "kind_label": KIND_LABELS.get(line.kind, line.kind), "url": url})
+    trend = selectors.unit_trend(campaign=campaign, unit_id=unit.pk, upto=day)
+    return render(request, "reports/month_unit.html", {
+        "campaign": campaign, "month": day, "month_slug": f"{day:%Y-%m}", "label": month_label(day), "unit": unit,
+        "score": score, "lines": lines, "scores": scores, "group_size": sum(1 for u in scores.units if u.ranking_group == score.ranking_group),
+        "trend_svg": trend_svg(trend, title=f"{unit.name}得分趋势"), "trend": trend,
+        "total": score.score - score.full_score, "sees_all": access.sees_all_units(request.user),
+    })
+
+
+@login_required
+@require_POST
+def publish(request: HttpRequest, month: str) -> HttpResponse:
+    if not access.can(request.user, "reports.publish"):
+        raise PermissionDenied("只有创建办管理员可以发布月度考核结果。")
+    campaign = _campaign_or_404(request)
+    day = _month_or_404(campaign, month)
+    try:
+        services.period_publish(campaign=campaign, month=day, actor=request.user, request=request)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, f"{month_label(day)}考核结果已发布，数据已冻结。")
+    return redirect("reports-month", month=f"{day:%Y-%m}")
+
+
+@login_required
+@require_POST
+def revoke(request: HttpRequest, month: str) -> HttpResponse:
+    if not access.can(request.user, "reports.publish"):
+        raise PermissionDenied("只有创建办管理员可以撤销发布。")
+    campaign = _campaign_or_404(request)
+    day = _month_or_404(campaign, month)
+    form = RevokeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "撤销发布必须填写原因。")
+        return redirect("reports-month", month=f"{day:%Y-%m}")
+    try:
+        services.period_revoke(campaign=campaign, month=day, actor=request.user, reason=form.cleaned_data["reason"], request=request)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.warning(request, f"已撤销{month_label(day)}考核结果的发布，该月重新开放。")
+    return redirect("reports-month", month=f"{day:%Y-%m}")
+
+
+def bulletin_title(campaign: Campaign, month: dt.date) -> str:
+    """E.g. 泰和市创建全国文明城市2026年10月考核结果通报."""
+    kind = CampaignKind(campaign.kind).label if campaign.kind in CampaignKind.values else campaign.name
+    return f"{campaign.city_name}创建{kind}{month_label(month)}考核结果通报"
+
+
+@login_required
+def bulletin(request: HttpRequest, month: str) -> HttpResponse:
+    """The published month's bulletin (通报): read-only, for leaders and the office."""
+    if not access.can(request.user, "reports.view_all"):
+        raise Http404("未找到该页面，或您无权查看。")
+    campaign = _campaign_or_404(request)
+    day = _month_or_404(campaign, month)
+    scores = month_scores(campaign=campaign, month=day, with_lines=False)
+    if not scores.is_published:
+        raise Http404(f"{month_label(day)}的考核结果尚未发布。")
+    indicators, points = selectors.most_deducted(campaign=campaign, month=day)
+    row = {r.month: r for r in selectors.campaign_months(campaign=campaign)}.get(day)
+    return render(request, "reports/month_bulletin.html", {
+        "campaign": campaign, "month": day, "month_slug": f"{day:%Y-%m}", "label": month_label(day),
+        "title": bulletin_title(campaign, day), "scores": scores, "groups": scores.by_group(), "row": row,
+        "top_indicators": indicators, "top_points": points, "now": timezone.localtime(),
+        "unit_count": len(scores.units),
+        "average": (sum(u.score for u in scores.units) / len(scores.units)).quantize(scores.units[0].score) if scores.units else None,
+    })
