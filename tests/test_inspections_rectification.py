@@ -1,0 +1,159 @@
+"""The rectification loop and the overdue penalty (applied once, in the month the deadline passed)."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from campaign.models import AssessmentPeriod, AuditLog, DeductionRule, PeriodStatus, SourceLevel
+from inspections import services
+from inspections.models import Finding, FindingStatus, OverduePenalty, RectificationPhoto, RectificationStatus
+from tests.inspections_support import inspection, png
+
+D = Decimal
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture
+def finding(world) -> Finding:
+    # Inspection Mon 2026-10-12 → deadline Mon 2026-10-19.
+    return services.finding_create(
+        inspector=world.inspector, inspection=inspection(world), point=world.point_a, indicator=world.leaf_clean,
+        description="人民路两侧垃圾未及时清运",
+    )
+
+
+def _submit(world, finding, user=None):
+    return services.rectification_submit(
+        official=user or world.official_a, finding=finding, description="已组织清运，落实门前三包",
+        before_photos=[png("前.png", "gray")], after_photos=[png("后.png", "green")],
+    )
+
+
+def test_the_unit_answers_with_before_and_after_photos(world, finding):
+    rect = _submit(world, finding)
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.SUBMITTED
+    assert rect.round == 1 and rect.status == RectificationStatus.PENDING
+    assert sorted(rect.photos.values_list("kind", flat=True)) == [RectificationPhoto.Kind.AFTER, RectificationPhoto.Kind.BEFORE]
+
+
+def test_an_answer_needs_an_after_photo(world, finding):
+    with pytest.raises(ValidationError, match="整改后照片"):
+        services.rectification_submit(official=world.official_a, finding=finding, description="已整改", after_photos=[])
+
+
+def test_another_units_official_cannot_answer(world, finding):
+    with pytest.raises(PermissionDenied):
+        _submit(world, finding, user=world.official_b)
+
+
+def test_the_inspector_accepts_and_the_finding_is_closed(world, finding):
+    rect = _submit(world, finding)
+    services.rectification_review(reviewer=world.inspector, rectification=rect, accept=True, comment="现场复核已整改")
+    finding.refresh_from_db()
+    rect.refresh_from_db()
+    assert finding.status == FindingStatus.ACCEPTED and finding.accepted_at is not None
+    assert rect.status == RectificationStatus.ACCEPTED and rect.reviewed_by == world.inspector
+    assert AuditLog.objects.filter(action="rectification.accept").count() == 1
+
+
+def test_a_return_needs_a_reason_and_every_round_is_kept(world, finding):
+    first = _submit(world, finding)
+    with pytest.raises(ValidationError, match="退回整改必须填写原因"):
+        services.rectification_review(reviewer=world.inspector, rectification=first, accept=False)
+    services.rectification_review(reviewer=world.inspector, rectification=first, accept=False, comment="照片看不出整改效果")
+    finding.refresh_from_db()
+    assert finding.status == FindingStatus.RETURNED
+    second = _submit(world, finding)
+    services.rectification_review(reviewer=world.inspector, rectification=second, accept=True)
+    rounds = list(finding.rectifications.order_by("round").values_list("round", "status", "review_comment"))
+    assert rounds == [(1, "returned", "照片看不出整改效果"), (2, "accepted", "")]
+    assert AuditLog.objects.filter(action__in=["rectification.return", "rectification.accept"]).count() == 2
+
+
+def test_a_round_cannot_be_reviewed_twice_nor_answered_while_pending(world, finding):
+    rect = _submit(world, finding)
+    with pytest.raises(ValidationError, match="不能提交整改"):
+        _submit(world, finding)
+    services.rectification_review(reviewer=world.inspector, rectification=rect, accept=True)
+    with pytest.raises(ValidationError, match="已验收"):
+        services.rectification_review(reviewer=world.inspector, rectification=rect, accept=False, comment="再看看")
+
+
+def test_officials_and_leaders_cannot_review(world, finding):
+    rect = _submit(world, finding)
+    for user in (world.official_a, world.leader):
+        with pytest.raises(PermissionDenied):
+            services.rectification_review(reviewer=user, rectification=rect, accept=True)
+
+
+# --- overdue penalty ---------------------------------------------------------------
+
+
+def test_no_penalty_on_the_deadline_day_itself(world, finding):
+    assert services.overdue_penalties_apply(today=dt.date(2026, 10, 19)) == []
+
+
+def test_a_finding_not_accepted_by_its_deadline_deducts_its_points_again_once(world, finding):
+    created = services.overdue_penalties_apply(today=dt.date(2026, 10, 20))
+    assert len(created) == 1
+    penalty = created[0]
+    assert penalty.finding == finding and penalty.unit == world.unit_a
+    assert penalty.points == D("0.30")  # the rule's overdue_points is empty: its own points again
+    assert penalty.month == dt.date(2026, 10, 1)  # deadline 10-19 passed on 10-20
+    # Running again (next day, or a second worker) adds nothing.
+    assert services.overdue_penalties_apply(today=dt.date(2026, 10, 21)) == []
+    assert OverduePenalty.objects.count() == 1
+
+
+def test_the_rules_overdue_points_apply_when_set(world, finding):
+    DeductionRule.objects.filter(campaign=world.campaign, source_level=SourceLevel.CITY).update(overdue_points=D("1.00"))
+    assert services.overdue_penalties_apply(today=dt.date(2026, 10, 20))[0].points == D("1.00")
+
+
+def test_accepted_by_the_deadline_means_no_penalty(world, finding):
+    rect = _submit(world, finding)
+    services.rectification_review(reviewer=world.inspector, rectification=rect, accept=True)
+    Finding.objects.filter(pk=finding.pk).update(accepted_at=dt.datetime(2026, 10, 19, 23, 0, tzinfo=SHANGHAI))
+    assert services.overdue_penalties_apply(today=dt.date(2026, 11, 1)) == []
+
+
+def test_accepted_after_the_deadline_still_deducts_again(world, finding):
+    rect = _submit(world, finding)
+    services.rectification_review(reviewer=world.inspector, rectification=rect, accept=True)
+    Finding.objects.filter(pk=finding.pk).update(accepted_at=dt.datetime(2026, 10, 20, 9, 0, tzinfo=SHANGHAI))
+    assert len(services.overdue_penalties_apply(today=dt.date(2026, 11, 1))) == 1
+
+
+def test_a_withdrawn_finding_gets_no_penalty(world, finding):
+    services.finding_withdraw(actor=world.inspector, finding=finding, reason="误报")
+    assert services.overdue_penalties_apply(today=dt.date(2026, 11, 1)) == []
+
+
+def test_a_deadline_on_the_last_day_of_a_month_counts_in_the_next_month(world):
+    # Inspection Fri 2026-10-23 + 5 working days = Fri 10-30; deadline passes on 10-31 → October.
+    # Inspection Mon 2026-10-26 + 5 = Mon 11-02 → November.
+    f1 = services.finding_create(inspector=world.inspector, inspection=inspection(world, date=dt.date(2026, 10, 23)),
+                                 point=world.point_a, indicator=world.leaf_clean, description="问题一")
+    f2 = services.finding_create(inspector=world.inspector, inspection=inspection(world, date=dt.date(2026, 10, 26)),
+                                 point=world.point_b, indicator=world.leaf_market, description="问题二")
+    assert (f1.rectify_deadline, f2.rectify_deadline) == (dt.date(2026, 10, 30), dt.date(2026, 11, 2))
+    months = {p.finding_id: p.month for p in services.overdue_penalties_apply(today=dt.date(2026, 11, 10))}
+    assert months == {f1.pk: dt.date(2026, 10, 1), f2.pk: dt.date(2026, 11, 1)}
+
+
+def test_a_penalty_whose_month_is_already_published_goes_to_the_next_open_month(world, finding):
+    AssessmentPeriod.objects.create(campaign=world.campaign, month=dt.date(2026, 10, 1), status=PeriodStatus.PUBLISHED)
+    penalty = services.overdue_penalties_apply(today=dt.date(2026, 11, 3))[0]
+    assert penalty.month == dt.date(2026, 11, 1)
+
+
+def test_the_daily_job_applies_penalties(world, finding, monkeypatch):
+    from inspections import jobs
+
+    monkeypatch.setattr(jobs.timezone, "localdate", lambda: dt.date(2026, 10, 20))
+    assert jobs.apply_overdue_penalties.apply().get() == {"created": 1}
