@@ -14,6 +14,7 @@ from campaign import uploads
 from campaign.models import Campaign, Indicator, Phase, SpecialAction, Unit
 
 from .models import TaskStatus
+from .selectors import plain_number
 
 MAX_FILES_PER_ENTRY = 10
 
@@ -54,7 +55,7 @@ class ProgressForm(forms.Form):
         if task is not None and task.target_value is not None:
             unit = task.target_unit or ""
             how = "本次新增数量" if task.target_aggregation == "sum" else "当前达到的数值"
-            self.fields["value"].help_text = f"填写{how}（目标 {task.target_value}{unit}）"
+            self.fields["value"].help_text = f"填写{how}（目标 {plain_number(task.target_value)}{unit}）"
             self.fields["value"].label = f"完成数值（{unit}）" if unit else "完成数值"
         self.helper = FormHelper()
         self.helper.form_tag = False

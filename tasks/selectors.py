@@ -29,6 +29,11 @@ VALUE_FIELD = DecimalField(max_digits=14, decimal_places=2)
 # Derived progress
 
 
+def plain_number(value: Decimal) -> str:
+    """A quantity without trailing zeros and never in exponent form: 18.50 → "18.5", 100.00 → "100"."""
+    return format(value.normalize(), "f")
+
+
 def derived_progress(aggregation: str, values: Iterable[Decimal | None]) -> Decimal | None:
     """A task's progress toward its target, from its entries' values (newest first).
 
@@ -202,6 +207,8 @@ def _display(model_field: Any, value: Any, names: dict[str, dict[Any, str]]) -> 
         return lookup.get(value, f"#{value}")
     if isinstance(value, bool):
         return "是" if value else "否"
+    if isinstance(value, Decimal):
+        return plain_number(value)
     if isinstance(value, dt.datetime):
         from django.utils import timezone
 

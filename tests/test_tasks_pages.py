@@ -100,6 +100,7 @@ def test_the_task_page_shows_standard_target_progress_entries_and_history(board,
     assert "85.7%" in html  # 6 / 7
     assert "又建成宣传栏1个" in html
     assert "状态：未开始 → 进行中" in html  # history, from what to what
+    assert "完成数值：1</li>" in html  # a new entry in the history, the value as people write it
     assert "陈联络员" in html
 
 

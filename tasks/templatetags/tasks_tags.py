@@ -6,17 +6,17 @@ from typing import Any
 
 from django import template
 
+from tasks.selectors import plain_number
+
 register = template.Library()
 
 
 @register.filter
 def num(value: Any, default: str = "0") -> str:
-    """A quantity without trailing zeros and never in exponent form: 18.50 → 18.5, 100.00 → 100."""
+    """A quantity as people write it (see :func:`tasks.selectors.plain_number`); empty shows ``default``."""
     if value is None or value == "":
         return default
     try:
-        d = Decimal(str(value))
+        return plain_number(Decimal(str(value)))
     except InvalidOperation:
         return str(value)
-    text = format(d.normalize(), "f")
-    return text
