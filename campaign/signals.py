@@ -24,6 +24,9 @@ from .security import PASSWORD_CHANGE_ACTION
 
 User = get_user_model()
 
+# Who changed something outside any web request (manage.py shell, commands, jobs).
+SYSTEM_ACTOR = "system"
+
 # User fields whose change is a permission change.
 USER_PERMISSION_FIELDS = ("is_active", "is_staff", "is_superuser")
 
@@ -36,6 +39,12 @@ def current_request() -> HttpRequest | None:
 def _request_actor(request: HttpRequest | None) -> Any:
     user = getattr(request, "user", None)
     return user if getattr(user, "is_authenticated", False) else None
+
+
+def _who(request: HttpRequest | None) -> dict[str, Any]:
+    """``actor``/``actor_name`` for a model change: the signed-in user, or "system" (shell, commands, jobs)."""
+    actor = _request_actor(request)
+    return {"actor": actor} if actor is not None else {"actor_name": SYSTEM_ACTOR}
 
 
 # ------------------------------------------------------------------ logins
@@ -110,13 +119,13 @@ def audit_user_saved(sender: Any, instance: Any, created: bool, raw: bool = Fals
     if raw:
         return
     request = current_request()
-    actor = _request_actor(request)
+    who = _who(request)
     before = getattr(instance, "_audit_before", None)
     now = {field: getattr(instance, field) for field in USER_PERMISSION_FIELDS}
     if created:
-        audit.record("user.create", actor=actor, obj=instance, after=now, request=request, message="新建账户")
+        audit.record("user.create", **who, obj=instance, after=now, request=request, message="新建账户")
         if instance.has_usable_password():
-            audit.record(PASSWORD_CHANGE_ACTION, actor=actor, obj=instance, request=request, message="设置密码")
+            audit.record(PASSWORD_CHANGE_ACTION, **who, obj=instance, request=request, message="设置密码")
         return
     if before is None:
         return
@@ -124,7 +133,7 @@ def audit_user_saved(sender: Any, instance: Any, created: bool, raw: bool = Fals
     if changed_before:
         audit.record(
             "user.permissions",
-            actor=actor,
+            **who,
             obj=instance,
             before=changed_before,
             after={f: now[f] for f in changed_before},
@@ -132,7 +141,7 @@ def audit_user_saved(sender: Any, instance: Any, created: bool, raw: bool = Fals
             message="修改账户权限标志",
         )
     if before["password"] != instance.password:
-        audit.record(PASSWORD_CHANGE_ACTION, actor=actor, obj=instance, request=request, message="修改密码")
+        audit.record(PASSWORD_CHANGE_ACTION, **who, obj=instance, request=request, message="修改密码")
 
 
 @receiver(m2m_changed, sender=User.groups.through, dispatch_uid="audit_user_groups")
@@ -148,7 +157,7 @@ def audit_user_m2m(sender: Any, instance: Any, action: str, reverse: bool, model
     verb = {"post_add": "add", "post_remove": "remove", "post_clear": "clear"}[action]
     audit.record(
         f"user.{what}",
-        actor=_request_actor(request),
+        **_who(request),
         obj=target,
         after={"action": verb, "items": names},
         request=request,
@@ -176,7 +185,7 @@ def audit_membership_saved(sender: Any, instance: Membership, created: bool, raw
     request = current_request()
     audit.record(
         "membership.create" if created else "membership.update",
-        actor=_request_actor(request),
+        **_who(request),
         obj=instance,
         before=getattr(instance, "_audit_before", None),
         after=_membership_snapshot(instance),
@@ -190,7 +199,7 @@ def audit_membership_deleted(sender: Any, instance: Membership, **kwargs: Any) -
     request = current_request()
     audit.record(
         "membership.delete",
-        actor=_request_actor(request),
+        **_who(request),
         obj=instance,
         before=_membership_snapshot(instance),
         request=request,
