@@ -203,6 +203,9 @@ def test_the_timeline_marks_today_inside_the_campaign(world):
 def test_the_home_page_still_works_for_every_role(board, client_for):
     for who in ("admin", "inspector", "leader", "official_a", "nobody"):
         assert client_for(getattr(board, who)).get("/").status_code == 200, who
+    html = client_for(board.official_a).get("/").content.decode()
+    assert f'href="/tasks/{board.t_board.pk}/"' in html  # an overdue task links to its page
+    assert 'href="/tasks/?flag=overdue"' in html
 
 
 # ---------------------------------------------------------------------------
