@@ -73,3 +73,35 @@ def test_pdf_and_excel_evidence_are_accepted(world, task, client_for):
     response = post_progress(client_for(world.official_a), task, pdf)
     assert response.status_code == 302
     assert Evidence.objects.get().content_type == "application/pdf"
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A valid, tiny PNG whose header claims ``width``×``height`` pixels (a decompression bomb's calling card)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit greyscale
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
+
+
+def test_a_tiny_file_claiming_a_gigapixel_image_is_refused_with_default_settings(world, task, client_for):
+    bomb = SimpleUploadedFile("巡查照片.png", png_claiming(60_000, 60_000), content_type="image/png")
+    assert bomb.size < 200
+    response = post_progress(client_for(world.official_a), task, bomb)
+    assert response.status_code == 400
+    assert "像素过大" in response.content.decode()
+    assert not ProgressEntry.objects.exists()
+
+
+def test_evidence_is_served_as_an_attachment_under_its_original_name(world, task, client_for):
+    client = client_for(world.official_a)
+    pdf = SimpleUploadedFile("台账.pdf", b"%PDF-1.4\n%test\n", content_type="application/pdf")
+    post_progress(client, task, pdf)
+    evidence = Evidence.objects.get()
+    response = client.get(f"/tasks/evidence/{evidence.pk}/?inline=1")  # inline is for images only
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert "%E5%8F%B0%E8%B4%A6.pdf" in response["Content-Disposition"]  # 台账.pdf, RFC 5987
+    assert response["Content-Type"] == "application/pdf"
