@@ -322,8 +322,11 @@ class TaskKind(ImportKind):
             consider("standard", "工作标准", current.standard, values["work_standard"])
         if "deadline" in has:
             d = values["deadline"]
+            text = d.text
+            if d.ongoing and current.is_ongoing and not current.deadline_text and text == ONGOING_TEXT:
+                text = ""  # what the export writes for an ongoing task without original text
             consider("deadline", "完成时限", current.deadline, d.day)
-            consider("deadline_text", "时限原文", current.deadline_text, d.text)
+            consider("deadline_text", "时限原文", current.deadline_text, text)
             consider("is_ongoing", "长期坚持", current.is_ongoing, d.ongoing)
         if "target" in has:
             consider("target_value", "量化目标", current.target_value, values["target"])
