@@ -46,6 +46,7 @@ def inspections_for(user: Any, campaign: Campaign) -> QuerySet[Inspection]:
         .select_related("special_action", "created_by")
         .prefetch_related("inspectors")
         .annotate(finding_count=Count("findings", distinct=True))
+        .order_by("-date", "-pk")
     )
 
 
@@ -106,7 +107,7 @@ def orders_for(user: Any, campaign: Campaign) -> QuerySet[SupervisionOrder]:
 
 def order_detail(user: Any, pk: int) -> SupervisionOrder:
     qs = SupervisionOrder.objects.select_related("unit", "issued_by", "campaign").prefetch_related(
-        Prefetch("findings", queryset=Finding.objects.select_related("indicator", "point").order_by("found_on", "pk"))
+        Prefetch("findings", queryset=Finding.objects.select_related("unit", "indicator", "point").order_by("found_on", "pk"))
     )
     return access.get_visible_or_404(user, qs, pk=pk)
 
