@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -11,7 +11,7 @@ from campaign import access
 from campaign.selectors import current_campaign, current_phase
 from campaign.workdays import WorkCalendar
 from inspections.models import Finding, FindingStatus, SupervisionOrder
-from tasks.deadlines import OPEN_STATUSES, due_soon_q, overdue_q
+from tasks.deadlines import done_q, due_soon_q, overdue_q
 from tasks.models import Task, TaskStatus
 
 OPEN_FINDING_STATUSES = (FindingStatus.OPEN, FindingStatus.SUBMITTED, FindingStatus.RETURNED)
@@ -52,8 +52,8 @@ def home(request: HttpRequest) -> HttpResponse:
             tasks.values("unit__name")
             .annotate(
                 total=Count("pk"),
-                overdue=Count("pk", filter=Q(deadline__lt=today, status__in=OPEN_STATUSES)),
-                done=Count("pk", filter=Q(status__in=[TaskStatus.COMPLETED, TaskStatus.ACCEPTED])),
+                overdue=Count("pk", filter=overdue_q(today)),
+                done=Count("pk", filter=done_q()),
             )
             .order_by("-overdue", "unit__name")[:10]
         )

@@ -13,7 +13,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import Case, Count, DecimalField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, When
-from django.db.models.functions import Coalesce
 
 from campaign import access
 from campaign.models import Campaign, Indicator, Phase, SpecialAction, Unit
@@ -473,16 +472,3 @@ def timeline(campaign: Campaign, tasks: Sequence[Task], *, today: dt.date, chart
 
 def timeline_tasks(qs: QuerySet[Task]) -> QuerySet[Task]:
     return qs.select_related("unit", "phase").order_by("phase__order", "deadline", "unit__path", "pk")
-
-
-# ---------------------------------------------------------------------------
-# Home page figures
-
-
-def overview_counts(qs: QuerySet[Task], *, today: dt.date, calendar: WorkCalendar) -> dict[str, int]:
-    """Total, overdue and due-soon counts in one query."""
-    return qs.aggregate(
-        total=Coalesce(Count("pk"), 0),
-        overdue=Count("pk", filter=deadlines.overdue_q(today)),
-        due_soon=Count("pk", filter=deadlines.due_soon_q(today, calendar)),
-    )
