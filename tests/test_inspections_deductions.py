@@ -127,3 +127,34 @@ def test_a_campaign_without_a_rule_for_the_level_gets_a_chinese_error(world):
     DeductionRule.objects.filter(campaign=world.campaign, source_level=SourceLevel.DEPARTMENT).delete()
     with pytest.raises(ValidationError, match="尚未设置“部门”检查的扣分规则"):
         _suggest(world, SourceLevel.DEPARTMENT)
+
+
+def test_the_worked_example_of_the_docs(world):
+    """docs/inspections.md, “Worked example”: indicator 1.1.2 (score 1.00) at 人民路（城东段）."""
+    from inspections import services
+    from tests.inspections_support import inspection
+
+    def log(day, level, points):
+        return services.finding_create(
+            inspector=world.inspector, inspection=inspection(world, date=day, level=level), point=world.point_a,
+            indicator=world.leaf_ads, description="广告牌破损", points=points,
+        )
+
+    def suggested(day, level):
+        return _suggest(world, level, found_on=day, indicator=world.leaf_ads)
+
+    assert suggested(dt.date(2026, 10, 2), SourceLevel.DISTRICT) == D("0.20")
+    log(dt.date(2026, 10, 2), SourceLevel.DISTRICT, None)
+    assert suggested(dt.date(2026, 10, 12), SourceLevel.CITY) == D("2")
+    second = log(dt.date(2026, 10, 12), SourceLevel.CITY, D("0.50"))
+    assert second.is_repeat and second.rectify_deadline == dt.date(2026, 10, 19)
+    assert suggested(dt.date(2026, 10, 20), SourceLevel.DEPARTMENT) == D("0.6")
+    with pytest.raises(ValidationError, match="已扣 0.70 分.*最多还能扣 0.30 分"):
+        log(dt.date(2026, 10, 20), SourceLevel.DEPARTMENT, D("0.60"))
+    log(dt.date(2026, 10, 20), SourceLevel.DEPARTMENT, D("0.30"))
+    assert deductions.month_total(campaign=world.campaign, unit=world.unit_a, indicator=world.leaf_ads,
+                                  month=dt.date(2026, 10, 1)) == D("1.00")
+    assert suggested(dt.date(2026, 11, 15), SourceLevel.CITY) == D("2")
+    log(dt.date(2026, 11, 15), SourceLevel.CITY, D("0.30"))
+    penalties = {p.finding_id: (p.points, p.month) for p in services.overdue_penalties_apply(today=dt.date(2026, 10, 20))}
+    assert penalties[second.pk] == (D("0.50"), dt.date(2026, 10, 1))
