@@ -354,7 +354,9 @@ def clean(value: Any) -> Any:
         if len(value) > 1 and value[0] == "'" and value[1] in "=+-@":
             value = value[1:]  # our own exports quote such text (campaign.excel.safe_value)
         value = value.replace("\u3000", " ").replace("\xa0", " ").replace("\r\n", "\n").replace("\r", "\n")
-        value = "\n".join(line.strip() for line in value.split("\n")).strip()
+        if "\n" in value:
+            value = "\n".join(line.strip() for line in value.split("\n"))
+        value = value.strip()
         return value or None
     if isinstance(value, dt.datetime):
         return value.date() if value.time() == dt.time(0) else value
@@ -516,13 +518,15 @@ def read_table(ws: Worksheet, spec: TableSpec) -> Table:
         if not filled and not formula_cells:
             continue  # blank line (or only ignored columns)
         # What the row itself holds (merged cells carried down do not count): notes and totals.
-        own = [clean(cell.value) for cell in grid[r - 1] if not isinstance(cell, MergedCell)]
-        own = [v for v in own if v is not None]
-        if len(own) == 1 and isinstance(own[0], str) and own[0].startswith(NOTE_PREFIXES):
-            continue  # a note under the table
-        if any(isinstance(v, str) and _SPACES.sub("", v) in TOTAL_WORDS for v in own[:2]):
+        line = grid[r - 1]
+        leading = [cell.value for cell in line[:2] if not isinstance(cell, MergedCell) and isinstance(cell.value, str)]
+        if any(_SPACES.sub("", v) in TOTAL_WORDS for v in leading):
             problems.append(Problem("已跳过合计行。", sheet=sheet, row=r, level="warning"))
             continue
+        if len(filled) <= 1:
+            own = [v for v in (clean(cell.value) for cell in line if not isinstance(cell, MergedCell)) if v is not None]
+            if len(own) == 1 and isinstance(own[0], str) and own[0].startswith(NOTE_PREFIXES):
+                continue  # a note under the table
         row = TableRow(r, values, letters)
         for name, letter, formula in formula_cells:
             label = spec.by_field(name).label

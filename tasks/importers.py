@@ -127,11 +127,12 @@ class TaskKind(ImportKind):
         actions = {a.name: a for a in SpecialAction.objects.filter(campaign=campaign)}
         phases = {p.name: p for p in Phase.objects.filter(campaign=campaign)}
         matcher = all_units_matcher()
-        existing = list(
-            Task.objects.filter(campaign=campaign)
-            .select_related("indicator", "special_action", "phase", "unit")
-            .prefetch_related("co_units")
-        )
+        existing = list(Task.objects.filter(campaign=campaign).select_related("indicator", "special_action", "phase", "unit"))
+        # Co-units as plain tuples: thousands of tasks would otherwise build thousands of Unit objects.
+        co_of: dict[int, dict[int, str]] = defaultdict(dict)
+        through = Task.co_units.through.objects.filter(task__campaign=campaign)
+        for task_id, unit_id, name in through.values_list("task_id", "unit_id", "unit__name"):
+            co_of[task_id][unit_id] = name
         by_code: dict[tuple[str, int], Task] = {}
         by_ref: dict[tuple[int | None, int | None, int], list[Task]] = defaultdict(list)
         for task in existing:
@@ -185,7 +186,7 @@ class TaskKind(ImportKind):
                     changes.append(RowChange("create", label, row.number))
                     continue
                 claimed[current.pk] = row.number
-                desired, pairs = self._compare(current, values, co_units, has)
+                desired, pairs = self._compare(current, co_of[current.pk], values, co_units, has)
                 changed = diff(pairs)
                 if changed:
                     updates.append((current, desired))
@@ -285,7 +286,7 @@ class TaskKind(ImportKind):
         return values if ok else None
 
     @staticmethod
-    def _compare(current: Task, values: dict[str, Any], co_units: list[Any], has: set[str]) -> tuple[dict[str, Any], list]:
+    def _compare(current: Task, current_co: dict[int, str], values: dict[str, Any], co_units: list[Any], has: set[str]) -> tuple[dict[str, Any], list]:
         """The fields to write and the (label, old, new) pairs, for the columns the file has."""
         desired: dict[str, Any] = {}
         pairs: list[tuple[str, Any, Any]] = []
@@ -309,7 +310,7 @@ class TaskKind(ImportKind):
             ph = values["phase"]
             consider("phase", "工作阶段", current.phase, ph, current.phase.name if current.phase else "", ph.name if ph else "")
         if "co" in has:
-            old = {u.pk: u.name for u in current.co_units.all()}
+            old = current_co
             new = {u.pk: u.name for u in co_units}
             if set(old) != set(new):
                 desired["co_units"] = list(new)
