@@ -51,20 +51,26 @@ class MonthRow:
         return {"published": "已发布", "open": "待发布", "running": "进行中", "future": "未开始"}[self.status]
 
 
-def campaign_months(*, campaign: Campaign, today: dt.date | None = None) -> list[MonthRow]:
-    """Every month of the campaign, newest first, with its status, events and finding totals (3 queries)."""
+def campaign_months(*, campaign: Campaign, today: dt.date | None = None, only: dt.date | None = None) -> list[MonthRow]:
+    """Every month of the campaign (or ``only`` that one), newest first, with its status, events and
+    finding totals (3 queries)."""
     today = today or timezone.localdate()
     periods = {p.month: p for p in AssessmentPeriod.objects.filter(campaign=campaign).select_related("published_by")}
     events: dict[int, list[PeriodEvent]] = {}
     for event in PeriodEvent.objects.filter(period__campaign=campaign).select_related("actor").order_by("-at"):
         events.setdefault(event.period_id, []).append(event)
+    findings = Finding.objects.filter(campaign=campaign).exclude(status=FindingStatus.WITHDRAWN)
+    if only is not None:
+        findings = findings.filter(month=month_start(only))
     totals = {
         month: (n, pts)
-        for month, n, pts in Finding.objects.filter(campaign=campaign).exclude(status=FindingStatus.WITHDRAWN)
+        for month, n, pts in findings
         .values_list("month").annotate(n=Count("id"), pts=Sum("points")).order_by()
     }
     rows = []
     for month in reversed(campaign.months()):
+        if only is not None and month != month_start(only):
+            continue
         period = periods.get(month)
         if period is not None and period.status == PeriodStatus.PUBLISHED:
             status = "published"

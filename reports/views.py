@@ -15,6 +15,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
 from campaign import access
@@ -31,6 +33,59 @@ OBJECT_URLS = {
     "inspections.finding": "inspections-finding-detail",
     "tasks.task": "tasks-detail",
 }
+
+
+def _signed(value, zero: str = "0") -> str:
+    if value is None:
+        return "—"
+    return f"+{value}" if value > 0 else (str(value) if value < 0 else zero)
+
+
+def _rate(value) -> str:
+    return "—" if value is None else f"{value * 100:.2f}%"
+
+
+def ranking_rows(members: list, month_slug: str, overall: bool) -> list[dict]:
+    """The ranking table's cells, formatted once in Python: at 1,000 units the
+    template stays a plain loop (per-cell template logic cost seconds)."""
+    prefix = reverse("reports-unit-month", args=[month_slug, 0])[:-2] if month_slug else ""
+    rows = []
+    for u in members:
+        change_css = "text-muted" if not u.change else ("text-success" if u.change > 0 else "text-danger")
+        arrow = "" if not u.change else ("▲ " if u.change > 0 else "▼ ")
+        rows.append({
+            # Strings, not numbers: skips the template's per-cell localisation.
+            "rank": str(u.overall_rank if overall else u.rank), "group_rank": str(u.rank), "group": u.ranking_group,
+            "name": u.unit_name, "url": f"{prefix}{u.unit_id}/" if prefix else "",
+            "findings": f"-{u.finding_deductions}" if u.finding_deductions else "0",
+            "penalty": f"-{u.penalty_deductions}" if u.penalty_deductions else "0",
+            "task": f"-{u.task_deductions}" if u.task_deductions else "0",
+            "bonus": _signed(u.bonus), "corrections": _signed(u.corrections), "score": str(u.score),
+            "score_rate": _rate(u.score_rate),
+            "change": arrow + (_signed(u.change, "持平") if u.change is not None else "—"), "change_css": change_css,
+        })
+    return rows
+
+
+ROW_HTML = (
+    '<tr><td class="fw-bold">{}</td><td>{}</td>{}<td class="text-end">{}</td><td class="text-end">{}</td>'
+    '<td class="text-end">{}</td><td class="text-end">{}</td><td class="text-end">{}</td><td class="text-end fw-bold">{}</td>'
+    '<td class="text-end">{}</td><td class="text-end text-nowrap {}">{}</td></tr>'
+)
+
+
+def ranking_rows_html(rows: list[dict], overall: bool) -> SafeString:
+    """The table body, escaped by format_html: a template loop over 1,000 rows × 12 cells
+    takes ~0.5 s on this machine, this takes a few milliseconds."""
+    parts = []
+    for r in rows:
+        name = format_html('<a href="{}">{}</a>', r["url"], r["name"]) if r["url"] else r["name"]
+        extra = format_html('<td class="small">{}</td><td class="text-end">{}</td>', r["group"], r["group_rank"]) if overall else ""
+        parts.append(format_html(
+            ROW_HTML, r["rank"], name, extra, r["findings"], r["penalty"], r["task"], r["bonus"], r["corrections"],
+            r["score"], r["score_rate"], r["change_css"], r["change"],
+        ))
+    return mark_safe("".join(parts))  # every part above went through format_html
 
 
 def _campaign_or_404(request: HttpRequest) -> Campaign:
@@ -86,14 +141,15 @@ def month_detail(request: HttpRequest, month: str) -> HttpResponse:
     view = "overall" if request.GET.get("view") == "overall" else "group"
     sort = request.GET.get("sort", "overall" if view == "overall" else "rank")
     units = scores.units if visible is None else [u for u in scores.units if u.unit_id in visible]
+    slug = f"{day:%Y-%m}"
     if view == "overall":
-        groups = [("全部单位", selectors.sorted_units(units, sort))]
+        groups = [("全部单位", ranking_rows_html(ranking_rows(selectors.sorted_units(units, sort), slug, True), True))]
     else:
         groups = [(name, selectors.sorted_units([u for u in members if visible is None or u.unit_id in visible], sort))
                   for name, members in scores.by_group()]
-        groups = [(name, members) for name, members in groups if members]
+        groups = [(name, ranking_rows_html(ranking_rows(members, slug, False), False)) for name, members in groups if members]
     indicators, points = selectors.most_deducted(campaign=campaign, month=day) if visible is None else ([], [])
-    rows = {r.month: r for r in selectors.campaign_months(campaign=campaign)}
+    rows = {r.month: r for r in selectors.campaign_months(campaign=campaign, only=day)}
     return render(request, "reports/month_detail.html", {
         "campaign": campaign, "month": day, "month_slug": f"{day:%Y-%m}", "label": month_label(day), "scores": scores,
         "groups": groups, "view": view, "overall": view == "overall", "sort": sort, "sees_all": visible is None,
@@ -183,10 +239,11 @@ def bulletin(request: HttpRequest, month: str) -> HttpResponse:
     if not scores.is_published:
         raise Http404(f"{month_label(day)}的考核结果尚未发布。")
     indicators, points = selectors.most_deducted(campaign=campaign, month=day)
-    row = {r.month: r for r in selectors.campaign_months(campaign=campaign)}.get(day)
+    row = {r.month: r for r in selectors.campaign_months(campaign=campaign, only=day)}.get(day)
     return render(request, "reports/month_bulletin.html", {
         "campaign": campaign, "month": day, "month_slug": f"{day:%Y-%m}", "label": month_label(day),
-        "title": bulletin_title(campaign, day), "scores": scores, "groups": scores.by_group(), "row": row,
+        "title": bulletin_title(campaign, day), "scores": scores, "row": row,
+        "groups": [(name, ranking_rows_html(ranking_rows(members, "", False), False)) for name, members in scores.by_group()],
         "top_indicators": indicators, "top_points": points, "now": timezone.localtime(),
         "unit_count": len(scores.units),
         "average": (sum(u.score for u in scores.units) / len(scores.units)).quantize(scores.units[0].score) if scores.units else None,
