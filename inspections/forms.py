@@ -8,14 +8,14 @@ from typing import Any
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from campaign.models import Campaign, Indicator, InspectionPoint, Role, SpecialAction, Unit
+from campaign.models import Campaign, Indicator, InspectionPoint, SpecialAction, Unit
 from campaign.periods import parse_month
 from tasks.forms import MultipleFileField, MultipleFileInput
 
 from .models import AccountabilityKind, Finding, FindingStatus, Inspection
+from .selectors import staff_users
 
 
 class MultiplePhotoField(MultipleFileField):
@@ -36,15 +36,6 @@ def _helper(label: str) -> FormHelper:
     return helper
 
 
-def _staff_users():
-    return (
-        get_user_model()
-        .objects.filter(memberships__role__in=[Role.ADMIN, Role.INSPECTOR], is_active=True)
-        .distinct()
-        .order_by("username")
-    )
-
-
 class InspectionForm(forms.ModelForm):
     class Meta:
         model = Inspection
@@ -54,7 +45,7 @@ class InspectionForm(forms.ModelForm):
     def __init__(self, *args: Any, campaign: Campaign, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["special_action"].queryset = SpecialAction.objects.filter(campaign=campaign)
-        self.fields["inspectors"].queryset = _staff_users()
+        self.fields["inspectors"].queryset = staff_users()
         self.fields["inspectors"].required = False
         self.fields["inspectors"].help_text = "您本人自动列为督查员"
         self.fields["date"].initial = timezone.localdate()

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from campaign import access
-from campaign.models import Campaign, Indicator, InspectionPoint
+from campaign.models import Campaign, Indicator, InspectionPoint, Role
 
 from .models import (
     Check,
@@ -38,6 +39,16 @@ class FindingFilters:
     inspector_id: int | None = None
     overdue_on: dt.date | None = None  # only findings still open past their deadline on this day
     q: str = ""
+
+
+def staff_users() -> QuerySet[Any]:
+    """People who inspect: active users with an admin or inspector membership."""
+    return (
+        get_user_model()
+        .objects.filter(memberships__role__in=[Role.ADMIN, Role.INSPECTOR], is_active=True)
+        .distinct()
+        .order_by("username")
+    )
 
 
 def inspections_for(user: Any, campaign: Campaign) -> QuerySet[Inspection]:

@@ -16,6 +16,7 @@ urlpatterns = [
     path("findings/export.xlsx", views.finding_export_xlsx, name="inspections-findings-xlsx"),
     path("findings/export.pdf", views.finding_export_pdf, name="inspections-findings-pdf"),
     path("findings/<int:pk>/", views.finding_detail, name="inspections-finding-detail"),
+    path("findings/<int:pk>/photos/", views.finding_photos_add, name="inspections-finding-photos"),
     path("findings/<int:pk>/withdraw/", views.finding_withdraw, name="inspections-finding-withdraw"),
     path("findings/<int:pk>/rectify/", views.rectify, name="inspections-rectify"),
     path("rectifications/", views.rectification_list, name="inspections-rectifications"),

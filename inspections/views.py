@@ -326,6 +326,7 @@ def finding_list(request: HttpRequest) -> HttpResponse:
         "indicators": Indicator.objects.filter(campaign=campaign, level=3).order_by("order", "code"),
         "statuses": FindingStatus.choices, "months": campaign.months(),
         "sees_all": access.sees_all_units(request.user),
+        "inspectors": selectors.staff_users() if access.sees_all_units(request.user) else [],
     })
 
 
@@ -368,7 +369,27 @@ def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and access.can(request.user, "inspections.submit_rectification", finding),
         "can_review": pending is not None and access.can(request.user, "inspections.review_rectification", finding),
         "can_issue": access.can(request.user, "inspections.issue_order"),
+        "can_record": access.can(request.user, "inspections.record"),
     })
+
+
+@login_required
+@require_POST
+def finding_photos_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """More photos for a finding (a weak signal may have lost them the first time)."""
+    _require_perm(request, "inspections.record")
+    finding = access.get_visible_or_404(request.user, Finding.objects.all(), pk=pk)
+    photos = request.FILES.getlist("photos")
+    if not photos:
+        messages.error(request, "请选择要上传的照片。")
+        return redirect(finding)
+    try:
+        stored = services.finding_add_photos(actor=request.user, finding=finding, photos=photos, request=request)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, f"已补充照片 {len(stored)} 张。")
+    return redirect(finding)
 
 
 @login_required

@@ -242,3 +242,16 @@ def test_the_inspector_creates_an_inspection_through_the_page(world, client_for)
 
     insp = Inspection.objects.get()
     assert list(insp.inspectors.all()) == [world.inspector] and insp.special_action == world.action
+
+
+def test_the_inspector_adds_photos_later_and_the_official_cannot(world, client_for, finding_a):
+    client_for(world.official_a).post(f"/inspections/findings/{finding_a.pk}/photos/", {"photos": png()})
+    assert finding_a.photos.count() == 1
+    client_for(world.inspector).post(f"/inspections/findings/{finding_a.pk}/photos/", {"photos": [png(), png("b.png")]})
+    assert finding_a.photos.count() == 3
+
+
+def test_findings_filter_by_inspector(world, client_for, finding_a):
+    client = client_for(world.admin)
+    assert f"#{finding_a.pk}<" in client.get("/inspections/findings/", {"inspector": world.inspector.pk}).content.decode()
+    assert f"#{finding_a.pk}<" not in client.get("/inspections/findings/", {"inspector": world.admin.pk}).content.decode()
