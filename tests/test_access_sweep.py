@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from campaign.models import AssessmentPeriod, Notification
@@ -178,6 +179,23 @@ def snapshot() -> dict[str, list]:
     return state
 
 
+@pytest.fixture(scope="module")
+def sweep_world(django_db_setup, django_db_blocker):
+    """The world and unit B's objects, built once for the module and rolled back afterwards.
+
+    Sharing it is safe because every test asserts that no row changed.
+    """
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            w = build_world()
+            yield w, build_unit_b_objects(w)
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
 def test_every_url_can_be_mapped_for_the_sweep():
     problems = [p for _id, _name, _kwargs, found in plans() for p in found]
     assert problems == [], "URLs the access sweep cannot map (add them to SEGMENT_KINDS/KWARG_KINDS/SLUG_VALUES):\n" + "\n".join(problems)
@@ -189,10 +207,9 @@ def test_the_sweep_sees_the_pages_it_is_meant_to_guard():
 
 
 @pytest.mark.parametrize("plan_id, name, kwargs, problems", plans(), ids=[p[0] for p in plans()])
-def test_an_official_of_unit_a_cannot_reach_or_change_unit_b(db, client, plan_id, name, kwargs, problems):
+def test_an_official_of_unit_a_cannot_reach_or_change_unit_b(sweep_world, db, client, plan_id, name, kwargs, problems):
     assert not problems, problems
-    w = build_world()
-    objects = build_unit_b_objects(w)
+    w, objects = sweep_world
     resolved = {k: (objects[v[1]].pk if isinstance(v, tuple) else v) for k, v in kwargs.items()}
     names_object = any(isinstance(v, tuple) for v in kwargs.values())
     url = reverse(name, kwargs=resolved)
@@ -218,18 +235,16 @@ OWNER_PAGES = [
 
 
 @pytest.mark.parametrize("name, kind", OWNER_PAGES)
-def test_the_same_pages_open_for_unit_bs_own_official(db, client, name, kind):
+def test_the_same_pages_open_for_unit_bs_own_official(sweep_world, db, client, name, kind):
     """The control: the 404s above come from access, not from URLs that name nothing."""
-    w = build_world()
-    objects = build_unit_b_objects(w)
+    w, objects = sweep_world
     client.force_login(w.official_b)
     # 302: a page that forwards to its parent (a progress entry opens within its task).
     assert client.get(reverse(name, args=[objects[kind].pk])).status_code in (200, 302)
 
 
-def test_unit_bs_own_official_opens_its_photos_and_month_page(db, client):
-    w = build_world()
-    objects = build_unit_b_objects(w)
+def test_unit_bs_own_official_opens_its_photos_and_month_page(sweep_world, db, client):
+    w, objects = sweep_world
     client.force_login(w.official_b)
     for photo_kind in ("finding", "rectification"):
         url = reverse("inspections-photo-download", args=[photo_kind, objects[f"{photo_kind}_photo"].pk])
