@@ -8,6 +8,7 @@ import in one transaction (``tasks.imports.import_apply``).
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from typing import Any
@@ -19,6 +20,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from campaign import access, audit
@@ -61,8 +63,25 @@ def _forget_pending(request: HttpRequest) -> None:
     request.session[SESSION_KEY] = {}
 
 
+def _sweep_stale(max_age: dt.timedelta = dt.timedelta(days=1)) -> None:
+    """Delete uploads nobody applied (sessions that ended without apply leave them behind)."""
+    try:
+        _, files = default_storage.listdir("imports")
+    except FileNotFoundError:
+        return
+    cutoff = timezone.now() - max_age
+    for name in files:
+        path = f"imports/{name}"
+        try:
+            if default_storage.get_modified_time(path) < cutoff:
+                default_storage.delete(path)
+        except (FileNotFoundError, NotImplementedError):
+            continue
+
+
 def _stash(request: HttpRequest, *, data: bytes, campaign: Any, kind: str, sheet: str, filename: str) -> str:
     _forget_pending(request)
+    _sweep_stale()
     token = uuid.uuid4().hex
     default_storage.save(_stored_path(token), ContentFile(data))
     request.session[SESSION_KEY] = {

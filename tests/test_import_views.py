@@ -142,3 +142,19 @@ def test_export_then_import_command_round_trip_shows_no_changes(world, tmp_path)
     out = io.StringIO()
     call_command("import_workbook", str(path), campaign="taihe-2026", kind="indicators", dry_run=True, stdout=out)
     assert "新增 0 条，更新 0 条，无变化 6 条" in out.getvalue()
+
+
+def test_an_upload_left_unapplied_for_a_day_is_swept_away(world, client_for, settings):
+    import datetime as dt
+    import os
+
+    client = client_for(world.admin)
+    stale_token = token_of(upload(client, GOOD))
+    stale = settings.MEDIA_ROOT / "imports" / f"{stale_token}.xlsx"
+    assert stale.exists()
+    old = (dt.datetime.now() - dt.timedelta(days=2)).timestamp()
+    os.utime(stale, (old, old))
+    fresh = Client()  # another session: the first one ended without apply, its file is orphaned
+    fresh.force_login(world.admin)
+    assert token_of(upload(fresh, GOOD))
+    assert not stale.exists()
