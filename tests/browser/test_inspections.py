@@ -77,3 +77,29 @@ def test_a_finding_goes_from_the_street_to_accepted_on_a_phone(browser_world, op
     finding.refresh_from_db()
     assert finding.status == FindingStatus.ACCEPTED and finding.accepted_at is not None
     page.screenshot(path=str(tmp_path / "accepted.png"), full_page=True)
+
+
+def test_a_checklist_round_on_a_phone_turns_a_fail_into_a_finding(browser_world, open_page, tmp_path):
+    w = browser_world
+    insp = services.inspection_create(
+        creator=w.inspector, campaign=w.campaign, kind="on_site", source_level="district", date=dt.date(2026, 11, 27),
+        title="11月区级现场考核",
+    )
+    page = open_page(w.inspector, viewport=PHONE)
+    page.goto(f"{page.base_url}/inspections/{insp.pk}/")
+    page.fill("input[name=q]", "农贸")
+    page.click("[data-pick-point]:has-text('口岸农贸市场')")
+    page.wait_for_selector(".checklist-item")
+    assert page.locator(".checklist-item").count() == 2  # 1.1.1 and 1.2.1 apply to markets
+    page.click(".checklist-item[data-indicator='1.1.1'] input[data-result=pass] + label")
+    market = page.locator(".checklist-item[data-indicator='1.2.1']")
+    market.locator("input[data-result=fail] + label").click()
+    market.locator("textarea").fill("水产区地面积水、占道经营")
+    market.locator("input[type=file]").set_input_files(_photo(tmp_path / "市场.jpg", "blue"))
+    page.screenshot(path=str(tmp_path / "checklist.png"), full_page=True)
+    page.click("[data-testid=save-checklist]")
+    page.wait_for_selector(".alert-success")
+    finding = Finding.objects.get()
+    assert (finding.unit, finding.indicator, str(finding.points)) == (w.unit_b, w.leaf_market, "0.20")
+    assert finding.photos.count() == 1
+    assert insp.checks.count() == 2
