@@ -24,7 +24,10 @@ from campaign.models import (
     DeductionRule,
     Indicator,
     InspectionPoint,
+    Membership,
+    Notification,
     PointType,
+    Role,
     SpecialAction,
     Unit,
     month_start,
@@ -56,6 +59,16 @@ from .models import (
 def _require(user: Any, perm: str, obj: Any = None) -> None:
     if not access.can(user, perm, obj):
         raise PermissionDenied("您没有执行此操作的权限。")
+
+
+def _notify_unit(unit: Unit, *, key: str, message: str, url: str) -> None:
+    """An in-app notice to the unit's officials (once per key and day)."""
+    today = timezone.localdate()
+    users = Membership.objects.filter(unit=unit, role=Role.OFFICIAL).values_list("user_id", flat=True)
+    Notification.objects.bulk_create(
+        [Notification(user_id=u, unit=unit, key=key, day=today, message=message[:300], url=url) for u in set(users)],
+        ignore_conflicts=True,
+    )
 
 
 def _next_month(month: dt.date) -> dt.date:
@@ -162,6 +175,10 @@ def finding_create(
             if point is not None:
                 inspection.points.add(point)
             audit.record("finding.create", actor=inspector, obj=finding, after=audit.snapshot(finding), request=request)
+            _notify_unit(
+                unit, key=f"finding-{finding.pk}", url=finding.get_absolute_url(),
+                message=f"新问题：{indicator.code} {description.strip()[:40]}，扣 {points} 分，请于 {deadline:%Y-%m-%d} 前整改。",
+            )
     except IntegrityError:
         # Two posts of the same form raced past the lookup above: the first one won.
         if client_token:
@@ -349,6 +366,10 @@ def order_issue(
             requirements=requirements.strip(), issued_by=issuer, issued_at=now,
         )
         order.findings.set(findings)
+        _notify_unit(
+            unit, key=f"order-{order.pk}", url=order.get_absolute_url(),
+            message=f"{order.label}：{len(findings)} 个问题需于 {deadline:%Y-%m-%d} 前整改到位。",
+        )
         audit.record(
             "order.issue", actor=issuer, obj=order, request=request,
             after={**audit.snapshot(order), "findings": [f.pk for f in findings]},
@@ -422,6 +443,11 @@ def rectification_review(
         finding.status = FindingStatus.ACCEPTED if accept else FindingStatus.RETURNED
         finding.accepted_at = now if accept else None
         finding.save(update_fields=["status", "accepted_at"])
+        if not accept:
+            _notify_unit(
+                finding.unit, key=f"rectification-{rect.pk}-returned", url=finding.get_absolute_url(),
+                message=f"问题 #{finding.pk} 第{rect.round}轮整改被退回：{comment[:60]}",
+            )
         audit.record(
             "rectification.accept" if accept else "rectification.return", actor=reviewer, obj=rect, unit=finding.unit,
             before=before, after={"finding_status": finding.status, "rectification_status": rect.status},

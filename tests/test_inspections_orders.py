@@ -120,3 +120,14 @@ def test_concurrent_issues_get_consecutive_numbers_without_gaps_or_duplicates():
     numbers = sorted(SupervisionOrder.objects.filter(year=year).values_list("number", flat=True))
     assert numbers == list(range(1, 9))
     assert OrderCounter.objects.get(year=year).last_number == 8
+
+
+def test_the_units_officials_are_notified_of_a_new_order(world):
+    from campaign.models import Notification
+
+    finding = _finding(world)
+    order = services.order_issue(issuer=world.inspector, unit=world.unit_a, findings=[finding], deadline=dt.date(2026, 12, 10))
+    notice = Notification.objects.get(user=world.official_a, key=f"order-{order.pk}")
+    assert notice.message == f"{order.label}：1 个问题需于 2026-12-10 前整改到位。" and notice.url == order.get_absolute_url()
+    assert not Notification.objects.filter(user=world.official_b).exists()
+    assert Notification.objects.filter(user=world.official_a, key=f"finding-{finding.pk}").exists()
