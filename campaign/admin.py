@@ -119,16 +119,23 @@ class ReadOnlyAdminMixin:
         return False
 
 
-class StoredFileInlineMixin:
-    """Uploaded files are shown, never edited: uploads go through campaign.uploads (content checks)."""
+class ReadOnlyInlineMixin:
+    """An inline that shows rows written elsewhere (by a service), without add, change or delete."""
 
     extra = 0
     can_delete = False
-    fields = ("file_link", "content_type", "size", "uploaded_by", "uploaded_at")
-    readonly_fields = fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None):
+        return self.fields
 
     def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+
+class StoredFileInlineMixin(ReadOnlyInlineMixin):
+    """Uploaded files are shown, never edited: uploads go through campaign.uploads (content checks)."""
+
+    fields = ("file_link", "content_type", "size", "uploaded_by", "uploaded_at")
 
     @admin.display(description="文件")
     def file_link(self, obj: Model) -> str:
@@ -286,14 +293,9 @@ class CalendarDayAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
 
 
-class PeriodEventInline(admin.TabularInline):
+class PeriodEventInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = PeriodEvent
-    extra = 0
-    can_delete = False
-    readonly_fields = ("action", "actor", "at", "reason")
-
-    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
+    fields = ("action", "actor", "at", "reason")
 
 
 @admin.register(AssessmentPeriod)

@@ -9,7 +9,13 @@ from __future__ import annotations
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from campaign.admin import FrozenMonthAdminMixin, ReadOnlyAdminMixin, StoredFileAdminMixin, StoredFileInlineMixin
+from campaign.admin import (
+    FrozenMonthAdminMixin,
+    ReadOnlyAdminMixin,
+    ReadOnlyInlineMixin,
+    StoredFileAdminMixin,
+    StoredFileInlineMixin,
+)
 
 from .models import (
     Accountability,
@@ -27,17 +33,12 @@ from .models import (
 )
 
 
-class FindingInline(admin.TabularInline):
-    model = Finding
-    extra = 0
-    fields = ("unit", "point", "indicator", "description", "points", "status")
-    readonly_fields = fields
-    show_change_link = True
-    can_delete = False
+class FindingInline(ReadOnlyInlineMixin, admin.TabularInline):
+    """Findings are added on their own page, where the month and the deduction rule are checked."""
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        # Findings are added on their own page, where the month and the rule are checked.
-        return False
+    model = Finding
+    fields = ("unit", "point", "indicator", "description", "points", "status")
+    show_change_link = True
 
 
 @admin.register(Inspection)
@@ -68,17 +69,12 @@ class FindingPhotoInline(StoredFileInlineMixin, admin.TabularInline):
     model = FindingPhoto
 
 
-class RectificationInline(admin.StackedInline):
-    model = Rectification
-    extra = 0
-    fields = ("round", "description", "submitted_by", "submitted_at", "status", "reviewed_by", "reviewed_at", "review_comment")
-    readonly_fields = fields
-    show_change_link = True
-    can_delete = False
+class RectificationInline(ReadOnlyInlineMixin, admin.StackedInline):
+    """Units submit rectifications from the findings pages (the service numbers the rounds)."""
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        # Units submit rectifications from the findings pages (the service numbers the rounds).
-        return False
+    model = Rectification
+    fields = ("round", "description", "submitted_by", "submitted_at", "status", "reviewed_by", "reviewed_at", "review_comment")
+    show_change_link = True
 
 
 @admin.register(Finding)
@@ -127,7 +123,6 @@ class OrderCounterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class RectificationPhotoInline(StoredFileInlineMixin, admin.TabularInline):
     model = RectificationPhoto
     fields = ("file_link", "kind", "content_type", "size", "uploaded_by", "uploaded_at")
-    readonly_fields = fields
 
 
 @admin.register(Rectification)

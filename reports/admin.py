@@ -6,23 +6,16 @@ view-only here; a report job may be inspected (and removed), not edited.
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Model
 from django.http import HttpRequest
 
-from campaign.admin import ReadOnlyAdminMixin, download_link
+from campaign.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin, download_link
 
 from .models import ReportJob, ScoreLineSnapshot, UnitMonthScore
 
 
-class ScoreLineInline(admin.TabularInline):
+class ScoreLineInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = ScoreLineSnapshot
-    extra = 0
-    can_delete = False
     fields = ("order", "kind", "label", "indicator_code", "point_name", "date", "points")
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
 
 
 @admin.register(UnitMonthScore)
