@@ -280,6 +280,7 @@ def _deduction_part(
             acc = accs.get(unit_id)
             if acc is None:
                 continue
+            total = q2(total)  # SQLite sums decimals as floats
             ind = indicators.get(indicator_id)
             cap = ind["score"] if ind is not None else total
             kept = total if total <= cap else cap
@@ -299,6 +300,7 @@ def _deduction_part(
         key=lambda row: (row[0], indicators.get(row[1], {}).get("sort", ("", 0))),
     ):
         acc = accs[unit_id]
+        total = q2(total)  # SQLite sums decimals as floats
         ind = indicators.get(indicator_id) or {"code": "", "name": "", "score": total}
         acc.findings_count += count
         cap_back = max(total - ind["score"], ZERO)
@@ -425,7 +427,7 @@ def score_month(
     if not with_lines:
         for unit_id, total in _fetch(penalties.values_list("unit_id").annotate(total=Sum("points")).order_by()):
             if unit_id in accs:
-                accs[unit_id].penalty -= total
+                accs[unit_id].penalty -= q2(total)
     for pk, unit_id, points, finding_id, description, point_name, code, deadline in (
         penalties.order_by("finding__rectify_deadline", "pk")
         .values_list("pk", "unit_id", "points", "finding_id", "finding__description", "finding__point__name",

@@ -16,7 +16,7 @@ from campaign.periods import month_label
 from inspections.models import Finding, FindingStatus
 
 from .models import UnitMonthScore
-from .scoring import MonthScores, UnitScore, competition_ranks, next_month, score_month
+from .scoring import MonthScores, UnitScore, competition_ranks, next_month, q2, score_month
 
 
 @dataclass
@@ -63,7 +63,7 @@ def campaign_months(*, campaign: Campaign, today: dt.date | None = None, only: d
     if only is not None:
         findings = findings.filter(month=month_start(only))
     totals = {
-        month: (n, pts)
+        month: (n, q2(pts))
         for month, n, pts in findings
         .values_list("month").annotate(n=Count("id"), pts=Sum("points")).order_by()
     }
@@ -126,12 +126,12 @@ def most_deducted(*, campaign: Campaign, month: dt.date, limit: int = 10) -> tup
     """The indicators and the inspection points with the most points deducted in ``month`` (2 queries)."""
     base = Finding.objects.filter(campaign=campaign, month=month_start(month)).exclude(status=FindingStatus.WITHDRAWN)
     indicators = [
-        Deducted(f"{code} {name}", n, pts, code)
+        Deducted(f"{code} {name}", n, q2(pts), code)
         for code, name, n, pts in base.values_list("indicator__code", "indicator__name")
         .annotate(n=Count("id"), pts=Sum("points")).order_by("-pts", "-n", "indicator__code")[:limit]
     ]
     points = [
-        Deducted(name, n, pts)
+        Deducted(name, n, q2(pts))
         for name, n, pts in base.filter(point__isnull=False).values_list("point__name")
         .annotate(n=Count("id"), pts=Sum("points")).order_by("-pts", "-n", "point__name")[:limit]
     ]

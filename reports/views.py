@@ -143,11 +143,11 @@ def month_detail(request: HttpRequest, month: str) -> HttpResponse:
     units = scores.units if visible is None else [u for u in scores.units if u.unit_id in visible]
     slug = f"{day:%Y-%m}"
     if view == "overall":
-        groups = [("全部单位", ranking_rows_html(ranking_rows(selectors.sorted_units(units, sort), slug, True), True))]
+        groups = [("全部单位", len(units), ranking_rows_html(ranking_rows(selectors.sorted_units(units, sort), slug, True), True))]
     else:
         groups = [(name, selectors.sorted_units([u for u in members if visible is None or u.unit_id in visible], sort))
                   for name, members in scores.by_group()]
-        groups = [(name, ranking_rows_html(ranking_rows(members, slug, False), False)) for name, members in groups if members]
+        groups = [(name, len(members), ranking_rows_html(ranking_rows(members, slug, False), False)) for name, members in groups if members]
     indicators, points = selectors.most_deducted(campaign=campaign, month=day) if visible is None else ([], [])
     rows = {r.month: r for r in selectors.campaign_months(campaign=campaign, only=day)}
     return render(request, "reports/month_detail.html", {
@@ -243,7 +243,7 @@ def bulletin(request: HttpRequest, month: str) -> HttpResponse:
     return render(request, "reports/month_bulletin.html", {
         "campaign": campaign, "month": day, "month_slug": f"{day:%Y-%m}", "label": month_label(day),
         "title": bulletin_title(campaign, day), "scores": scores, "row": row,
-        "groups": [(name, ranking_rows_html(ranking_rows(members, "", False), False)) for name, members in scores.by_group()],
+        "groups": [(name, len(members), ranking_rows_html(ranking_rows(members, "", False), False)) for name, members in scores.by_group()],
         "top_indicators": indicators, "top_points": points, "now": timezone.localtime(),
         "unit_count": len(scores.units),
         "average": (sum(u.score for u in scores.units) / len(scores.units)).quantize(scores.units[0].score) if scores.units else None,

@@ -263,3 +263,15 @@ def test_every_units_lines_sum_to_its_score_in_a_busy_month(world):
         world.campaign.deduction_weight = D("0.70")
         world.campaign.save()
         assert_lines_sum(score(world))
+
+
+def test_many_small_deductions_add_up_exactly_on_every_backend(world):
+    # SQLite sums decimals as floats (70 × 0.1 ≠ 7.0 in binary); the engine rounds every sum to 0.01.
+    big = f.IndicatorFactory(campaign=world.campaign, code="1.1.9", name="门前三包", level=3, parent=world.ind_1_1, score=D("10.00"))
+    inspection = f.InspectionFactory(campaign=world.campaign, date=dt.date(2026, 10, 12), created_by=world.inspector)
+    for _ in range(70):
+        f.FindingFactory(campaign=world.campaign, inspection=inspection, unit=world.unit_a, indicator=big, points=D("0.10"))
+    fast = score_month(campaign=world.campaign, month=OCT, today=TODAY, with_lines=False).get(world.unit_a.pk)
+    full = score(world).get(world.unit_a.pk)
+    assert fast.score == full.score == D("93.00")
+    assert str(fast.finding_deductions) == "7.00"
