@@ -145,6 +145,17 @@ class UnitMatcher:
         return found if ok else None
 
 
+def required_name(table: Table, row: TableRow, label: str, max_length: int) -> str:
+    """The row's ``name`` cell, or ``""`` after reporting it empty or too long."""
+    name = to_text(row.get("name"))
+    if not name:
+        table.problem(f"{label}为空。", row, "name")
+    elif len(name) > max_length:
+        table.problem(f"{label}超过{max_length}个字。", row, "name")
+        return ""
+    return name
+
+
 def all_units_matcher() -> UnitMatcher:
     return UnitMatcher(Unit.objects.only("id", "name", "short_name", "unit_type", "path"))
 
@@ -561,12 +572,8 @@ class UnitKind(ImportKind):
         planned: dict[str, dict[str, Any]] = {}
         file_names: dict[str, str] = {}  # loose name → file name, to find parents among new rows
         for row in table.rows:
-            name = to_text(row.get("name"))
+            name = required_name(table, row, "单位名称", 100)
             if not name:
-                table.problem("单位名称为空。", row, "name")
-                continue
-            if len(name) > 100:
-                table.problem("单位名称超过100个字。", row, "name")
                 continue
             current = matcher.exact.get(name)
             if current is None:
@@ -745,12 +752,8 @@ class PointKind(ImportKind):
         creates: list[dict[str, Any]] = []
         updates: list[tuple[InspectionPoint, dict[str, Any]]] = []
         for row in table.rows:
-            name = to_text(row.get("name"))
+            name = required_name(table, row, "点位名称", 150)
             if not name:
-                table.problem("点位名称为空。", row, "name")
-                continue
-            if len(name) > 150:
-                table.problem("点位名称超过150个字。", row, "name")
                 continue
             if name in seen:
                 table.problem(f"点位“{name}”与第{seen[name]}行重复。", row, "name")
