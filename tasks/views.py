@@ -22,9 +22,9 @@ from campaign import access, excel, uploads
 from campaign.selectors import current_campaign, current_phase
 from campaign.workdays import WorkCalendar
 
-from . import selectors, services
+from . import deadlines, selectors, services
 from .forms import DeadlineForm, ProgressForm, ReturnForm, TaskFilterForm
-from .models import Evidence, ProgressEntry, Task
+from .models import Evidence, ProgressEntry, Task, TaskStatus
 
 PAGE_SIZE = 30
 
@@ -92,7 +92,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
             "campaign": campaign,
             "form": form,
             "page": page,
-            "status_tabs": [(value, label, counts[value]) for value, label in Task._meta.get_field("status").choices],
+            "status_tabs": [(value, label, counts[value]) for value, label in TaskStatus.choices],
             "total": sum(counts.values()),
             "current_status": filters.status,
             "query": query.urlencode(),
@@ -145,9 +145,9 @@ def _detail_context(request: HttpRequest, task: Task, **forms: Any) -> dict[str,
     task.progress_value = selectors.derived_progress(task.target_aggregation, [e.value for e in entries])
     selectors.mark([task], today=today, calendar=calendar)
     user = request.user
-    can_report = access.can(user, "tasks.report_progress", task) and task.status != "accepted"
-    can_complete = access.can(user, "tasks.mark_complete", task) and task.status in ("not_started", "in_progress")
-    can_accept = access.can(user, "tasks.accept", task) and task.status == "completed"
+    can_report = access.can(user, "tasks.report_progress", task) and task.status != TaskStatus.ACCEPTED
+    can_complete = access.can(user, "tasks.mark_complete", task) and deadlines.is_open(task.status)
+    can_accept = access.can(user, "tasks.accept", task) and task.status == TaskStatus.COMPLETED
     can_manage = access.can(user, "tasks.manage", task)
     return {
         "task": task,
