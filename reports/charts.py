@@ -15,7 +15,7 @@ def trend_svg(points: list[TrendPoint], *, width: int = 640, height: int = 220, 
     left, right, top, bottom = 44, 16, 16, 30
     plot_w, plot_h = width - left - right, height - top - bottom
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" style="max-width: {width}px" role="img" '
         f'aria-label="{escape(title or "得分趋势")}" class="cw-trend">',
         f"<title>{escape(title or '得分趋势')}</title>",
     ]

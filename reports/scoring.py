@@ -263,7 +263,8 @@ class _Acc:
 
 
 def _finding_label(point_name: str, description: str) -> str:
-    text = f"{point_name}：{description}" if point_name else description
+    """"点位：问题描述", without repeating a point name the description already starts with."""
+    text = f"{point_name}：{description}" if point_name and not description.startswith(point_name) else description
     return text[:LABEL_MAX]
 
 
