@@ -140,3 +140,8 @@ def test_the_ranking_page_runs_a_bounded_number_of_queries(october, client_for):
         unit = f.UnitFactory(name=f"测试社区{i}", unit_type=UnitType.COMMUNITY, ranking_group=october.group_street)
         finding(october, unit, october.leaf_clean, "0.30")
     assert count() == few
+
+
+def test_officials_do_not_see_city_wide_totals_on_the_months_page(october, client_for):
+    page = client_for(october.official_a).get("/reports/months/").content.decode()
+    assert "扣分合计" not in page and "城东街道得分明细" in page
