@@ -99,6 +99,8 @@ def _context(campaign: Any, form: ImportForm, preview: Any = None, token: str = 
         "preview": preview,
         "shown_changes": shown,
         "hidden_changes": (preview.creates + preview.updates - len(shown)) if preview else 0,
+        "shown_problems": preview.problems[:PREVIEW_LIMIT] if preview else [],
+        "hidden_problems": max(0, len(preview.problems) - PREVIEW_LIMIT) if preview else 0,
         "token": token,
         "filename": filename,
     }
