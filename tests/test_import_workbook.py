@@ -210,6 +210,16 @@ def test_each_bad_file_gets_a_clear_message_and_writes_nothing(world, name):
     assert Unit.objects.count() == before
 
 
+def test_a_real_password_protected_workbook_is_refused(world):
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    encrypted = io.BytesIO()
+    OOXMLFile(io.BytesIO(_good_units_file())).encrypt("Chuangwen#2026", encrypted)
+    preview = imports.import_preview(campaign=world.campaign, kind="units", data=encrypted.getvalue())
+    assert preview.errors[0].message.startswith("工作簿设置了打开密码（已加密）")
+    assert not Unit.objects.filter(name="新城街道").exists()
+
+
 def test_a_formula_where_a_value_is_expected_is_reported_with_its_cell(world):
     data = xlsx([UNIT_HEADER, ["新城街道", "=LEFT(A2,2)", "城东区", "街道", None]])
     preview = imports.import_preview(campaign=world.campaign, kind="units", data=data)
