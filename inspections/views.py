@@ -127,6 +127,7 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "visited": inspection.points.select_related("point_type", "unit"),
         "inspectors": inspection.inspectors.all(),
         "can_record": access.can(request.user, "inspections.record"),
+        "today": timezone.localdate(),
     })
 
 
@@ -327,6 +328,7 @@ def finding_list(request: HttpRequest) -> HttpResponse:
         "statuses": FindingStatus.choices, "months": campaign.months(),
         "sees_all": access.sees_all_units(request.user),
         "inspectors": selectors.staff_users() if access.sees_all_units(request.user) else [],
+        "today": timezone.localdate(),
     })
 
 

@@ -208,6 +208,7 @@ def test_filters_by_month_status_and_overdue(world, client_for, finding_a, findi
     # On 10-20 the 10-19 deadline has passed: finding_a is overdue, the withdrawn one is not.
     html = client.get("/inspections/findings/", {"overdue": "1"}).content.decode()
     assert f"#{finding_a.pk}<" in html and f"#{finding_b.pk}<" not in html
+    assert 'class="overdue" title="已逾期">10-19<' in html
 
 
 def test_the_point_history_shows_photos_to_its_unit_only(world, client_for, finding_a):
