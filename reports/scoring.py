@@ -291,9 +291,9 @@ def _deduction_part(
         return
     rows_by_key: dict[tuple[int, int], list[tuple]] = defaultdict(list)
     if with_lines:
-        for row in base.order_by("found_on", "pk").values_list(
+        for row in _fetch(base.order_by("found_on", "pk").values_list(
             "pk", "unit_id", "indicator_id", "points", "found_on", "description", "point__name"
-        ):
+        )):
             if row[1] in unit_ids:
                 rows_by_key[(row[1], row[2])].append(row)
     for unit_id, indicator_id, total, count in sorted(
@@ -306,11 +306,14 @@ def _deduction_part(
         acc.findings_count += count
         cap_back = max(total - ind["score"], ZERO)
         acc.indicator_lost += total - cap_back
+        code, lines, subtotal = ind["code"], acc.lines, ZERO
         for pk, _, _, points, found_on, description, point_name in rows_by_key[(unit_id, indicator_id)]:
-            acc.add("finding", ScoreLine(
-                "finding", _finding_label(point_name or "", description), -points, ind["code"], point_name or "",
+            subtotal += points
+            lines.append(ScoreLine(
+                "finding", _finding_label(point_name or "", description), -points, code, point_name or "",
                 found_on, "inspections.finding", pk,
-            ), -points, True)
+            ))
+        acc.finding -= subtotal
         if cap_back > 0:
             acc.add("finding", ScoreLine(
                 "cap", f"指标{ind['code']}“{ind['name']}”本月扣分{total}分，超过分值{ind['score']}分，封顶返还{cap_back}分",
