@@ -199,7 +199,10 @@ def finding_add_photos(*, actor: Any, finding: Finding, photos: Sequence[Any], r
 
 
 def finding_withdraw(*, actor: Any, finding: Finding, reason: str, request: HttpRequest | None = None) -> Finding:
-    """Withdraw a finding (open month only); it stays, with the reason, and deducts nothing."""
+    """Withdraw a finding (open month only); it stays, with the reason, and deducts nothing.
+
+    Its overdue penalty, if any and in an open month, is cancelled (audited).
+    """
     _require(actor, "inspections.withdraw_finding")
     if not reason.strip():
         raise ValidationError("撤销问题必须填写原因。")
@@ -217,6 +220,15 @@ def finding_withdraw(*, actor: Any, finding: Finding, reason: str, request: Http
             "finding.withdraw", actor=actor, obj=finding, before=before, after=audit.snapshot(finding),
             message=reason.strip(), request=request,
         )
+        # A withdrawn finding was never a problem, so its overdue penalty goes too while its month is
+        # open; in a published month it stays as published (an admin corrects it with a Correction).
+        penalty = OverduePenalty.objects.filter(finding=finding).first()
+        if penalty is not None and not is_month_published(penalty.campaign_id, penalty.month):
+            audit.record(
+                "finding.overdue_penalty_cancel", actor=actor, obj=penalty, before=audit.snapshot(penalty),
+                message=f"问题撤销，逾期扣分随之取消：{reason.strip()}", request=request,
+            )
+            penalty.delete()
     return finding
 
 

@@ -157,3 +157,24 @@ def test_the_daily_job_applies_penalties(world, finding, monkeypatch):
 
     monkeypatch.setattr(jobs.timezone, "localdate", lambda: dt.date(2026, 10, 20))
     assert jobs.apply_overdue_penalties.apply().get() == {"created": 1}
+
+
+def test_withdrawing_a_finding_cancels_its_open_overdue_penalty_with_an_audit_row(world, finding):
+    penalty = services.overdue_penalties_apply(today=dt.date(2026, 10, 20))[0]
+    services.finding_withdraw(actor=world.inspector, finding=finding, reason="点位不属于该单位")
+    assert not OverduePenalty.objects.exists()
+    from campaign.models import AuditLog
+
+    log = AuditLog.objects.get(action="finding.overdue_penalty_cancel")
+    assert log.object_id == str(penalty.pk) and log.before["points"] == "0.30"
+    assert services.overdue_penalties_apply(today=dt.date(2026, 10, 21)) == []
+
+
+def test_a_penalty_in_a_published_month_stays_when_its_finding_is_withdrawn(world):
+    # Inspection 10-26 → deadline 11-02 → the penalty counts in November; November is then published.
+    late = services.finding_create(inspector=world.inspector, inspection=inspection(world, date=dt.date(2026, 10, 26)),
+                                   point=world.point_a, indicator=world.leaf_clean, description="问题")
+    services.overdue_penalties_apply(today=dt.date(2026, 11, 3))
+    AssessmentPeriod.objects.create(campaign=world.campaign, month=dt.date(2026, 11, 1), status=PeriodStatus.PUBLISHED)
+    services.finding_withdraw(actor=world.inspector, finding=late, reason="误报")  # October is still open
+    assert OverduePenalty.objects.get().month == dt.date(2026, 11, 1)
