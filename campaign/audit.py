@@ -98,6 +98,49 @@ ACTION_GROUPS: list[tuple[str, str]] = [
     ("order", "督办单"),
 ]
 
+# Chinese names of the actions the site records; others fall back to their class above.
+ACTION_LABELS: dict[str, str] = {
+    "auth.login": "登录成功",
+    "auth.login_failed": "登录失败",
+    "auth.lockout": "登录锁定",
+    "auth.unlock": "解除锁定",
+    "auth.logout": "退出登录",
+    "auth.password_change": "修改密码",
+    "user.create": "新建账户",
+    "user.permissions": "修改账户权限",
+    "user.groups": "修改用户组",
+    "user.user_permissions": "修改用户权限",
+    "membership.create": "新增单位成员",
+    "membership.update": "修改单位成员",
+    "membership.delete": "删除单位成员",
+    "finding.create": "登记问题",
+    "finding.withdraw": "撤销问题",
+    "rectification.submit": "提交整改",
+    "rectification.accept": "整改通过",
+    "rectification.return": "整改退回",
+    "bonus.create": "申报加分",
+    "bonus.approve": "批准加分",
+    "bonus.reject": "驳回加分",
+    "task.accept": "任务验收",
+    "task.complete": "任务完成",
+    "task.return": "任务退回",
+    "period.publish": "发布月度考核",
+    "period.revoke": "撤销发布",
+    "import.apply": "数据导入",
+    "report.download": "下载报表",
+    "order.issue": "签发督办单",
+    "audit.export": "导出审计日志",
+    "audit.purge": "清理审计日志",
+}
+
+
+def action_label(action: str) -> str:
+    """The Chinese name of an action code, e.g. ``finding.create`` → 登记问题."""
+    if action in ACTION_LABELS:
+        return ACTION_LABELS[action]
+    group = dict(ACTION_GROUPS).get(action.split(".", 1)[0])
+    return group or action
+
 
 def search(
     *,

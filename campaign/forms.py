@@ -13,7 +13,7 @@ class AuditSearchForm(forms.Form):
     """Filters for the audit log list (all optional)."""
 
     person = forms.CharField(label="操作人", required=False, max_length=150)
-    unit = forms.ModelChoiceField(label="相关单位", queryset=Unit.objects.order_by("path"), required=False)
+    unit = forms.ModelChoiceField(label="相关单位", queryset=Unit.objects.order_by("path"), required=False, empty_label="全部单位")
     obj = forms.CharField(label="对象", required=False, max_length=100, help_text="对象名称、类型或编号")
     action = forms.ChoiceField(label="操作类别", required=False, choices=[("", "全部")] + ACTION_GROUPS)
     date_from = forms.DateField(label="开始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -33,7 +33,7 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
 
 # ------------------------------------------------------------------ audit log (admins and leaders)
 
-AUDIT_HEADERS = ["时间", "操作人账号", "操作人", "操作", "对象类型", "对象编号", "对象", "相关单位", "来源地址", "变更前", "变更后", "说明"]
+AUDIT_HEADERS = ["时间", "操作人账号", "操作人", "操作", "操作名称", "对象类型", "对象编号", "对象", "相关单位", "来源地址", "变更前", "变更后", "说明"]
 AUDIT_EXPORT_MAX_ROWS = 100_000
 
 
@@ -52,6 +52,8 @@ def _audit_rows_for(request: HttpRequest) -> tuple[AuditSearchForm, object]:
 def audit_list(request: HttpRequest) -> HttpResponse:
     form, rows = _audit_rows_for(request)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    for row in page:
+        row.action_label = audit.action_label(row.action)
     return render(request, "campaign/audit_list.html", {"form": form, "page": page})
 
 
@@ -60,7 +62,7 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     form, rows = _audit_rows_for(request)
     data = (
         [
-            row.at, row.actor_name, row.actor.get_full_name() if row.actor else "", row.action, row.object_type,
+            row.at, row.actor_name, row.actor.get_full_name() if row.actor else "", row.action, audit.action_label(row.action), row.object_type,
             row.object_id, row.object_repr, str(row.unit) if row.unit else "", row.ip_address or "",
             "" if row.before is None else str(row.before), "" if row.after is None else str(row.after), row.message,
         ]

@@ -146,8 +146,9 @@ def test_the_export_is_an_xlsx_of_the_filtered_rows_and_is_itself_audited(world,
     assert response["Content-Disposition"].startswith("attachment;")
     ws = load_workbook(io.BytesIO(response.content)).active
     values = list(ws.values)
-    assert values[0][:4] == ("时间", "操作人账号", "操作人", "操作")
-    messages = sorted(row[11] for row in values[1:])
+    assert values[0][:5] == ("时间", "操作人账号", "操作人", "操作", "操作名称")
+    assert values[1][4] == "登记问题"
+    messages = sorted(row[12] for row in values[1:])
     assert messages == ["'=HYPERLINK(\"http://x\")", "人民路发现问题", "口岸市场问题"]
     assert rows("audit.export").get().actor == world.admin
 
@@ -234,3 +235,11 @@ def test_purge_refuses_a_retention_shorter_than_180_days(db):
     with pytest.raises(CommandError, match="至少保留 180 天"):
         call_command("purge_audit", "--days", "90")
     assert AuditLog.objects.filter(pk=young.pk).exists()
+
+
+def test_actions_are_shown_with_their_chinese_names(world, client_for):
+    audit.record("rectification.return", actor=world.inspector, message="现场仍有垃圾")
+    body = client_for(world.admin).get(reverse("campaign-audit")).content.decode()
+    assert "整改退回" in body
+    assert audit.action_label("finding.some_new_verb") == "问题与扣分"
+    assert audit.action_label("unknown.verb") == "unknown.verb"
