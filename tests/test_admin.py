@@ -127,3 +127,10 @@ def test_the_audit_log_is_view_only_in_the_admin(world, superuser, client_for):
 def test_a_unit_official_cannot_open_the_admin(world, client_for):
     response = client_for(world.official_a).get(reverse("admin:campaign_unit_changelist"))
     assert response.status_code == 302
+
+
+def test_the_admin_speaks_chinese_even_to_an_english_browser(world, superuser, client_for):
+    page = client_for(superuser).get(reverse("admin:campaign_unit_changelist"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    text = page.content.decode()
+    assert "选择 责任单位 来修改" in text or "选择责任单位来修改" in text.replace(" ", "")
+    assert "Select" not in text
