@@ -243,9 +243,10 @@ def _month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
 class _Acc:
     """Accumulates one unit's lines and the field totals while the month is computed."""
 
-    __slots__ = ("lines", "finding", "passing", "penalty", "task", "bonus", "corrections", "findings_count", "indicator_lost")
+    __slots__ = ("want", "lines", "finding", "passing", "penalty", "task", "bonus", "corrections", "findings_count", "indicator_lost")
 
-    def __init__(self) -> None:
+    def __init__(self, want: bool = True) -> None:
+        self.want = want  # does this unit's explanation get its lines?
         self.lines: list[ScoreLine] = []
         self.finding = ZERO  # signed sums (negative = deducted)
         self.passing = ZERO  # pass-rate losses (negative)
@@ -258,7 +259,7 @@ class _Acc:
 
     def add(self, bucket: str, line: ScoreLine | None, points: Decimal, with_lines: bool) -> None:
         setattr(self, bucket, getattr(self, bucket) + points)
-        if with_lines and line is not None:
+        if with_lines and self.want and line is not None:
             self.lines.append(line)
 
 
@@ -275,29 +276,32 @@ def _deduction_part(
     """Findings of the month, capped per indicator at its score (into ``acc.finding``)."""
     base = Finding.objects.filter(campaign=campaign, month=start).exclude(status=FindingStatus.WITHDRAWN)
     totals = _fetch(base.values_list("unit_id", "indicator_id").annotate(total=Sum("points"), n=Count("id")).order_by())
+    # The hot path (rankings, previous month, benchmark, units whose lines are not asked for):
+    # sums only, in one pass.
+    for unit_id, indicator_id, total, count in totals:
+        acc = accs.get(unit_id)
+        if acc is None or (with_lines and acc.want):
+            continue
+        total = q2(total)  # SQLite sums decimals as floats
+        ind = indicators.get(indicator_id)
+        cap = ind["score"] if ind is not None else total
+        kept = total if total <= cap else cap
+        acc.finding -= kept
+        acc.indicator_lost += kept
+        acc.findings_count += count
     if not with_lines:
-        # The hot path (rankings, previous month, benchmark): sums only, in one pass.
-        for unit_id, indicator_id, total, count in totals:
-            acc = accs.get(unit_id)
-            if acc is None:
-                continue
-            total = q2(total)  # SQLite sums decimals as floats
-            ind = indicators.get(indicator_id)
-            cap = ind["score"] if ind is not None else total
-            kept = total if total <= cap else cap
-            acc.finding -= kept
-            acc.indicator_lost += kept
-            acc.findings_count += count
         return
+    wanted = [pk for pk, acc in accs.items() if acc.want]
+    if len(wanted) < len(accs):
+        base = base.filter(unit_id__in=wanted)
     rows_by_key: dict[tuple[int, int], list[tuple]] = defaultdict(list)
-    if with_lines:
-        for row in _fetch(base.order_by("found_on", "pk").values_list(
-            "pk", "unit_id", "indicator_id", "points", "found_on", "description", "point__name"
-        )):
-            if row[1] in unit_ids:
-                rows_by_key[(row[1], row[2])].append(row)
+    for row in _fetch(base.order_by("found_on", "pk").values_list(
+        "pk", "unit_id", "indicator_id", "points", "found_on", "description", "point__name"
+    )):
+        if row[1] in unit_ids:
+            rows_by_key[(row[1], row[2])].append(row)
     for unit_id, indicator_id, total, count in sorted(
-        (row for row in totals if row[0] in unit_ids),
+        (row for row in totals if row[0] in unit_ids and accs[row[0]].want),
         key=lambda row: (row[0], indicators.get(row[1], {}).get("sort", ("", 0))),
     ):
         acc = accs[unit_id]
@@ -382,7 +386,7 @@ def _weigh(acc: _Acc, bucket: str, name: str, weight: Decimal, with_lines: bool)
 
 def score_month(
     *, campaign: Campaign, month: dt.date, with_lines: bool = True, today: dt.date | None = None,
-    with_change: bool = True,
+    with_change: bool = True, lines_for: set[int] | None = None,
 ) -> MonthScores:
     """Compute ``month``'s scores live from the data (see the module docstring for the rule).
 
@@ -395,7 +399,8 @@ def score_month(
     units = scored_units()
     unit_ids = {u.pk for u in units}
 
-    accs: dict[int, _Acc] = {u.pk: _Acc() for u in units}
+    # ``lines_for``: only these units' lines are built (an explanation page needs one unit's).
+    accs: dict[int, _Acc] = {u.pk: _Acc(lines_for is None or u.pk in lines_for) for u in units}
     mode = campaign.scoring_mode
     w_deduction = {ScoringMode.DEDUCTION: Decimal(1), ScoringMode.PASS_RATE: Decimal(0)}.get(
         mode, Decimal(campaign.deduction_weight)
@@ -509,7 +514,7 @@ def score_month(
         raw = full + acc.finding + acc.passing + acc.penalty + acc.task + acc.bonus + acc.corrections
         lines = acc.lines
         if raw < 0:
-            if with_lines:
+            if with_lines and acc.want:
                 lines.append(ScoreLine("cap", f"扣分后得分为{raw}分，按最低0分计（返还{-raw}分）", -raw))
             raw = ZERO
         score = q2(raw)
@@ -571,14 +576,17 @@ def previous_scores(*, campaign: Campaign, month: dt.date, today: dt.date | None
 # --------------------------------------------------------------------------- snapshots
 
 
-def snapshot_scores(*, period: AssessmentPeriod, with_lines: bool = True) -> MonthScores:
+def snapshot_scores(*, period: AssessmentPeriod, with_lines: bool = True, lines_for: set[int] | None = None) -> MonthScores:
     """Rebuild a :class:`MonthScores` from a published period's frozen rows."""
     rows = list(
         UnitMonthScore.objects.filter(period=period).select_related("unit", "unit__ranking_group")
     )
     lines_by_score: dict[int, list[ScoreLine]] = defaultdict(list)
     if with_lines:
-        for line in ScoreLineSnapshot.objects.filter(score__period=period).order_by("score_id", "order", "pk"):
+        line_rows = ScoreLineSnapshot.objects.filter(score__period=period)
+        if lines_for is not None:
+            line_rows = line_rows.filter(score__unit_id__in=lines_for)
+        for line in line_rows.order_by("score_id", "order", "pk"):
             lines_by_score[line.score_id].append(ScoreLine(
                 line.kind, line.label, line.points, line.indicator_code, line.point_name, line.date,
                 line.object_type, line.object_id,
@@ -607,13 +615,17 @@ def snapshot_scores(*, period: AssessmentPeriod, with_lines: bool = True) -> Mon
     return MonthScores(campaign=period.campaign, month=period.month, is_published=True, units=units)
 
 
-def month_scores(*, campaign: Campaign, month: dt.date, with_lines: bool = True) -> MonthScores:
-    """The frozen snapshot if ``month`` is published, else the live computation."""
+def month_scores(
+    *, campaign: Campaign, month: dt.date, with_lines: bool = True, lines_for: set[int] | None = None
+) -> MonthScores:
+    """The frozen snapshot if ``month`` is published, else the live computation.
+
+    ``lines_for`` limits the lines to those units (every unit is still scored and ranked)."""
     start = month_start(month)
     period = AssessmentPeriod.objects.filter(campaign=campaign, month=start, status=PeriodStatus.PUBLISHED).first()
     if period is not None:
-        return snapshot_scores(period=period, with_lines=with_lines)
-    return score_month(campaign=campaign, month=start, with_lines=with_lines)
+        return snapshot_scores(period=period, with_lines=with_lines, lines_for=lines_for)
+    return score_month(campaign=campaign, month=start, with_lines=with_lines, lines_for=lines_for)
 
 
 # --------------------------------------------------------------------------- pass-rate tables (及格率)

@@ -167,7 +167,7 @@ def unit_month(request: HttpRequest, month: str, unit_id: int) -> HttpResponse:
     campaign = _campaign_or_404(request)
     day = _month_or_404(campaign, month)
     unit = access.get_visible_or_404(request.user, Unit.objects.select_related("ranking_group"), field="", pk=unit_id)
-    scores = month_scores(campaign=campaign, month=day, with_lines=True)
+    scores = month_scores(campaign=campaign, month=day, with_lines=True, lines_for={unit.pk})
     score = scores.get(unit.pk)
     if score is None:
         raise Http404("该单位不参加月度考核排名。")

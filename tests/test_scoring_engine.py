@@ -275,3 +275,16 @@ def test_many_small_deductions_add_up_exactly_on_every_backend(world):
     full = score(world).get(world.unit_a.pk)
     assert fast.score == full.score == D("93.00")
     assert str(fast.finding_deductions) == "7.00"
+
+
+def test_lines_can_be_limited_to_one_unit_without_changing_any_score(world):
+    finding(world, world.unit_a, world.leaf_clean, "1.50")
+    finding(world, world.unit_a, world.leaf_clean, "0.80")
+    finding(world, world.unit_b, world.leaf_ads, "0.30")
+    every = score(world)
+    one = score_month(campaign=world.campaign, month=OCT, today=TODAY, lines_for={world.unit_a.pk})
+    assert [(u.unit_id, u.score, u.rank, u.finding_deductions) for u in one.units] == [
+        (u.unit_id, u.score, u.rank, u.finding_deductions) for u in every.units
+    ]
+    assert one.get(world.unit_a.pk).lines == every.get(world.unit_a.pk).lines
+    assert one.get(world.unit_b.pk).lines == []

@@ -236,15 +236,19 @@ class Command(BaseCommand):
             settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
         client = Client()
         client.force_login(get_user_model().objects.get(username="bench_admin"))
-        url = f"/reports/months/{month:%Y-%m}/?view=overall&campaign={SLUG}"
+        unit = Unit.objects.filter(name__startswith="基准单位").order_by("pk").first()
+        pages = {
+            "rankings page (all units, overall)": f"/reports/months/{month:%Y-%m}/?view=overall&campaign={SLUG}",
+            "explanation page (one unit, with its trend)": f"/reports/months/{month:%Y-%m}/units/{unit.pk}/?campaign={SLUG}",
+        }
+        for label, url in pages.items():
+            def get(url=url) -> int:
+                response = client.get(url, secure=settings.SECURE_SSL_REDIRECT)
+                if response.status_code != 200:
+                    raise CommandError(f"{url} 返回 {response.status_code}")
+                return len(response.content)
 
-        def get() -> int:
-            response = client.get(url, secure=settings.SECURE_SSL_REDIRECT)
-            if response.status_code != 200:
-                raise CommandError(f"排名页返回 {response.status_code}")
-            return len(response.content)
-
-        t, size = _timed(get, max(repeat // 2, 1))
-        with CaptureQueriesContext(connection) as ctx:
-            get()
-        self.stdout.write(f"rankings page (all units, overall): {t * 1000:.0f} ms, {len(ctx)} queries, {size / 1e3:.0f} kB")
+            t, size = _timed(get, max(repeat // 3, 1))
+            with CaptureQueriesContext(connection) as ctx:
+                get()
+            self.stdout.write(f"{label}: {t * 1000:.0f} ms, {len(ctx)} queries, {size / 1e3:.0f} kB")
