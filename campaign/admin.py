@@ -46,7 +46,7 @@ INDENT_EM = 1.5
 def indented(label: str, depth: int) -> str:
     """A tree node's label pushed right by its depth, so a list ordered by path reads as a tree."""
     marker = "└ " if depth else ""
-    return format_html('<span style="padding-left:{}em">{}{}</span>', depth * INDENT_EM, marker, label)
+    return format_html('<span style="padding-left:{}em;white-space:nowrap">{}{}</span>', depth * INDENT_EM, marker, label)
 
 
 def download_link(obj: Model, label: str) -> str:
@@ -245,8 +245,8 @@ class PointTypeAdmin(admin.ModelAdmin):
 
 @admin.register(Indicator)
 class IndicatorAdmin(admin.ModelAdmin):
-    list_display = ("tree_name", "code", "level", "score", "method", "lead_unit", "campaign")
-    list_display_links = ("tree_name",)
+    list_display = ("code", "tree_name", "level", "score", "method", "lead_unit")
+    list_display_links = ("code", "tree_name")
     list_filter = ("campaign", "level", "method", "point_types")
     search_fields = ("code", "name", "standard_text")
     autocomplete_fields = ("campaign", "parent", "lead_unit", "co_units")
@@ -256,7 +256,7 @@ class IndicatorAdmin(admin.ModelAdmin):
 
     @admin.display(description="名称", ordering="code")
     def tree_name(self, obj: Indicator) -> str:
-        return indented(f"{obj.code} {obj.name}", obj.level - 1)
+        return indented(obj.name, obj.level - 1)
 
 
 @admin.register(InspectionPoint)
