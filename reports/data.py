@@ -103,6 +103,7 @@ class ReportData:
     findings: list[FindingRow] = field(default_factory=list)
     tasks: list[TaskRow] = field(default_factory=list)
     indicator_names: dict[str, str] = field(default_factory=dict)
+    kind_label: str = ""  # e.g. 全国文明城市 (CampaignKind label); the title falls back to the campaign name
     # Derived figures (filled by build_report_data).
     findings_count: int = 0
     findings_points: Decimal = ZERO
@@ -123,6 +124,8 @@ class ReportData:
     @property
     def title(self) -> str:
         """E.g. 泰和市创建全国文明城市2026年10月考核结果通报."""
+        if self.kind_label:
+            return f"{self.city_name}创建{self.kind_label}{self.month_label}考核结果通报"
         kind = self.campaign_name
         # "泰和市2026年创建全国文明城市" → "创建全国文明城市": the city and the year are said once.
         for prefix in (self.city_name, f"{self.year}年"):
@@ -163,6 +166,7 @@ def build_report_data(
     tasks: Iterable[TaskRow] = (),
     indicator_names: dict[str, str] | None = None,
     as_of: dt.date | None = None,
+    kind_label: str = "",
 ) -> ReportData:
     """Compute the summary figures from plain inputs (no database access).
 
@@ -181,6 +185,7 @@ def build_report_data(
         findings=list(findings),
         tasks=list(tasks),
         indicator_names=dict(indicator_names or {}),
+        kind_label=kind_label,
     )
     data.findings_count = len(data.findings)
     data.findings_points = sum((f.points for f in data.findings), ZERO)
@@ -292,4 +297,5 @@ def report_data(*, campaign: Campaign, month: dt.date, as_of: dt.date | None = N
         tasks=tasks,
         indicator_names=indicator_names,
         as_of=as_of,
+        kind_label=campaign.get_kind_display(),
     )

@@ -192,3 +192,11 @@ def test_workbook_neutralises_formula_injection(october):
         for row in ws.iter_rows():
             for c in row:
                 assert c.data_type != "f"
+
+
+def test_workbook_dates_and_scores_carry_their_number_formats(october):
+    wb = read_workbook(october)
+    assert wb["扣分明细"]["G2"].number_format == "yyyy-mm-dd"
+    assert wb["扣分明细"]["G2"].value.date() == dt.date(2026, 10, 15)
+    assert wb["扣分明细"]["H2"].number_format == "0.00"
+    assert wb["整改情况"]["H2"].number_format == "yyyy-mm-dd"
