@@ -103,3 +103,30 @@ def test_a_checklist_round_on_a_phone_turns_a_fail_into_a_finding(browser_world,
     assert (finding.unit, finding.indicator, str(finding.points)) == (w.unit_b, w.leaf_market, "0.20")
     assert finding.photos.count() == 1
     assert insp.checks.count() == 2
+
+
+def test_a_large_phone_photo_is_shrunk_before_upload(browser_world, open_page, tmp_path):
+    import os
+
+    from django.core.files.storage import default_storage
+
+    w = browser_world
+    insp = services.inspection_create(
+        creator=w.inspector, campaign=w.campaign, kind="patrol", source_level="district", date=dt.date(2026, 11, 27),
+        title="日常巡查",
+    )
+    big = tmp_path / "大图.jpg"
+    Image.frombytes("RGB", (3000, 2000), os.urandom(3000 * 2000 * 3)).save(big, "JPEG", quality=95)
+    assert big.stat().st_size > 1024 * 1024
+    page = open_page(w.inspector, viewport=PHONE)
+    page.goto(f"{page.base_url}/inspections/{insp.pk}/findings/new/?point={w.point_a.pk}")
+    page.fill("#indicator-q", "1.1.1")
+    page.click("[data-pick-indicator]:has-text('1.1.1')")
+    page.fill("textarea[name=description]", "垃圾桶满溢")
+    page.set_input_files("input[name=photos]", str(big))
+    page.click("[data-testid=save-finding]")
+    page.wait_for_selector("[data-testid=finding-status]")
+    photo = Finding.objects.get().photos.get()
+    assert photo.size < big.stat().st_size and photo.content_type == "image/jpeg"
+    with default_storage.open(photo.file.name, "rb") as handle, Image.open(handle) as img:
+        assert max(img.size) == 1600
