@@ -372,6 +372,7 @@ def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_review": pending is not None and access.can(request.user, "inspections.review_rectification", finding),
         "can_issue": access.can(request.user, "inspections.issue_order"),
         "can_record": access.can(request.user, "inspections.record"),
+        "can_manage": access.can(request.user, "inspections.manage"),
     })
 
 
@@ -624,7 +625,15 @@ def bonus_approve(request: HttpRequest, pk: int) -> HttpResponse:
 def accountability_create(request: HttpRequest) -> HttpResponse:
     _require_perm(request, "inspections.manage")
     campaign = _campaign(request)
-    form = AccountabilityForm(request.POST or None)
+    initial: dict[str, Any] = {}
+    prefill = Finding.objects.filter(campaign=campaign, pk=request.GET.get("finding") or 0).first()
+    if prefill is not None:
+        # Opened from a finding (often an overdue one): the unit and the finding are filled in.
+        initial = {"unit": prefill.unit_id, "findings": str(prefill.pk),
+                   "reason": f"问题 #{prefill.pk}（{prefill.indicator.code}）{prefill.description[:40]}"
+                   + ("，逾期未整改" if prefill.rectify_deadline < timezone.localdate()
+                      and prefill.status in selectors.OPEN_STATUSES else "")}
+    form = AccountabilityForm(request.POST or None, initial=initial)
 
     def save(d: dict[str, Any]) -> Accountability:
         findings = list(Finding.objects.filter(campaign=campaign, pk__in=d["findings"]))

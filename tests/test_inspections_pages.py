@@ -256,3 +256,20 @@ def test_findings_filter_by_inspector(world, client_for, finding_a):
     client = client_for(world.admin)
     assert f"#{finding_a.pk}<" in client.get("/inspections/findings/", {"inspector": world.inspector.pk}).content.decode()
     assert f"#{finding_a.pk}<" not in client.get("/inspections/findings/", {"inspector": world.admin.pk}).content.decode()
+
+
+def test_accountability_opened_from_an_overdue_finding_is_prefilled_and_linked(world, client_for, finding_a, monkeypatch):
+    from inspections import views
+    from inspections.models import Accountability
+
+    monkeypatch.setattr(views.timezone, "localdate", lambda *a: dt.date(2026, 10, 20))
+    client = client_for(world.admin)
+    html = client.get(f"/inspections/accountability/new/?finding={finding_a.pk}").content.decode()
+    assert "逾期未整改" in html
+    client.post("/inspections/accountability/new/", {
+        "unit": world.unit_a.pk, "kind": "talk", "date": "2026-10-21", "reason": "逾期未整改，约谈分管负责人",
+        "person_name": "张某", "findings": f"{finding_a.pk}",
+    })
+    record = Accountability.objects.get()
+    assert list(record.findings.all()) == [finding_a] and record.person_name == "张某"
+    assert client_for(world.inspector).get("/inspections/accountability/new/").status_code == 404
