@@ -1,7 +1,6 @@
 """Thin views: access-checking fetch (404 for other units), form, service, redirect."""
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
@@ -10,7 +9,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -18,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from campaign import access
 from campaign.excel import xlsx_response
-from campaign.models import Campaign, Indicator, InspectionPoint, PointType, Unit
+from campaign.models import Campaign, Indicator, InspectionPoint, PointType
 from campaign.periods import is_month_published, month_label, parse_month
 from campaign.selectors import current_campaign
 from campaign.uploads import file_response
