@@ -271,10 +271,10 @@ def _finding_label(point_name: str, description: str) -> str:
 
 def _deduction_part(
     *, campaign: Campaign, start: dt.date, unit_ids: set[int], indicators: dict[int, dict], accs: dict[int, _Acc],
-    with_lines: bool,
+    with_lines: bool, scope: dict,
 ) -> None:
     """Findings of the month, capped per indicator at its score (into ``acc.finding``)."""
-    base = Finding.objects.filter(campaign=campaign, month=start).exclude(status=FindingStatus.WITHDRAWN)
+    base = Finding.objects.filter(campaign=campaign, month=start, **scope).exclude(status=FindingStatus.WITHDRAWN)
     totals = _fetch(base.values_list("unit_id", "indicator_id").annotate(total=Sum("points"), n=Count("id")).order_by())
     # The hot path (rankings, previous month, benchmark, units whose lines are not asked for):
     # sums only, in one pass.
@@ -327,12 +327,12 @@ def _deduction_part(
 
 def _pass_rate_part(
     *, campaign: Campaign, start: dt.date, unit_ids: set[int], indicators: dict[int, dict], accs: dict[int, _Acc],
-    with_lines: bool,
+    with_lines: bool, scope: dict,
 ) -> tuple[dict[int, Decimal | None], dict[int, Decimal | None]]:
     """Pass rates of the month's checks (lines into ``acc.passing``); returns (pass rate, 得分率) per unit."""
     counts: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     for unit_id, indicator_id, result, n in (
-        Check.objects.filter(inspection__campaign=campaign, month=start, result__in=[CheckResult.PASS, CheckResult.FAIL])
+        Check.objects.filter(inspection__campaign=campaign, month=start, result__in=[CheckResult.PASS, CheckResult.FAIL], **scope)
         .values_list("unit_id", "indicator_id", "result")
         .annotate(n=Count("id"))
         .order_by()
@@ -386,7 +386,7 @@ def _weigh(acc: _Acc, bucket: str, name: str, weight: Decimal, with_lines: bool)
 
 def score_month(
     *, campaign: Campaign, month: dt.date, with_lines: bool = True, today: dt.date | None = None,
-    with_change: bool = True, lines_for: set[int] | None = None,
+    with_change: bool = True, lines_for: set[int] | None = None, only_units: set[int] | None = None,
 ) -> MonthScores:
     """Compute ``month``'s scores live from the data (see the module docstring for the rule).
 
@@ -397,6 +397,11 @@ def score_month(
     start, end = _month_bounds(month)
     today = today or timezone.localdate()
     units = scored_units()
+    # ``only_units``: score just these units (a trend chart); their ranks then mean nothing.
+    scope: dict = {}
+    if only_units is not None:
+        units = [u for u in units if u.pk in only_units]
+        scope = {"unit_id__in": [u.pk for u in units]}
     unit_ids = {u.pk for u in units}
 
     # ``lines_for``: only these units' lines are built (an explanation page needs one unit's).
@@ -418,13 +423,13 @@ def score_month(
 
     if w_deduction > 0:
         _deduction_part(campaign=campaign, start=start, unit_ids=unit_ids, indicators=indicators, accs=accs,
-                        with_lines=with_lines)
+                        with_lines=with_lines, scope=scope)
     pass_rates: dict[int, Decimal | None] = {}
     pr_score_rates: dict[int, Decimal | None] = {}
     if w_deduction < 1:
         pass_rates, pr_score_rates = _pass_rate_part(
             campaign=campaign, start=start, unit_ids=unit_ids, indicators=indicators, accs=accs,
-            with_lines=with_lines,
+            with_lines=with_lines, scope=scope,
         )
     if mode == ScoringMode.MIXED:
         for acc in accs.values():
@@ -432,7 +437,7 @@ def score_month(
             _weigh(acc, "passing", "及格率制", 1 - w_deduction, with_lines)
 
     # Overdue-rectification penalties recorded for this month.
-    penalties = OverduePenalty.objects.filter(campaign=campaign, month=start)
+    penalties = OverduePenalty.objects.filter(campaign=campaign, month=start, **scope)
     if not with_lines:
         for unit_id, total in _fetch(penalties.values_list("unit_id").annotate(total=Sum("points")).order_by()):
             if unit_id in accs:
@@ -454,7 +459,7 @@ def score_month(
     if task_points > 0:
         last_deadline = min(end - dt.timedelta(days=1), today - dt.timedelta(days=1))
         task_rows = (
-            Task.objects.filter(campaign=campaign, deadline__gte=start - dt.timedelta(days=1), deadline__lte=last_deadline)
+            Task.objects.filter(campaign=campaign, deadline__gte=start - dt.timedelta(days=1), deadline__lte=last_deadline, **scope)
             .filter(Q(completed_on__isnull=True) | Q(completed_on__gt=F("deadline")))
             .order_by("deadline", "pk")
             .values_list("pk", "unit_id", "title", "deadline", "completed_on", "indicator__code")
@@ -480,7 +485,7 @@ def score_month(
     # Approved bonuses of the month, capped.
     bonus_totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for pk, unit_id, points, reason in (
-        Bonus.objects.filter(campaign=campaign, month=start, status=BonusStatus.APPROVED)
+        Bonus.objects.filter(campaign=campaign, month=start, status=BonusStatus.APPROVED, **scope)
         .order_by("pk").values_list("pk", "unit_id", "points", "reason")
     ):
         if unit_id in unit_ids:
@@ -497,7 +502,7 @@ def score_month(
 
     # Corrections (reversing entries) booked into this month.
     for pk, unit_id, points, reason, finding_id, created_at in (
-        Correction.objects.filter(campaign=campaign, month=start)
+        Correction.objects.filter(campaign=campaign, month=start, **scope)
         .order_by("pk").values_list("pk", "unit_id", "points", "reason", "finding_id", "created_at")
     ):
         if unit_id in unit_ids:

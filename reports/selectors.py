@@ -174,9 +174,11 @@ def unit_trend(*, campaign: Campaign, unit_id: int, upto: dt.date, today: dt.dat
             score, rank = snap.get(month, (None, None))
             points.append(TrendPoint(month, score, rank, True))
             continue
-        live = score_month(campaign=campaign, month=month, with_lines=False, today=today, with_change=False)
+        # Only this unit is scored (its score does not depend on the others; its rank would).
+        live = score_month(campaign=campaign, month=month, with_lines=False, today=today, with_change=False,
+                           only_units={unit_id})
         unit = live.get(unit_id)
-        points.append(TrendPoint(month, unit.score if unit else None, unit.rank if unit else None, False))
+        points.append(TrendPoint(month, unit.score if unit else None, None, False))
     return points
 
 

@@ -288,3 +288,13 @@ def test_lines_can_be_limited_to_one_unit_without_changing_any_score(world):
     ]
     assert one.get(world.unit_a.pk).lines == every.get(world.unit_a.pk).lines
     assert one.get(world.unit_b.pk).lines == []
+
+
+def test_scoring_only_some_units_gives_them_the_same_scores(world):
+    finding(world, world.unit_a, world.leaf_clean, "1.50")
+    finding(world, world.unit_b, world.leaf_ads, "0.30")
+    every = score(world)
+    alone = score_month(campaign=world.campaign, month=OCT, today=TODAY, only_units={world.unit_a.pk})
+    assert [u.unit_id for u in alone.units] == [world.unit_a.pk]
+    assert alone.units[0].score == every.get(world.unit_a.pk).score == D("98.50")
+    assert alone.units[0].lines == every.get(world.unit_a.pk).lines
