@@ -189,7 +189,9 @@ def point_search(request: HttpRequest) -> HttpResponse:
 @login_required
 def indicator_search(request: HttpRequest) -> HttpResponse:
     _require_office(request)
-    campaign = _campaign(request)
+    # The finding form asks for its inspection's campaign, which may not be the one chosen in the menu.
+    inspection = Inspection.objects.select_related("campaign").filter(pk=request.GET.get("inspection") or 0).first()
+    campaign = inspection.campaign if inspection else _campaign(request)
     return render(request, "inspections/_indicator_results.html", {
         "indicators": selectors.search_indicators(campaign, request.GET.get("q", "")),
     })

@@ -273,3 +273,15 @@ def test_accountability_opened_from_an_overdue_finding_is_prefilled_and_linked(w
     record = Accountability.objects.get()
     assert list(record.findings.all()) == [finding_a] and record.person_name == "张某"
     assert client_for(world.inspector).get("/inspections/accountability/new/").status_code == 404
+
+
+def test_indicator_search_follows_the_inspections_campaign(world, client_for):
+    from tests import factories as f
+
+    other = f.CampaignFactory(slug="taihe-hygiene", name="泰和市2026年创建国家卫生城市")
+    f.IndicatorFactory(campaign=other, code="7.1.1", name="病媒生物防制", level=3)
+    insp = inspection(world)
+    insp.campaign = other
+    insp.save()
+    html = client_for(world.inspector).get("/inspections/search/indicators/", {"q": "7.1", "inspection": insp.pk}).content.decode()
+    assert "7.1.1 病媒生物防制" in html
