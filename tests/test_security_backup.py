@@ -14,7 +14,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from campaign.management.commands.verify_restore import Fingerprint, compare, database_alias, fingerprint
+from campaign.management.commands.verify_restore import Fingerprint, compare, database_alias, fingerprint, pg_args, pg_env
 from inspections.models import Bonus, BonusStatus
 from reports.models import UnitMonthScore
 from reports.services import period_publish
@@ -71,8 +71,7 @@ def test_a_dump_restored_into_an_empty_database_has_the_same_rows_and_published_
 
     source = connection.settings_dict
     dump = tmp_path / "chuangwen.dump"
-    env = dict(os.environ, PGPASSWORD=str(source.get("PASSWORD") or ""))
-    args = ["-h", str(source["HOST"] or "127.0.0.1"), "-p", str(source["PORT"] or 5432), "-U", str(source["USER"] or "postgres")]
+    env, args = pg_env(source), pg_args(source)
     # The documented backup command.
     subprocess.run(["pg_dump", "-Fc", *args, "-f", str(dump), source["NAME"]], env=env, check=True)
 

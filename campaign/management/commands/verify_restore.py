@@ -91,14 +91,14 @@ def database_alias(name: str) -> Iterator[str]:
         del connections[CHECK_ALIAS]
 
 
-def _pg_env(db: dict) -> dict[str, str]:
+def pg_env(db: dict) -> dict[str, str]:
     env = dict(os.environ)
     if db.get("PASSWORD"):
         env["PGPASSWORD"] = str(db["PASSWORD"])
     return env
 
 
-def _pg_args(db: dict) -> list[str]:
+def pg_args(db: dict) -> list[str]:
     args = []
     if db.get("HOST"):
         args += ["-h", str(db["HOST"])]
@@ -131,7 +131,7 @@ class Command(BaseCommand):
         target = target_db or f"{source['NAME']}_restore_check"
         if target == source["NAME"]:
             raise CommandError("恢复目标不能是当前数据库。")
-        env, conn_args = _pg_env(source), _pg_args(source)
+        env, conn_args = pg_env(source), pg_args(source)
 
         with tempfile.TemporaryDirectory(prefix="chuangwen-restore-") as tmp:
             if not dump:
