@@ -49,6 +49,7 @@ from .models import (
 )
 
 PAGE_SIZE = 50
+RECTIFICATION_ROWS = 50
 
 
 def _campaign(request: HttpRequest) -> Campaign:
@@ -480,10 +481,15 @@ def rectification_list(request: HttpRequest) -> HttpResponse:
     campaign = _campaign(request)
     today = timezone.localdate()
     groups = selectors.open_rectifications(request.user, campaign, today)
+    # The 50 most urgent of each group; the full lists are the filtered findings list.
+    sections = [
+        ("逾期未整改", groups["overdue"].order_by("rectify_deadline", "pk"), "overdue=1", True),
+        ("待验收", groups["awaiting_review"].order_by("rectify_deadline", "pk"), "status=submitted", False),
+        ("待单位整改（含退回）", groups["awaiting_unit"].order_by("rectify_deadline", "pk"), "status=open", False),
+    ]
     return render(request, "inspections/rectification_list.html", {
-        "campaign": campaign, "today": today,
-        "awaiting_unit": groups["awaiting_unit"][:200], "awaiting_review": groups["awaiting_review"][:200],
-        "overdue": groups["overdue"][:200],
+        "campaign": campaign, "today": today, "limit": RECTIFICATION_ROWS,
+        "sections": [(title, qs[:RECTIFICATION_ROWS], qs.count(), query, urgent) for title, qs, query, urgent in sections],
     })
 
 
