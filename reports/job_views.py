@@ -41,7 +41,9 @@ def job_list(request: HttpRequest) -> HttpResponse:
     campaign = current_campaign(request)
     if campaign is None:
         raise Http404("尚未建立创建活动。")
-    form = ReportJobForm(request.POST or None, campaign=campaign, today=timezone.localdate())
+    # ?kind=…&month=YYYY-MM preselects the form (links from the month pages).
+    initial = {key: request.GET[key] for key in ("kind", "month") if key in request.GET}
+    form = ReportJobForm(request.POST or None, campaign=campaign, today=timezone.localdate(), initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             job, created = job_services.report_job_request(

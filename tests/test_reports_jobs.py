@@ -294,3 +294,8 @@ def test_render_report_command_writes_the_same_file(october, tmp_path):
     ranking = {row[2]: row[10] for row in wb["排名"].iter_rows(min_row=2, values_only=True)}
     assert ranking["城东街道"] == 99.4
     assert Decimal("99.4") == Decimal(str(ranking["城东街道"]))
+
+
+def test_the_jobs_page_preselects_kind_and_month_from_the_link(world, client_for):
+    page = client_for(world.admin).get(reverse("reports-jobs") + "?kind=bulletin-pdf&month=2026-10").content.decode()
+    assert 'value="bulletin-pdf" selected' in page and 'value="2026-10" selected' in page
