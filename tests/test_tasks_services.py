@@ -49,6 +49,27 @@ def test_the_same_form_posted_twice_creates_one_entry(world, task):
     assert ProgressEntry.objects.filter(task=task).count() == 1
 
 
+def test_a_race_past_the_token_lookup_returns_the_first_entry_and_stores_no_second_file(world, task, monkeypatch):
+    token = uuid.uuid4()
+    first, _ = services.progress_add(task=task, author=world.official_a, text="新建宣传栏3个", client_token=token)
+    # The second request looked for the token before the first one committed.
+    real_filter = ProgressEntry.objects.filter
+    calls = {"n": 0}
+
+    def filter_once_empty(*args, **kwargs):
+        if "client_token" in kwargs and calls["n"] == 0:
+            calls["n"] += 1
+            return ProgressEntry.objects.none()
+        return real_filter(*args, **kwargs)
+
+    monkeypatch.setattr(ProgressEntry.objects, "filter", filter_once_empty)
+    photo = SimpleUploadedFile("宣传栏.png", png_bytes(), content_type="image/png")
+    again, created = services.progress_add(task=task, author=world.official_a, text="新建宣传栏3个", files=[photo], client_token=token)
+    assert (again.pk, created) == (first.pk, False)
+    assert ProgressEntry.objects.count() == 1
+    assert not Evidence.objects.exists()
+
+
 def test_an_accepted_task_takes_no_more_progress(world, task):
     task.status, task.completed_on = TaskStatus.ACCEPTED, D(2026, 9, 28)
     task.save()
