@@ -586,6 +586,20 @@ def _orders(findings: list[Finding], users, log: Log) -> None:
         )
         SupervisionOrder.objects.filter(pk=order.pk).update(issued_at=at(day, 9))
         issued += 1
+    # November: the unit with most problems still open near the month's end gets one too.
+    open_nov: dict[int, list[Finding]] = {}
+    for finding in Finding.objects.filter(pk__in=[f.pk for f in findings], month=dt.date(2026, 11, 1),
+                                          status__in=[FindingStatus.OPEN, FindingStatus.RETURNED]).select_related("unit"):
+        open_nov.setdefault(finding.unit_id, []).append(finding)
+    if open_nov:
+        unit_findings = max(open_nov.values(), key=lambda fs: (len(fs), -fs[0].unit_id))
+        day = dt.date(2026, 11, 27)
+        order = inspection_services.order_issue(
+            issuer=ducha, unit=unit_findings[0].unit, findings=unit_findings, deadline=dt.date(2026, 12, 4), issued_on=day,
+            requirements="11月份检查发现的问题尚未整改，请立即组织整改，12月4日前报送整改情况。",
+        )
+        SupervisionOrder.objects.filter(pk=order.pk).update(issued_at=at(day, 9))
+        issued += 1
     log(f"督办单 {issued} 份")
 
 
@@ -665,6 +679,8 @@ def load_demo(*, log: Log = lambda message: None) -> Campaign:
         _bonuses_accountability(campaign, units, users, log)
         _publish_october(campaign, users, log)
         _correction(campaign, units, users, log)
+        reminders = task_services.reminders_send(today=DEMO_TODAY)
+        log(f"任务提醒 {reminders.created} 条")
     return campaign
 
 
