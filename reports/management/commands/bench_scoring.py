@@ -228,7 +228,31 @@ class Command(BaseCommand):
                 f"{label}: {t * 1000:.1f} ms vs floor {t_floor * 1000:.1f} ms = {t / t_floor:.1f}×, "
                 f"{len(ctx)} queries, peak {peak / 1e6:.1f} MB, {len(scores.units)} units"
             )
+        self._snapshot(campaign, month, today)
         self._page(campaign, month, repeat)
+
+    def _snapshot(self, campaign: Campaign, month: dt.date, today: dt.date) -> None:
+        """What publishing costs besides the overdue-penalty job: compute with lines + bulk-insert the snapshot.
+
+        Inside a transaction that is rolled back, so the bench month stays open.
+        """
+        from campaign.models import AssessmentPeriod
+        from reports.services import snapshot_write
+
+        with transaction.atomic():
+            start = time.perf_counter()
+            period, _ = AssessmentPeriod.objects.get_or_create(campaign=campaign, month=month)
+            scores = score_month(campaign=campaign, month=month, today=today)
+            t_score = time.perf_counter() - start
+            with CaptureQueriesContext(connection) as ctx:
+                units = snapshot_write(period=period, scores=scores)
+            total = time.perf_counter() - start
+            lines = sum(len(u.lines) for u in scores.units)
+            transaction.set_rollback(True)
+        self.stdout.write(
+            f"publishing snapshot: {total * 1000:.0f} ms ({t_score * 1000:.0f} ms scoring with lines and change, "
+            f"{(total - t_score) * 1000:.0f} ms inserting {units} score rows + {lines} lines in {len(ctx)} queries)"
+        )
 
     def _page(self, campaign: Campaign, month: dt.date, repeat: int) -> None:
         """The rankings page for every unit, through the test client (sessions and templates included)."""
