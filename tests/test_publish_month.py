@@ -184,6 +184,11 @@ def test_the_database_refuses_changes_to_bonuses_checks_and_snapshots(october):
         UnitMonthScore.objects.filter(period=period).update(score=D("100.00"))
     with pytest.raises(IntegrityError), transaction.atomic():
         ScoreLineSnapshot.objects.filter(score__period=period).delete()
+    with pytest.raises(IntegrityError, match="得分明细快照"), transaction.atomic():
+        ScoreLineSnapshot.objects.filter(score__period=period).update(points=D("0.00"))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ScoreLineSnapshot.objects.create(score=UnitMonthScore.objects.filter(period=period).first(), kind="bonus",
+                                         label="补记加分", points=D("1.00"))
     with pytest.raises(IntegrityError), transaction.atomic():
         AssessmentPeriod.objects.filter(pk=period.pk).update(status=PeriodStatus.OPEN)
     with pytest.raises(IntegrityError), transaction.atomic():
