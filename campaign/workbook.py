@@ -648,6 +648,16 @@ def split_names(value: Any) -> list[str]:
     return names
 
 
+_ENUMERATION = re.compile(
+    r"^\s*(?:[（(]?[一二三四五六七八九十百]+[）)、.．]|[（(]\d+[）)]|\d+(?:\.\d+)*(?:[、．)）]|\.(?!\d)|\s+))\s*"
+)
+
+
+def strip_enumeration(name: str) -> str:
+    """"一、公共环境" / "（二）市容市貌" / "1.2 市容市貌" → the name without its list number."""
+    return _ENUMERATION.sub("", name, count=1).strip() or name.strip()
+
+
 @dataclass(frozen=True)
 class Deadline:
     day: dt.date | None

@@ -31,6 +31,7 @@ from campaign.workbook import (
     number_and_unit,
     parse_deadline,
     split_names,
+    strip_enumeration,
     to_code,
     to_text,
 )
@@ -50,7 +51,7 @@ class _IndicatorIndex:
         self.by_code = {i.code: i for i in self.all}
         self.by_text: dict[tuple[int, str], list[Indicator]] = defaultdict(list)
         for ind in self.all:
-            self.by_text[(ind.level, ind.name)].append(ind)
+            self.by_text[(ind.level, strip_enumeration(ind.name))].append(ind)
             if ind.standard_text:
                 self.by_text[(ind.level, ind.standard_text)].append(ind)
                 derived = derive_leaf_name(ind.standard_text)
@@ -73,9 +74,11 @@ class _IndicatorIndex:
         if level == 0:
             return None, ""
         candidates = []
+        # Tables often number their items ("一、公共环境", "（二）市容市貌"): compare without the numbers.
+        names = [strip_enumeration(n) if n else n for n in names]
         for ind in self.by_text.get((level, names[level - 1]), []):
             chain = self.chain(ind)
-            if all(not names[i] or (i < len(chain) and chain[i].name == names[i]) for i in range(level - 1)):
+            if all(not names[i] or (i < len(chain) and strip_enumeration(chain[i].name) == names[i]) for i in range(level - 1)):
                 if ind not in candidates:
                     candidates.append(ind)
         what = ("测评项目", "测评内容", "测评标准")[level - 1]

@@ -129,3 +129,14 @@ def test_the_same_task_twice_in_one_file_is_an_error(world):
     ])
     preview = imports.import_preview(campaign=world.campaign, kind="tasks", data=data)
     assert [(p.row, p.message[:7]) for p in preview.errors] == [(3, "与第2行是同一")]
+
+
+def test_numbered_item_names_match_the_indicators_without_their_numbers(world):
+    data = xlsx([
+        ["序号", "测评项目", "测评内容", "测评标准", "牵头单位"],
+        [1, "一、公共环境", "（二）农贸市场", "市场内划行归市，无占道经营。", "口岸街道"],
+    ])
+    preview = imports.import_preview(campaign=world.campaign, kind="tasks", data=data)
+    assert not preview.errors, preview.as_text()
+    imports.import_apply(campaign=world.campaign, kind="tasks", data=data)
+    assert Task.objects.get(code="1").indicator == world.leaf_market

@@ -20,6 +20,7 @@ from campaign.workbook import (
     pick_sheet,
     read_table,
     split_names,
+    strip_enumeration,
     to_decimal,
 )
 from tasks import imports
@@ -162,6 +163,15 @@ def test_numbers_units_and_names_are_normalised():
     assert split_names("市城管局、市住建局，口岸街道 市城管局") == ["市城管局", "市住建局", "口岸街道"]
     with pytest.raises(CellError, match="分值应为数字"):
         to_decimal("两分", label="分值")
+
+
+@pytest.mark.parametrize(
+    ("name", "stripped"),
+    [("一、公共环境", "公共环境"), ("（二）市容市貌", "市容市貌"), ("(3)农贸市场", "农贸市场"), ("1.2 市容市貌", "市容市貌"),
+     ("二十、文明素质", "文明素质"), ("12345路", "12345路"), ("2026年工作", "2026年工作"), ("十字路口", "十字路口")],
+)
+def test_list_numbers_are_stripped_from_item_names_and_nothing_else(name, stripped):
+    assert strip_enumeration(name) == stripped
 
 
 # --------------------------------------------------------------------------- bad files
