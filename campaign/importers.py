@@ -33,7 +33,8 @@ from django.db.models import Max
 
 from .models import AssessmentMethod, Campaign, Indicator, InspectionPoint, PointType, RankingGroup, Unit, UnitType
 from .workbook import (
-    CellError, Column, Problem, RowChange, Table, TableRow, TableSpec, fill_down, split_names, to_code, to_decimal, to_text,
+    CellError, Column, Problem, RowChange, Table, TableRow, TableSpec, fill_down, split_names, strip_enumeration, to_code, to_decimal,
+    to_text,
 )
 
 # --------------------------------------------------------------------------- shared helpers
@@ -284,7 +285,8 @@ class IndicatorKind(ImportKind):
         def names_of(row: TableRow) -> list[str]:
             standard = to_text(row.get("standard"))
             leaf = to_text(row.get("name")) or (derive_leaf_name(standard) if standard else "")
-            return [to_text(row.get("project")), to_text(row.get("content")), leaf]
+            # "一、公共环境" is 公共环境: the list number is the table's, the code is ours.
+            return [strip_enumeration(n) if n else "" for n in (to_text(row.get("project")), to_text(row.get("content")), leaf)]
 
         def generate(parent: str) -> str:
             taken = used_children[parent]

@@ -173,3 +173,15 @@ def test_apply_writes_everything_and_records_it_in_the_audit_log(world, fresh):
     assert log.after["kind"] == "indicators"
     assert log.after["file"] == "测评体系.xlsx"
     assert (log.after["created"], log.after["updated"]) == (7, 0)
+
+
+def test_list_numbers_in_item_names_are_dropped(world, fresh):
+    data = xlsx([
+        ["测评项目", "测评内容", "测评标准", "分值"],
+        ["一、公共环境", "（一）市容市貌", "主次干道路面干净。", 2],
+    ])
+    imports.import_apply(campaign=fresh, kind="indicators", data=data)
+    assert {code: name for code, (name, _, _) in codes(fresh).items()} == {
+        "1": "公共环境", "1.1": "市容市貌", "1.1.1": "主次干道路面干净",
+    }
+    assert imports.import_preview(campaign=fresh, kind="indicators", data=data).unchanged == 1
