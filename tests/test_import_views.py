@@ -158,3 +158,12 @@ def test_an_upload_left_unapplied_for_a_day_is_swept_away(world, client_for, set
     fresh.force_login(world.admin)
     assert token_of(upload(fresh, GOOD))
     assert not stale.exists()
+
+
+def test_an_upload_over_the_size_cap_is_refused_by_the_form(world, client_for, settings):
+    settings.IMPORT_MAX_BYTES = 1000
+    response = upload(client_for(world.admin), GOOD)
+    html = response.content.decode()
+    assert "超过上限" in html
+    assert token_of(response) == ""
+    assert "import-preview" not in html
