@@ -377,6 +377,15 @@ if admin.site.is_registered(User):
 class UserAdmin(DjangoUserAdmin):
     inlines = [*DjangoUserAdmin.inlines, UserMembershipInline]
     list_display = ("username", "first_name", "last_name", "roles", "is_staff", "is_active", "last_login")
+    actions = ["unlock_logins"]
+
+    @admin.action(description="解除所选账户的登录锁定")
+    def unlock_logins(self, request: HttpRequest, queryset: Any) -> None:
+        # Lockouts live in django-axes; the unlock is audited (campaign/security.py).
+        from .security import accounts_unlock
+
+        removed = accounts_unlock(usernames=list(queryset.values_list("username", flat=True)))
+        self.message_user(request, f"已解除登录锁定（清除失败记录 {removed} 条）。")
 
     def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).prefetch_related("memberships__unit")

@@ -88,3 +88,20 @@ class PasswordExpiryMiddleware:
         if path.startswith(settings.STATIC_URL) or any(path == reverse(name) for name in _EXEMPT_URL_NAMES):
             return False
         return password_expired(user)
+
+
+def accounts_unlock(*, usernames: list[str]) -> int:
+    """Lift the login lock of these accounts (and of the addresses that failed only with them).
+
+    Deletes their django-axes attempt rows; each deletion made by a signed-in
+    admin is audited as ``auth.unlock`` (campaign/signals.py). Returns how many
+    attempt rows were removed.
+    """
+    from axes.models import AccessAttempt
+
+    deleted = 0
+    # One by one so every row's post_delete signal (the audit) fires with its own details.
+    for attempt in AccessAttempt.objects.filter(username__in=usernames):
+        attempt.delete()
+        deleted += 1
+    return deleted

@@ -208,3 +208,18 @@ def test_the_password_change_form_refuses_a_weak_password(world, client_for):
     )
     assert response.status_code == 200
     assert "密码过于简单" in response.content.decode()
+
+
+def test_an_admin_unlocks_accounts_from_the_user_list(world):
+    client = fail_five_times()
+    world.admin.is_staff = world.admin.is_superuser = True
+    world.admin.save()
+    admin_client = Client()
+    admin_client.force_login(world.admin)
+    response = admin_client.post(
+        reverse("admin:auth_user_changelist"), {"action": "unlock_logins", "_selected_action": [world.official_a.pk]}
+    )
+    assert response.status_code == 302
+    assert not AccessAttempt.objects.filter(username="official_a").exists()
+    assert attempt(client, "official_a", world.password).status_code == 302
+    assert AuditLog.objects.get(action="auth.unlock").actor == world.admin
