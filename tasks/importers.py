@@ -40,6 +40,7 @@ from .models import Task
 
 INDICATOR_FIELDS = ("indicator_code", "project", "content", "standard")
 ONGOING_TEXT = "长期坚持"
+CHANGE_REASON = "Excel导入"
 
 
 class _IndicatorIndex:
@@ -197,7 +198,7 @@ class TaskKind(ImportKind):
 
         def apply() -> None:
             tasks = [t for t, _ in creates]
-            bulk_create_with_history(tasks, Task, batch_size=500)
+            bulk_create_with_history(tasks, Task, batch_size=500, default_change_reason=CHANGE_REASON)
             through = Task.co_units.through
             links = [through(task_id=t.pk, unit_id=u) for t, co in creates for u in co]
             fields = set()
@@ -207,7 +208,9 @@ class TaskKind(ImportKind):
                         setattr(task, name, value)
                         fields.add(name)
             if updates and fields:
-                bulk_update_with_history([t for t, _ in updates], Task, sorted(fields), batch_size=500)
+                bulk_update_with_history(
+                    [t for t, _ in updates], Task, sorted(fields), batch_size=500, default_change_reason=CHANGE_REASON
+                )
             relinked = [(t, d["co_units"]) for t, d in updates if "co_units" in d]
             through.objects.filter(task_id__in=[t.pk for t, _ in relinked]).delete()
             links += [through(task_id=t.pk, unit_id=u) for t, co in relinked for u in co]

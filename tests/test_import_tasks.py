@@ -61,6 +61,7 @@ def test_a_fixed_table_imports_every_row_with_its_deadline_form(world):
     late = tasks[("4", "市城管局")]
     assert (late.deadline, late.deadline_text) == (dt.date(2026, 10, 15), "")
     assert late.history.count() == 1  # bulk writes keep the change history
+    assert late.history.first().history_change_reason == "Excel导入"
 
 
 def test_reimporting_the_same_table_changes_nothing(world):
