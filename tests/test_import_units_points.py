@@ -82,3 +82,19 @@ def test_a_point_without_a_known_unit_or_with_a_bad_coordinate_is_an_error(world
                  ["口岸菜场", "农贸市场", None, "口岸街道", 300, None]])
     preview = imports.import_preview(campaign=world.campaign, kind="points", data=data)
     assert [(p.row, p.column) for p in preview.errors] == [(2, "D（包保单位）"), (3, "E（经度）")]
+
+
+def test_a_failure_halfway_through_apply_leaves_nothing_written(world, monkeypatch):
+    data = xlsx([UNIT_HEADER, ["高港街道", None, "城西区", "街道", "新组别"], ["永安社区", None, "高港街道", "社区", None]])
+    original = Unit.save
+
+    def failing_save(self, *args, **kwargs):
+        if self.name == "永安社区":
+            raise RuntimeError("disk full")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Unit, "save", failing_save)
+    with pytest.raises(RuntimeError):
+        imports.import_apply(campaign=world.campaign, kind="units", data=data)
+    assert not Unit.objects.filter(name="高港街道").exists()
+    assert not RankingGroup.objects.filter(name="新组别").exists()
