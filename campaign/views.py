@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -9,13 +11,14 @@ from django.views.decorators.http import require_POST
 from django.shortcuts import redirect
 
 from django.contrib.auth import views as auth_views
+from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import reverse_lazy
 
 from . import access, audit
 from .excel import table_workbook, xlsx_response
 from .forms import AuditSearchForm
-from .models import Notification
+from .models import AuditLog, Notification
 
 
 @login_required
@@ -37,14 +40,18 @@ AUDIT_HEADERS = ["时间", "操作人账号", "操作人", "操作", "操作名�
 AUDIT_EXPORT_MAX_ROWS = 100_000
 
 
-def _audit_rows_for(request: HttpRequest) -> tuple[AuditSearchForm, object]:
+def _json_text(value: object) -> str:
+    return "" if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _audit_rows_for(request: HttpRequest) -> tuple[AuditSearchForm, QuerySet[AuditLog]]:
     """The search form and the matching rows; 404 for anyone without ``audit.view``."""
     if not access.can(request.user, "audit.view"):
         # Like other pages one may not see: do not confirm the page exists.
         raise Http404("未找到该页面。")
     form = AuditSearchForm(request.GET or None)
     if form.is_bound and not form.is_valid():
-        return form, audit.AuditLog.objects.none()
+        return form, AuditLog.objects.none()
     return form, audit.search(**form.filters())
 
 
@@ -64,7 +71,7 @@ def audit_export(request: HttpRequest) -> HttpResponse:
         [
             row.at, row.actor_name, row.actor.get_full_name() if row.actor else "", row.action, audit.action_label(row.action), row.object_type,
             row.object_id, row.object_repr, str(row.unit) if row.unit else "", row.ip_address or "",
-            "" if row.before is None else str(row.before), "" if row.after is None else str(row.after), row.message,
+            _json_text(row.before), _json_text(row.after), row.message,
         ]
         for row in rows[:AUDIT_EXPORT_MAX_ROWS]
     )
