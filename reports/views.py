@@ -157,7 +157,10 @@ def month_detail(request: HttpRequest, month: str) -> HttpResponse:
         "can_publish": access.can(request.user, "reports.publish"), "revoke_form": RevokeForm(),
         "sort_columns": [("rank", "排名"), ("name", "单位"), ("deductions", "扣分合计"), ("bonus", "加分"),
                          ("score", "得分"), ("change", "较上月")],
-        "pass_rate_rows": pass_rates(campaign=campaign, month=day, by="street") if visible is None and campaign.scoring_mode != "deduction" else [],
+        "pass_rate_tables": [
+            (title, pass_rates(campaign=campaign, month=day, by=by))
+            for title, by in (("按测评标准", "indicator"), ("按街道（乡镇）", "street"), ("按考核组别", "group"))
+        ] if visible is None and campaign.scoring_mode != "deduction" else [],
     })
 
 

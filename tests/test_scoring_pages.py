@@ -145,3 +145,17 @@ def test_the_ranking_page_runs_a_bounded_number_of_queries(october, client_for):
 def test_officials_do_not_see_city_wide_totals_on_the_months_page(october, client_for):
     page = client_for(october.official_a).get("/reports/months/").content.decode()
     assert "扣分合计" not in page and "城东街道得分明细" in page
+
+
+def test_pass_rate_campaigns_show_pass_rate_tables(october, client_for):
+    from campaign.models import ScoringMode
+    from inspections.models import Check, CheckResult
+
+    w = october
+    w.campaign.scoring_mode = ScoringMode.PASS_RATE
+    w.campaign.save()
+    for result in (CheckResult.PASS, CheckResult.FAIL, CheckResult.NA):
+        Check.objects.create(inspection=f.InspectionFactory(campaign=w.campaign, date=dt.date(2026, 10, 20), created_by=w.inspector),
+                             point=w.point_a, indicator=w.leaf_clean, unit=w.unit_a, result=result, month=OCT, checked_by=w.inspector)
+    page = client_for(w.leader).get("/reports/months/2026-10/").content.decode()
+    assert "本月及格率 · 按街道（乡镇）" in page and "50%" in page
