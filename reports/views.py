@@ -189,13 +189,18 @@ def unit_month(request: HttpRequest, month: str, unit_id: int) -> HttpResponse:
     })
 
 
+def _admin_month(request: HttpRequest, month: str, denied: str) -> tuple[Campaign, dt.date]:
+    """The campaign and month of an admin's POST (publish / revoke); 403 for anyone else."""
+    if not access.can(request.user, "reports.publish"):
+        raise PermissionDenied(denied)
+    campaign = _campaign_or_404(request)
+    return campaign, _month_or_404(campaign, month)
+
+
 @login_required
 @require_POST
 def publish(request: HttpRequest, month: str) -> HttpResponse:
-    if not access.can(request.user, "reports.publish"):
-        raise PermissionDenied("只有创建办管理员可以发布月度考核结果。")
-    campaign = _campaign_or_404(request)
-    day = _month_or_404(campaign, month)
+    campaign, day = _admin_month(request, month, "只有创建办管理员可以发布月度考核结果。")
     try:
         services.period_publish(campaign=campaign, month=day, actor=request.user, request=request)
     except ValidationError as exc:
@@ -208,20 +213,19 @@ def publish(request: HttpRequest, month: str) -> HttpResponse:
 @login_required
 @require_POST
 def revoke(request: HttpRequest, month: str) -> HttpResponse:
-    if not access.can(request.user, "reports.publish"):
-        raise PermissionDenied("只有创建办管理员可以撤销发布。")
-    campaign = _campaign_or_404(request)
-    day = _month_or_404(campaign, month)
+    campaign, day = _admin_month(request, month, "只有创建办管理员可以撤销发布。")
     form = RevokeForm(request.POST)
     if not form.is_valid():
         messages.error(request, "撤销发布必须填写原因。")
-        return redirect("reports-month", month=f"{day:%Y-%m}")
-    try:
-        services.period_revoke(campaign=campaign, month=day, actor=request.user, reason=form.cleaned_data["reason"], request=request)
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
     else:
-        messages.warning(request, f"已撤销{month_label(day)}考核结果的发布，该月重新开放。")
+        try:
+            services.period_revoke(
+                campaign=campaign, month=day, actor=request.user, reason=form.cleaned_data["reason"], request=request
+            )
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            messages.warning(request, f"已撤销{month_label(day)}考核结果的发布，该月重新开放。")
     return redirect("reports-month", month=f"{day:%Y-%m}")
 
 
