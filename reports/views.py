@@ -68,7 +68,7 @@ def ranking_rows(members: list, month_slug: str, overall: bool) -> list[dict]:
 
 
 ROW_HTML = (
-    '<tr><td class="fw-bold">{}</td><td>{}</td>{}<td class="text-end">{}</td><td class="text-end">{}</td>'
+    '<tr><td class="fw-bold">{}</td><td class="text-nowrap">{}</td>{}<td class="text-end">{}</td><td class="text-end">{}</td>'
     '<td class="text-end">{}</td><td class="text-end">{}</td><td class="text-end">{}</td><td class="text-end fw-bold">{}</td>'
     '<td class="text-end">{}</td><td class="text-end text-nowrap {}">{}</td></tr>'
 )
@@ -80,7 +80,7 @@ def ranking_rows_html(rows: list[dict], overall: bool) -> SafeString:
     parts = []
     for r in rows:
         name = format_html('<a href="{}">{}</a>', r["url"], r["name"]) if r["url"] else r["name"]
-        extra = format_html('<td class="small">{}</td><td class="text-end">{}</td>', r["group"], r["group_rank"]) if overall else ""
+        extra = format_html('<td class="small text-nowrap">{}</td><td class="text-end">{}</td>', r["group"], r["group_rank"]) if overall else ""
         parts.append(format_html(
             ROW_HTML, r["rank"], name, extra, r["findings"], r["penalty"], r["task"], r["bonus"], r["corrections"],
             r["score"], r["score_rate"], r["change_css"], r["change"],
