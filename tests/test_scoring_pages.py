@@ -159,3 +159,20 @@ def test_pass_rate_campaigns_show_pass_rate_tables(october, client_for):
                              point=w.point_a, indicator=w.leaf_clean, unit=w.unit_a, result=result, month=OCT, checked_by=w.inspector)
     page = client_for(w.leader).get("/reports/months/2026-10/").content.decode()
     assert "本月及格率 · 按街道（乡镇）" in page and "50%" in page
+
+
+def test_the_trend_reads_published_months_from_their_snapshot_and_open_months_live(october):
+    from reports.charts import trend_svg
+    from reports.selectors import unit_trend
+
+    w = october
+    publish(w)
+    inspection = f.InspectionFactory(campaign=w.campaign, date=dt.date(2026, 11, 3), created_by=w.inspector)
+    f.FindingFactory(campaign=w.campaign, inspection=inspection, unit=w.unit_a, indicator=w.leaf_ads, points=D("0.20"))
+    trend = unit_trend(campaign=w.campaign, unit_id=w.unit_a.pk, upto=dt.date(2026, 11, 1), today=dt.date(2026, 11, 20))
+    assert [(p.label, p.score, p.published) for p in trend] == [
+        ("5月", D("100.00"), False), ("6月", D("100.00"), False), ("7月", D("100.00"), False), ("8月", D("100.00"), False),
+        ("9月", D("100.00"), False), ("10月", D("98.00"), True), ("11月", D("99.80"), False),
+    ]
+    svg = str(trend_svg(trend, title="城东街道得分趋势"))
+    assert svg.startswith("<svg") and svg.count("<circle") == 7 and "98.00" in svg
