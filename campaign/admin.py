@@ -66,6 +66,8 @@ class FrozenMonthForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         campaign = data.get("campaign")
+        if campaign is None and data.get("inspection") is not None:
+            campaign = data["inspection"].campaign  # checklist items reach their campaign through the inspection
         if campaign is None and getattr(self.instance, "campaign_id", None):
             campaign = self.instance.campaign
         month = data.get("month")
@@ -80,7 +82,7 @@ class FrozenMonthForm(forms.ModelForm):
 class FrozenMonthAdminMixin:
     """Rows with ``campaign`` and ``month`` become read-only once that month is published.
 
-    Used for findings, overdue penalties, corrections and bonuses; a mistake in a
+    Used for findings, checklist items, overdue penalties, corrections and bonuses; a mistake in a
     published month is answered by a correction in an open month, never by an edit.
     """
 
@@ -89,7 +91,10 @@ class FrozenMonthAdminMixin:
     def is_frozen(self, obj: Model | None) -> bool:
         if obj is None or not getattr(obj, "pk", None):
             return False
-        return is_month_published(obj.campaign_id, obj.month)
+        return is_month_published(self.campaign_id_of(obj), obj.month)
+
+    def campaign_id_of(self, obj: Model) -> int:
+        return obj.campaign_id
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         if self.is_frozen(obj):

@@ -57,12 +57,17 @@ class InspectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Check)
-class CheckAdmin(admin.ModelAdmin):
-    list_display = ("inspection", "point", "indicator", "unit", "result", "month", "finding")
+class CheckAdmin(FrozenMonthAdminMixin, admin.ModelAdmin):
+    """Checks feed the pass rate of their month, so a published month's checks are frozen too."""
+
+    list_display = ("inspection", "point", "indicator", "unit", "result", "month", "finding", "month_frozen")
     list_filter = ("result", "month", "inspection__kind", "point__point_type")
     search_fields = ("point__name", "indicator__code", "indicator__name", "unit__name")
     autocomplete_fields = ("inspection", "point", "indicator", "unit", "finding", "checked_by")
     list_select_related = ("inspection", "point", "indicator", "unit", "finding")
+
+    def campaign_id_of(self, obj: Check) -> int:
+        return obj.inspection.campaign_id
 
 
 class FindingPhotoInline(StoredFileInlineMixin, admin.TabularInline):

@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from campaign.models import AssessmentPeriod, AuditLog, PeriodStatus
-from inspections.models import Bonus, Finding
+from inspections.models import Bonus, Check, CheckResult, Finding
 from tests import factories as f
 
 OUR_APPS = ("campaign", "tasks", "inspections", "reports")
@@ -134,3 +134,16 @@ def test_the_admin_speaks_chinese_even_to_an_english_browser(world, superuser, c
     text = page.content.decode()
     assert "选择 责任单位 来修改" in text or "选择责任单位来修改" in text.replace(" ", "")
     assert "Select" not in text
+
+
+def test_a_checklist_item_of_a_published_month_is_read_only_in_the_admin(world, superuser, client_for, frozen_finding):
+    check = Check.objects.create(
+        inspection=frozen_finding.inspection, point=world.point_a, indicator=world.leaf_clean, unit=world.unit_a,
+        result=CheckResult.PASS, month=dt.date(2026, 10, 1), checked_by=world.inspector,
+    )
+    client = client_for(superuser)
+    url = reverse("admin:inspections_check_change", args=[check.pk])
+    assert 'name="_save"' not in client.get(url).content.decode()
+    client.post(url, {"result": CheckResult.FAIL})
+    check.refresh_from_db()
+    assert check.result == CheckResult.PASS
