@@ -211,6 +211,7 @@ class _Node:
     level: int
     name: str = ""
     row: TableRow | None = None  # the row defining it; None for a parent only implied by its children
+    origin: TableRow | None = None  # for an implied parent: the first row that needed it
     score: Decimal | None = None
     standard_text: str = ""
     method: str = ""
@@ -332,7 +333,7 @@ class IndicatorKind(ImportKind):
                     codes.append(found)
             for i, c in enumerate(codes[:-1]):
                 if c not in nodes:
-                    nodes[c] = _Node(code=c, level=i + 1, name=names[i], order=position)
+                    nodes[c] = _Node(code=c, level=i + 1, name=names[i], order=position, origin=row)
             target = codes[-1]
             if target in nodes and nodes[target].row is not None:
                 first = nodes[target].row
@@ -378,6 +379,11 @@ class IndicatorKind(ImportKind):
             label = f"{code} {node.name}"
             current = existing.get(code)
             if current is None:
+                if not node.name:
+                    what = ("测评项目", "测评内容", "测评标准")[node.level - 1]
+                    table.problem(f"上级指标{code}没有名称：请在本行填写{what}，或单独一行写出编号{code}的指标。",
+                                  node.origin, ("project", "content", "standard")[node.level - 1])
+                    continue
                 if node.score is None:
                     node.score = score_of(code)
                 to_create.append(node)

@@ -185,3 +185,9 @@ def test_list_numbers_in_item_names_are_dropped(world, fresh):
         "1": "公共环境", "1.1": "市容市貌", "1.1.1": "主次干道路面干净",
     }
     assert imports.import_preview(campaign=fresh, kind="indicators", data=data).unchanged == 1
+
+
+def test_a_new_parent_without_a_name_is_an_error_on_the_row_that_needs_it(world, fresh):
+    data = xlsx([["编号", "测评项目", "测评内容", "测评标准"], ["3.1.1", "公共秩序", None, "机动车礼让斑马线。"]])
+    preview = imports.import_preview(campaign=fresh, kind="indicators", data=data)
+    assert [(p.row, p.column, p.message.split("：")[0]) for p in preview.errors] == [(2, "C（测评内容）", "上级指标3.1没有名称")]
