@@ -102,7 +102,7 @@ def test_responses_forbid_framing_and_sniffing(world, client_for):
 
 
 def _production_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}}
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",
         DEBUG="0",

@@ -13,10 +13,6 @@ import pytest
 
 from tests.conftest import build_world
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls the
-# tests make around it are ordinary synchronous code.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1366, "height": 900}
@@ -30,6 +26,10 @@ def chromium():
         pytest.skip("chromium 未安装（apt-get install chromium）")
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the
+    # tests make around it are ordinary synchronous code. Set only while browsers run.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
@@ -46,6 +46,10 @@ def chromium():
         )
         yield browser
         browser.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
