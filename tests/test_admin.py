@@ -136,11 +136,14 @@ def test_the_admin_speaks_chinese_even_to_an_english_browser(world, superuser, c
     assert "Select" not in text
 
 
-def test_a_checklist_item_of_a_published_month_is_read_only_in_the_admin(world, superuser, client_for, frozen_finding):
+def test_a_checklist_item_of_a_published_month_is_read_only_in_the_admin(world, superuser, client_for):
+    inspection = f.InspectionFactory(campaign=world.campaign, created_by=world.inspector, date=dt.date(2026, 10, 12))
     check = Check.objects.create(
-        inspection=frozen_finding.inspection, point=world.point_a, indicator=world.leaf_clean, unit=world.unit_a,
+        inspection=inspection, point=world.point_a, indicator=world.leaf_clean, unit=world.unit_a,
         result=CheckResult.PASS, month=dt.date(2026, 10, 1), checked_by=world.inspector,
     )
+    # Published after the check was made (on PostgreSQL the database refuses checks into a published month).
+    AssessmentPeriod.objects.create(campaign=world.campaign, month=dt.date(2026, 10, 1), status=PeriodStatus.PUBLISHED)
     client = client_for(superuser)
     url = reverse("admin:inspections_check_change", args=[check.pk])
     assert 'name="_save"' not in client.get(url).content.decode()
