@@ -371,6 +371,8 @@ def _tasks(campaign, units, users, indicators, phases, actions, rng: random.Rand
         roll = rng.random()
         if past:
             state = "accepted" if roll < 0.35 else "completed" if roll < 0.75 else "late" if roll < 0.82 else "overdue"
+            if state == "overdue" and deadline < dt.date(2026, 9, 1):
+                state = "late"  # a spring task is not still open in November: it was done, late
         else:
             state = "completed" if roll < 0.15 else "in_progress" if roll < 0.7 else "not_started"
         if state == "not_started":
