@@ -180,3 +180,22 @@ def test_an_unhandled_error_shows_the_500_page(world):
     body = response.content.decode()
     assert "系统暂时出错" in body
     assert "secret detail 42" not in body and "RuntimeError" not in body
+
+
+def _bare_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG"}}
+
+
+def test_static_checks_run_on_a_bare_checkout_without_a_secret_key():
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=_bare_env(), capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_commands_that_touch_data_still_refuse_without_a_secret_key():
+    done = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--plan"], cwd=ROOT, env=_bare_env(), capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode != 0
+    assert "SECRET_KEY 未设置" in done.stderr
