@@ -17,6 +17,17 @@ class TaskStatus(models.TextChoices):
     ACCEPTED = "accepted", "已验收"
 
 
+class TaskCategory(models.TextChoices):
+    """What a task serves: an indicator / special action, or the campaign's own organisation.
+
+    组织保障 tasks (动员大会, 责任落实方案, 档案台账 …) organise the work itself; they need
+    neither an indicator nor a special action and are counted apart from the indicators.
+    """
+
+    WORK = "work", "测评指标任务"
+    ORGANISATION = "organisation", "组织保障"
+
+
 class TargetAggregation(models.TextChoices):
     SUM = "sum", "累计（各次进展相加）"
     LATEST = "latest", "最新值（以最近一次为准）"
@@ -25,13 +36,15 @@ class TargetAggregation(models.TextChoices):
 class Task(models.Model):
     """One line of the responsibility breakdown table.
 
-    A task belongs to an indicator and/or a special action; ``deadline`` empty
+    A task belongs to an indicator and/or a special action, unless its category
+    is 组织保障 (then it may belong to neither); ``deadline`` empty
     with ``is_ongoing`` means 长期坚持. ``completed_on`` is the day the unit
     marked it complete: "on time" is judged on that date (tasks/rules.py).
     """
 
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="tasks", verbose_name="创建活动")
     code = models.CharField("序号", max_length=30, blank=True)
+    category = models.CharField("任务类别", max_length=20, choices=TaskCategory.choices, default=TaskCategory.WORK, db_index=True)
     title = models.CharField("任务名称", max_length=300)
     indicator = models.ForeignKey(Indicator, null=True, blank=True, on_delete=models.PROTECT, related_name="tasks", verbose_name="测评指标")
     special_action = models.ForeignKey(
@@ -59,6 +72,9 @@ class Task(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="验收人"
     )
     return_reason = models.TextField("退回原因", blank=True)
+    shortfall_reason = models.TextField(
+        "目标未达原因", blank=True, help_text="标记完成时量化目标未达到，由责任单位说明原因（验收人可见）"
+    )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
@@ -71,7 +87,8 @@ class Task(models.Model):
         indexes = [models.Index(fields=["campaign", "unit", "status"])]
         constraints = [
             models.CheckConstraint(
-                condition=Q(indicator__isnull=False) | Q(special_action__isnull=False), name="task_has_indicator_or_action"
+                condition=Q(indicator__isnull=False) | Q(special_action__isnull=False) | Q(category="organisation"),
+                name="task_has_indicator_action_or_is_organisation",
             ),
             models.CheckConstraint(condition=Q(target_value__isnull=True) | Q(target_value__gt=0), name="task_target_positive"),
             models.CheckConstraint(
