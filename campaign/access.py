@@ -140,6 +140,7 @@ PERMISSIONS = {
     "inspections.issue_order": is_admin | is_inspector,
     "inspections.review_rectification": is_admin | is_inspector,
     "inspections.submit_rectification": is_admin | is_official_of,
+    "inspections.appeal": is_official_of,
     "inspections.manage": is_admin,
     "reports.view_all": sees_all_units,
     "reports.publish": is_admin,
@@ -156,6 +157,16 @@ def can(user: Any, perm: str, obj: Any = None) -> bool:
     if perm not in PERMISSIONS:
         raise KeyError(f"unknown permission {perm!r}")
     return bool(getattr(user, "is_active", False)) and rules.has_perm(perm, user, obj)
+
+
+def sees_month_ranking(user: Any, *, published: bool) -> bool:
+    """Whether ``user`` sees every unit's rank and the city-wide figures of a month.
+
+    Admins, inspectors and leaders always (an open month is their preview). Unit officials only
+    once the month is published: the bulletin and all units' ranks are then public to every unit
+    (每月公布考核结果); before that they see their own units' live rows only. Other units' score
+    lines (the explanation pages) stay private either way."""
+    return bool(sees_all_units(user) or (published and is_official(user)))
 
 
 def unit_q(user: Any, field: str = "unit") -> Q:

@@ -10,3 +10,7 @@ class CampaignConfig(AppConfig):
         from . import access  # noqa: F401
         # Audit rows for logins, permission and membership changes.
         from . import signals  # noqa: F401
+        # Renaming a point type or unit renames it in the points' search column.
+        from . import search
+
+        search.connect()

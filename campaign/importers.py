@@ -32,6 +32,7 @@ from typing import Any
 from django.db.models import Max
 
 from .models import AssessmentMethod, Campaign, Indicator, InspectionPoint, PointType, RankingGroup, Unit, UnitType
+from .search import refresh_point_search
 from .workbook import (
     CellError, Column, Problem, RowChange, Table, TableRow, TableSpec, fill_down, split_names, strip_enumeration, to_code, to_decimal,
     to_text,
@@ -841,6 +842,9 @@ class PointKind(ImportKind):
             InspectionPoint.objects.bulk_update(
                 [p for p, _ in updates], ["point_type", "unit", "address", "longitude", "latitude"], batch_size=500
             )
+            # Bulk writes skip InspectionPoint.save(): fill the search column of what was written.
+            written = [i["name"] for i in creates] + [p.name for p, _ in updates]
+            refresh_point_search(InspectionPoint.objects.filter(name__in=written).values_list("pk", flat=True))
 
         return Plan(changes, apply)
 

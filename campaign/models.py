@@ -317,6 +317,8 @@ class InspectionPoint(models.Model):
     latitude = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
     is_active = models.BooleanField("启用", default=True)
+    # Name, type, 包保 unit, address and their pinyin, for the inspectors' search (campaign/search.py).
+    search_text = models.CharField("搜索词", max_length=600, blank=True, editable=False, db_index=True)
 
     class Meta:
         verbose_name = "点位"
@@ -325,6 +327,15 @@ class InspectionPoint(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        from .search import point_search_text
+
+        self.search_text = point_search_text(self)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "search_text" not in update_fields:
+            kwargs["update_fields"] = [*update_fields, "search_text"]
+        super().save(*args, **kwargs)
 
 
 class Phase(models.Model):

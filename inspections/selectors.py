@@ -8,10 +8,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 
 from campaign import access
 from campaign.models import Campaign, Indicator, InspectionPoint, Role
+from campaign.search import FIELD_MARK, NAME_MARK, search_terms
 
 from .models import (
     Check,
@@ -139,14 +140,31 @@ def point_history(point: InspectionPoint, campaign: Campaign) -> QuerySet[Findin
     ).order_by("-found_on", "-pk")
 
 
-def search_points(text: str = "", point_type_id: int | None = None, limit: int = 12) -> list[InspectionPoint]:
+def search_points(text: str = "", point_type_id: int | None = None) -> QuerySet[InspectionPoint]:
+    """Active points matching every typed word, best first; the caller pages through them (never capped).
+
+    A word matches the point's name, type, 包保 unit or address, or the pinyin of the
+    name, type or unit, in full (``renminlu``) or as initials (``rml``), all through
+    the stored ``search_text`` (campaign/search.py). Ranking by the first word: the
+    name (or its pinyin) starts with it, then another field starts with it, then a
+    match inside a word; ties in the points' usual order (type, then name).
+    """
     qs = InspectionPoint.objects.filter(is_active=True).select_related("point_type", "unit")
-    text = text.strip()
-    if text:
-        qs = qs.filter(Q(name__icontains=text) | Q(point_type__name__icontains=text) | Q(address__icontains=text))
     if point_type_id:
         qs = qs.filter(point_type_id=point_type_id)
-    return list(qs[:limit])
+    terms = search_terms(text)
+    if not terms:
+        return qs.order_by("point_type__order", "name", "pk")
+    for term in terms:
+        qs = qs.filter(search_text__contains=term)
+    first = terms[0]
+    rank = Case(
+        When(search_text__contains=NAME_MARK + first, then=Value(0)),
+        When(search_text__contains=FIELD_MARK + first, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return qs.annotate(rank=rank).order_by("rank", "point_type__order", "name", "pk")
 
 
 def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:

@@ -1,9 +1,10 @@
 """Thin views: access-checking fetch (404 for other units), form, service, redirect."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -49,6 +50,7 @@ from .models import (
 )
 
 PAGE_SIZE = 50
+POINT_PAGE_SIZE = 20
 RECTIFICATION_ROWS = 50
 
 
@@ -176,15 +178,26 @@ def _float(value: str | None) -> float | None:
 
 @login_required
 def point_search(request: HttpRequest) -> HttpResponse:
-    """htmx fragment: points by words/type, or nearest to the phone's location (lat/lng)."""
+    """htmx fragment: points by what is typed (``q``) and type, a page at a time with a "more" button,
+    or the nearest to the phone's location (lat/lng)."""
     _require_office(request)
     lat, lng = _float(request.GET.get("lat")), _float(request.GET.get("lng"))
+    context: dict[str, Any] = {"more": request.GET.get("more") == "1"}
     if lat is not None and lng is not None:
-        rows = selectors.nearest_points(lat, lng)
+        context["rows"] = selectors.nearest_points(lat, lng)
+        context["nearby"] = True
     else:
-        type_id = request.GET.get("type")
-        rows = [(p, None) for p in selectors.search_points(request.GET.get("q", ""), int(type_id) if (type_id or "").isdigit() else None)]
-    return render(request, "inspections/_point_results.html", {"rows": rows})
+        type_id = request.GET.get("type", "")
+        q = request.GET.get("q", "")[:100]
+        page = Paginator(selectors.search_points(q, int(type_id) if type_id.isdigit() else None), POINT_PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        context.update(rows=[(p, None) for p in page], total=page.paginator.count)
+        if page.has_next():
+            params = {"q": q, "type": type_id, "page": page.next_page_number(), "more": "1"}
+            context["next_url"] = f"{request.path}?{urlencode({k: v for k, v in params.items() if v})}"
+            context["remaining"] = page.paginator.count - page.end_index()
+    return render(request, "inspections/_point_results.html", context)
 
 
 @login_required
@@ -219,6 +232,25 @@ def points_suggestion(request: HttpRequest, pk: int) -> HttpResponse:
 # --- checklist ----------------------------------------------------------------------------
 
 
+@dataclass
+class _ChecklistEntry:
+    """What was posted for one standard, re-shown when the round is refused (nothing is lost but the photos)."""
+
+    result: str = ""
+    description: str = ""
+    points: str = ""
+    photo_count: int = 0
+    error: str = ""
+
+
+def _item_error(message: str, codes: dict[str, int]) -> int | None:
+    """The standard a service message names (``指标 1.2.1：…``), so the error shows at that item."""
+    for code, pk in sorted(codes.items(), key=lambda pair: -len(pair[0])):
+        if message.startswith(f"指标 {code}：") or message.startswith(f"指标 {code} "):
+            return pk
+    return None
+
+
 @login_required
 def checklist(request: HttpRequest, pk: int, point_pk: int) -> HttpResponse:
     _require_perm(request, "inspections.record")
@@ -226,46 +258,62 @@ def checklist(request: HttpRequest, pk: int, point_pk: int) -> HttpResponse:
     point = get_object_or_404(InspectionPoint.objects.select_related("unit", "point_type"), pk=point_pk)
     indicators = selectors.checklist_indicators(inspection.campaign, point)
     errors: list[str] = []
+    entries: dict[int, _ChecklistEntry] = {}
     if request.method == "POST":
         items = []
         for ind in indicators:
-            result = request.POST.get(f"result_{ind.pk}", "")
-            if not result:
+            entry = entries[ind.pk] = _ChecklistEntry(
+                result=request.POST.get(f"result_{ind.pk}", ""), description=request.POST.get(f"desc_{ind.pk}", "").strip(),
+                points=request.POST.get(f"points_{ind.pk}", "").strip(),
+                photo_count=len(request.FILES.getlist(f"photos_{ind.pk}")),
+            )
+            if not entry.result:
                 continue
-            if result not in CheckResult.values:
-                errors.append(f"指标 {ind.code} 的检查结果无效。")
+            if entry.result not in CheckResult.values:
+                entry.error = "检查结果无效，请重新选择。"
                 continue
             points = None
-            raw_points = request.POST.get(f"points_{ind.pk}", "").strip()
-            if raw_points:
+            if entry.points:
                 try:
-                    points = Decimal(raw_points)
+                    points = Decimal(entry.points)
                 except InvalidOperation:
-                    errors.append(f"指标 {ind.code} 的扣分“{raw_points}”不是数字。")
+                    entry.error = f"扣分“{entry.points}”不是数字。"
                     continue
             items.append(services.ChecklistItem(
-                indicator=ind, result=result, description=request.POST.get(f"desc_{ind.pk}", "").strip(),
+                indicator=ind, result=entry.result, description=entry.description,
                 points=points, photos=request.FILES.getlist(f"photos_{ind.pk}"),
             ))
-        if not items and not errors:
+        if not items and not any(e.error for e in entries.values()):
             errors.append("请至少标记一项检查结果。")
-        if not errors:
+        if not errors and not any(e.error for e in entries.values()):
             try:
                 checks = services.checklist_record(
                     inspector=request.user, inspection=inspection, point=point, items=items, request=request
                 )
             except ValidationError as exc:
-                errors.extend(exc.messages)
+                codes = {ind.code: ind.pk for ind in indicators}
+                for message in exc.messages:
+                    at = _item_error(message, codes)
+                    if at is None:
+                        errors.append(message)
+                    else:
+                        entries[at].error = message.split("：", 1)[-1]
             else:
                 failed = sum(1 for c in checks if c.finding_id)
                 messages.success(request, f"{point.name}：已检查 {len(checks)} 项，其中不合格 {failed} 项已登记为问题。")
                 return redirect("inspections-detail", inspection.pk)
+        flagged = [ind for ind in indicators if entries[ind.pk].error]
+        if flagged:
+            errors.insert(0, "本轮检查结果未保存：" + "、".join(ind.code for ind in flagged) + " 需要修改（见各项的红字）。")
+        reselect = [ind.code for ind in indicators if entries[ind.pk].photo_count]
+        if reselect:
+            errors.append("已填写的结果和描述均已保留；照片无法由浏览器保留，请为 " + "、".join(reselect) + " 重新选择照片。")
     done = selectors.checks_at(inspection, point)
     return render(request, "inspections/checklist.html", {
         "inspection": inspection, "point": point, "errors": errors,
-        "rows": [(ind, done.get(ind.pk)) for ind in indicators],
+        "rows": [(ind, done.get(ind.pk), entries.get(ind.pk) or _ChecklistEntry()) for ind in indicators],
         "pass_rate": selectors.pass_rate(list(done.values())),
-        "choices": CheckResult.choices, "posted": request.POST,
+        "choices": CheckResult.choices,
     })
 
 

@@ -1,23 +1,36 @@
 """The figures of the monthly reports, computed once.
 
-Both the bulletin PDF and the workbook render the same :class:`ReportData`;
-renderers (``reports/renderers.py``) only lay it out. :func:`report_data`
-reads the database (month scores from ``reports.scoring`` plus the month's
-findings and tasks); :func:`build_report_data` is the pure part that turns
-those plain inputs into summary figures, so tests can call it with hand-built
-scores.
+The month page, the web bulletin, the bulletin PDF, the workbook and the months
+list all show figures of one :class:`ReportData`, built by
+:func:`build_report_data` (pure: plain scores, findings and tasks in, figures
+out, so tests can call it with hand-built scores); :func:`report_data` reads
+the database. A published month is read from what publication froze: the
+score snapshot (scores, ranks, lines) and :class:`reports.models.PublishedFigures`
+(each finding's rectification state and the month's tasks as of the day of
+publication), so its reports never move afterwards.
 
-Definitions used in the reports (written down once, here):
+Definitions (written down once, here and in docs/reports.md):
 
-- **findings (问题数)**: the month's findings that count (not withdrawn).
+- **问题数 (findings)**: the month's findings that count (not withdrawn) against
+  ranked units: the ``finding`` lines of the month's scores.
+- **问题扣分合计 (points deducted for findings)**: Σ of the units' 问题扣分
+  (``finding_deductions``), i.e. findings after the per-indicator cap: the sum
+  of the ranking table's 问题扣分 column. Overdue-rectification penalties
+  (逾期整改扣分) and overdue tasks (任务逾期扣分) are separate figures.
+- **扣分较多的测评指标 (points lost per indicator)**: per indicator code, minus
+  the sum of the ``finding`` and ``pass_rate`` lines and the indicator's own
+  ``cap`` line (what the finding deductions on that indicator really cost after
+  the cap). Overdue penalties and tasks are *not* included, so in deduction mode
+  the indicators add up to 问题扣分合计. The unit × indicator matrix of the
+  workbook uses the same definition.
+- **扣分较多的点位 (points per inspection point)**: Σ points of the finding lines
+  at that point (before the indicator cap, which is not per point).
 - **rectified on time (按期整改)**: a counting finding whose rectification was
   accepted (销号) on or before its rectification deadline. The rate is
   on-time ÷ all counting findings of the month, so findings still open lower it.
-- **overdue (逾期未整改)**: not accepted and the deadline is before the report's
-  ``as_of`` date.
-- **points lost per indicator**: minus the sum of a unit's score lines that
-  carry that indicator code (finding, penalty and cap lines), i.e. what the
-  unit actually lost on that indicator after the per-indicator cap.
+- **overdue (逾期未整改)**: not accepted and the deadline is before ``as_of``
+  (the day of publication for a published month, else the day of the report).
+- **平均得分**: Σ scores ÷ units, to 0.01.
 """
 from __future__ import annotations
 
@@ -25,8 +38,10 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
+
+from django.utils import timezone
 
 from campaign.periods import month_label
 
@@ -82,15 +97,35 @@ class TaskRow:
 
 @dataclass(frozen=True)
 class IndicatorLoss:
+    """Points lost on one indicator through findings (after its cap), see the module docstring."""
+
     code: str
     name: str
     points: Decimal
     units: int
+    findings: int = 0
+
+    @property
+    def label(self) -> str:
+        return f"{self.code} {self.name}".strip()
+
+
+@dataclass(frozen=True)
+class PointLoss:
+    """Points of the findings recorded at one inspection point."""
+
+    name: str
+    points: Decimal
+    findings: int
+
+    @property
+    def label(self) -> str:
+        return self.name
 
 
 @dataclass
 class ReportData:
-    """Everything both monthly reports show, for one campaign month."""
+    """Everything the month page, the web bulletin, the PDF and the workbook show, for one campaign month."""
 
     campaign_name: str
     city_name: str
@@ -104,14 +139,20 @@ class ReportData:
     tasks: list[TaskRow] = field(default_factory=list)
     indicator_names: dict[str, str] = field(default_factory=dict)
     kind_label: str = ""  # e.g. 全国文明城市 (CampaignKind label); the title falls back to the campaign name
+    published_at: dt.datetime | None = None  # when the figures were frozen (published months)
+    frozen: bool = False  # findings and tasks come from the publication's frozen copy
     # Derived figures (filled by build_report_data).
     findings_count: int = 0
     findings_points: Decimal = ZERO
+    penalty_points: Decimal = ZERO
+    task_points: Decimal = ZERO
+    bonus_points: Decimal = ZERO
     rectified_on_time: int = 0
     rectified_late: int = 0
     overdue_open: int = 0
     rectified_on_time_rate: Decimal | None = None
     top_indicators: list[IndicatorLoss] = field(default_factory=list)
+    top_points: list[PointLoss] = field(default_factory=list)
     matrix_codes: list[str] = field(default_factory=list)
     matrix: dict[int, dict[str, Decimal]] = field(default_factory=dict)
     finding_state: dict[int, str] = field(default_factory=dict)
@@ -140,6 +181,20 @@ class ReportData:
     def file_stem(self) -> str:
         return f"{self.city_name}{self.month:%Y年%m月}考核"
 
+    @property
+    def data_note(self) -> str:
+        """Says where the figures come from: "数据截至发布时间 …" for a published month."""
+        if self.is_published and self.published_at is not None:
+            return f"数据截至发布时间{timezone.localtime(self.published_at):%Y年%m月%d日 %H:%M}（已发布，数据冻结，此后的整改和更正不改变本通报）"
+        if self.is_published:
+            return f"数据截至{self.as_of:%Y年%m月%d日}（已发布）"
+        return f"本月考核结果尚未发布，以下为截至{self.as_of:%Y年%m月%d日}的实时计算结果，仍可能变化"
+
+    @property
+    def deductions_total(self) -> Decimal:
+        """问题扣分 + 逾期整改扣分 + 任务逾期扣分 of every unit."""
+        return self.findings_points + self.penalty_points + self.task_points
+
     def rectification_for(self, line: Any) -> str:
         """The rectification state of a score line's finding ("" for other lines)."""
         if getattr(line, "object_type", "") == "inspections.finding" and line.object_id is not None:
@@ -151,6 +206,21 @@ def _rate(part: int, whole: int) -> Decimal | None:
     if not whole:
         return None
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"))
+
+
+INDICATOR_KINDS = frozenset({"finding", "pass_rate"})
+
+
+def indicator_loss_of(line: Any) -> str:
+    """The indicator code a score line's points count against in 扣分较多的测评指标 ("" if none):
+    findings, pass-rate losses and an indicator's own cap line; never penalties or tasks."""
+    if not line.indicator_code:
+        return ""
+    if line.kind in INDICATOR_KINDS:
+        return line.indicator_code
+    if line.kind == "cap" and getattr(line, "object_type", "") == "campaign.indicator":
+        return line.indicator_code
+    return ""
 
 
 def build_report_data(
@@ -167,11 +237,14 @@ def build_report_data(
     indicator_names: dict[str, str] | None = None,
     as_of: dt.date | None = None,
     kind_label: str = "",
+    published_at: dt.datetime | None = None,
+    frozen: bool = False,
 ) -> ReportData:
     """Compute the summary figures from plain inputs (no database access).
 
-    ``units``' score lines drive the most-deducted indicators and the unit ×
-    indicator matrix; ``findings`` drive the counts and the on-time rate.
+    ``units``' score lines drive the counts, the points, the most-deducted
+    indicators and points and the unit × indicator matrix; ``findings`` drive
+    the rectification figures (on time, late, overdue).
     """
     data = ReportData(
         campaign_name=campaign_name,
@@ -186,37 +259,76 @@ def build_report_data(
         tasks=list(tasks),
         indicator_names=dict(indicator_names or {}),
         kind_label=kind_label,
+        published_at=published_at,
+        frozen=frozen,
     )
-    data.findings_count = len(data.findings)
-    data.findings_points = sum((f.points for f in data.findings), ZERO)
+    data.findings_points = sum((u.finding_deductions for u in data.units), ZERO)
+    data.penalty_points = sum((u.penalty_deductions for u in data.units), ZERO)
+    data.task_points = sum((u.task_deductions for u in data.units), ZERO)
+    data.bonus_points = sum((u.bonus for u in data.units), ZERO)
     data.rectified_on_time = sum(1 for f in data.findings if f.accepted_on is not None and f.on_time)
     data.rectified_late = sum(1 for f in data.findings if f.accepted_on is not None and not f.on_time)
     data.overdue_open = sum(1 for f in data.findings if f.accepted_on is None and f.overdue)
-    data.rectified_on_time_rate = _rate(data.rectified_on_time, data.findings_count)
     data.finding_state = {f.finding_id: f.rectification_label for f in data.findings}
 
     lost: dict[str, Decimal] = defaultdict(lambda: ZERO)
     units_hit: dict[str, set[int]] = defaultdict(set)
+    counted: dict[str, int] = defaultdict(int)
+    at_point: dict[str, list] = defaultdict(lambda: [ZERO, 0])
+    findings_count = 0
     for unit in data.units:
         row: dict[str, Decimal] = defaultdict(lambda: ZERO)
         for line in unit.lines:
-            if line.indicator_code:
-                row[line.indicator_code] -= line.points
+            if line.kind == "finding":
+                findings_count += 1
+                if line.indicator_code:
+                    counted[line.indicator_code] += 1
+                if line.point_name:
+                    at_point[line.point_name][0] -= line.points
+                    at_point[line.point_name][1] += 1
+            code = indicator_loss_of(line)
+            if code:
+                row[code] -= line.points
         clean = {code: points for code, points in row.items() if points}
         data.matrix[unit.unit_id] = clean
         for code, points in clean.items():
             lost[code] += points
             units_hit[code].add(unit.unit_id)
+    # Scores without lines (a quick listing) still know how many findings they hold.
+    data.findings_count = findings_count or sum(getattr(u, "findings_count", 0) for u in data.units)
+    data.rectified_on_time_rate = _rate(data.rectified_on_time, len(data.findings))
     data.matrix_codes = sorted(lost, key=_code_key)
     ranked = sorted((code for code in lost if lost[code] > 0), key=lambda c: (-lost[c], _code_key(c)))
     data.top_indicators = [
-        IndicatorLoss(code=c, name=data.indicator_names.get(c, ""), points=lost[c], units=len(units_hit[c]))
+        IndicatorLoss(code=c, name=data.indicator_names.get(c, ""), points=lost[c], units=len(units_hit[c]),
+                      findings=counted.get(c, 0))
         for c in ranked[:TOP_INDICATORS]
+    ]
+    data.top_points = [
+        PointLoss(name, points, n)
+        for name, (points, n) in sorted(at_point.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))[:TOP_INDICATORS]
+        if points > 0
     ]
     if data.units:
         total = sum((u.score for u in data.units), ZERO)
-        data.average_score = (total / len(data.units)).quantize(Decimal("0.01"))
+        data.average_score = (total / len(data.units)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return data
+
+
+def summary_figures(data: ReportData) -> list[tuple[str, str]]:
+    """The month's summary figures as (label, value) pairs, formatted once: the month page, the web
+    bulletin, the PDF and the workbook's 概况 sheet all print these (definitions in reports.data)."""
+    rate = "—" if data.rectified_on_time_rate is None else f"{data.rectified_on_time_rate}%"
+    return [
+        ("参加考核单位", str(len(data.units))),
+        ("发现问题（个）", str(data.findings_count)),
+        ("问题扣分合计（分）", f"{data.findings_points:.2f}"),
+        ("逾期整改扣分合计（分）", f"{data.penalty_points:.2f}"),
+        ("任务逾期扣分合计（分）", f"{data.task_points:.2f}"),
+        (f"按期整改率（{data.rectified_on_time}/{len(data.findings)}）", rate),
+        ("逾期未整改（个）", str(data.overdue_open)),
+        ("平均得分", "—" if data.average_score is None else f"{data.average_score:.2f}"),
+    ]
 
 
 def _code_key(code: str) -> tuple:
@@ -224,31 +336,26 @@ def _code_key(code: str) -> tuple:
     return tuple(int(p) if p.isdigit() else 10**6 for p in code.split(".")) + (code,)
 
 
-def report_data(*, campaign: Campaign, month: dt.date, as_of: dt.date | None = None) -> ReportData:
-    """Read one campaign month from the database and compute the report figures.
+# ------------------------------------------------------------------ reading the database
 
-    Scores come from ``reports.scoring.month_scores`` (the frozen snapshot when
-    the month is published, else a live computation).
-    """
-    from django.utils import timezone
-
+def _finding_rows(*, campaign: Campaign, month: dt.date, as_of: dt.date, unit_ids: set[int] | None) -> list[FindingRow]:
+    """The month's counting findings with their rectification state as of ``as_of`` (live)."""
     from inspections.models import Finding, FindingStatus
-    from reports.scoring import month_scores
-    from tasks.deadlines import is_on_time
-    from tasks.models import Task
 
-    as_of = as_of or timezone.localdate()
-    scores: MonthScores = month_scores(campaign=campaign, month=month, with_lines=True)
     findings_qs = (
         Finding.objects.filter(campaign=campaign, month=month)
         .exclude(status=FindingStatus.WITHDRAWN)
         .select_related("unit", "indicator", "point")
         .order_by("unit__path", "found_on", "pk")
     )
-    findings = []
+    if unit_ids is not None:
+        findings_qs = findings_qs.filter(unit_id__in=unit_ids)
+    rows = []
     for f in findings_qs.iterator(chunk_size=2000):
         accepted_on = timezone.localdate(f.accepted_at) if f.accepted_at and f.status == FindingStatus.ACCEPTED else None
-        findings.append(
+        if accepted_on is not None and accepted_on > as_of:  # accepted after the report's date: still open then
+            accepted_on = None
+        rows.append(
             FindingRow(
                 finding_id=f.pk,
                 unit_id=f.unit_id,
@@ -260,19 +367,27 @@ def report_data(*, campaign: Campaign, month: dt.date, as_of: dt.date | None = N
                 points=f.points,
                 found_on=f.found_on,
                 rectify_deadline=f.rectify_deadline,
-                status_label=f.get_status_display(),
+                status_label=f.get_status_display() if accepted_on is not None or f.status != FindingStatus.ACCEPTED else "发布时未销号",
                 accepted_on=accepted_on,
                 on_time=accepted_on is not None and accepted_on <= f.rectify_deadline,
                 overdue=accepted_on is None and f.rectify_deadline < as_of,
             )
         )
+    return rows
+
+
+def _task_rows(*, campaign: Campaign, month: dt.date) -> list[TaskRow]:
+    """Tasks whose deadline falls in the month, and how they ended (live)."""
+    from tasks.deadlines import is_on_time
+    from tasks.models import Task
+
     month_end = (month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
     tasks_qs = (
         Task.objects.filter(campaign=campaign, deadline__gte=month, deadline__lte=month_end)
         .select_related("unit")
         .order_by("unit__path", "deadline", "code", "pk")
     )
-    tasks = [
+    return [
         TaskRow(
             unit_name=t.unit.name,
             code=t.code,
@@ -284,6 +399,76 @@ def report_data(*, campaign: Campaign, month: dt.date, as_of: dt.date | None = N
         )
         for t in tasks_qs.iterator(chunk_size=2000)
     ]
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _finding_from_json(row: dict) -> FindingRow:
+    values = dict(row)
+    for key in ("found_on", "rectify_deadline", "accepted_on"):
+        values[key] = dt.date.fromisoformat(values[key]) if values.get(key) else None
+    values["points"] = Decimal(values["points"])
+    return FindingRow(**values)
+
+
+def _task_from_json(row: dict) -> TaskRow:
+    values = dict(row)
+    for key in ("deadline", "completed_on"):
+        values[key] = dt.date.fromisoformat(values[key]) if values.get(key) else None
+    return TaskRow(**values)
+
+
+def published_figures_write(*, period: Any, event: Any, as_of: dt.date, unit_ids: set[int]) -> Any:
+    """Freeze the month's findings (with their rectification state on ``as_of``) and tasks with a
+    publication (called by ``reports.services.period_publish`` inside its transaction)."""
+    from dataclasses import asdict
+
+    from reports.models import PublishedFigures
+
+    findings = _finding_rows(campaign=period.campaign, month=period.month, as_of=as_of, unit_ids=unit_ids)
+    tasks = _task_rows(campaign=period.campaign, month=period.month)
+    return PublishedFigures.objects.create(
+        event=event, period=period, as_of=as_of,
+        findings=[{k: _to_json(v) for k, v in asdict(f).items()} for f in findings],
+        tasks=[{k: _to_json(v) for k, v in asdict(t).items()} for t in tasks],
+    )
+
+
+def report_data(*, campaign: Campaign, month: dt.date, as_of: dt.date | None = None) -> ReportData:
+    """Read one campaign month from the database and compute the report figures.
+
+    A published month comes from what publication froze: the score snapshot and the
+    :class:`~reports.models.PublishedFigures` of its latest publication (``as_of`` is then the
+    day of publication, whatever is passed). An open month is computed live as of ``as_of``
+    (default today).
+    """
+    from campaign.models import AssessmentPeriod, PeriodStatus
+    from reports.models import PublishedFigures
+    from reports.scoring import month_scores
+
+    month = month.replace(day=1)
+    scores: MonthScores = month_scores(campaign=campaign, month=month, with_lines=True)
+    published_at = None
+    frozen = None
+    if scores.is_published:
+        period = AssessmentPeriod.objects.get(campaign=campaign, month=month, status=PeriodStatus.PUBLISHED)
+        published_at = period.published_at
+        frozen = PublishedFigures.objects.filter(period=period).order_by("-event__at", "-pk").first()
+    if frozen is not None:
+        as_of = frozen.as_of
+        findings = [_finding_from_json(row) for row in frozen.findings]
+        tasks = [_task_from_json(row) for row in frozen.tasks]
+    else:
+        # Published before figures were frozen with the publication (older data): the day of publication.
+        as_of = timezone.localdate(published_at) if published_at else (as_of or timezone.localdate())
+        findings = _finding_rows(campaign=campaign, month=month, as_of=as_of, unit_ids={u.unit_id for u in scores.units})
+        tasks = _task_rows(campaign=campaign, month=month)
     indicator_names = dict(campaign.indicators.values_list("code", "name"))
     return build_report_data(
         campaign_name=campaign.name,
@@ -298,4 +483,6 @@ def report_data(*, campaign: Campaign, month: dt.date, as_of: dt.date | None = N
         indicator_names=indicator_names,
         as_of=as_of,
         kind_label=campaign.get_kind_display(),
+        published_at=published_at,
+        frozen=frozen is not None,
     )

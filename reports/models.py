@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from campaign.models import SCORE_FIELD, AssessmentPeriod, Campaign, Unit
+from campaign.models import SCORE_FIELD, AssessmentPeriod, Campaign, PeriodEvent, Unit
 
 
 class UnitMonthScore(models.Model):
@@ -64,6 +64,30 @@ class ScoreLineSnapshot(models.Model):
         return f"{self.label} {self.points}"
 
 
+class PublishedFigures(models.Model):
+    """What a publication froze besides the scores: each finding's rectification state and the
+    month's tasks as they stood on the day of publication (``as_of``).
+
+    One row per publish event (a revoked and re-published month keeps the older rows as history);
+    ``reports.data.report_data`` reads the row of the period's latest publication, so a published
+    month's bulletin and workbook never move when rectifications are reviewed later.
+    """
+
+    event = models.OneToOneField(PeriodEvent, on_delete=models.PROTECT, related_name="figures", verbose_name="发布记录")
+    period = models.ForeignKey(AssessmentPeriod, on_delete=models.PROTECT, related_name="figures", verbose_name="月度考核")
+    as_of = models.DateField("数据截至日期")
+    findings = models.JSONField("问题及整改情况", default=list, blank=True)
+    tasks = models.JSONField("任务完成情况", default=list, blank=True)
+
+    class Meta:
+        verbose_name = "发布时的整改及任务数据"
+        verbose_name_plural = "发布时的整改及任务数据"
+        ordering = ["period", "-event__at"]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.as_of:%Y-%m-%d}"
+
+
 class ReportKind(models.TextChoices):
     BULLETIN_PDF = "bulletin-pdf", "月度考核结果通报（PDF）"
     WORKBOOK_XLSX = "workbook-xlsx", "月度考核数据（Excel）"
@@ -97,6 +121,13 @@ class ReportJob(models.Model):
     created_at = models.DateTimeField("创建时间", default=timezone.now)
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    # Liveness (issue 11): set when the job is enqueued and every few seconds while a worker renders it;
+    # the sweeper (reports.job_services.report_jobs_sweep) re-queues or fails jobs whose heartbeat stopped.
+    heartbeat_at = models.DateTimeField("最近心跳", null=True, blank=True)
+    requeues = models.PositiveIntegerField("重新排队次数", default=0)
+    # What the chunked bulletin found out while merging: {"pages": N, "units": [{"id", "name", "group", "start", "end"}]}
+    # (1-based page numbers of each unit's appendix, for the per-unit appendix download).
+    outline = models.JSONField("目录信息", default=dict, blank=True)
 
     class Meta:
         verbose_name = "报表任务"
@@ -109,3 +140,34 @@ class ReportJob(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("reports-job-detail", args=[self.pk])
+
+
+class ReportChunk(models.Model):
+    """One part of a chunked bulletin (issue 14): the front part (index 0) or a slice of the appendix.
+
+    Each part is its own Celery task and its own WeasyPrint document; the last one to finish merges
+    them (pypdf). ``attempt`` ties the part to the job's attempt that planned it, so a message from an
+    abandoned attempt does nothing.
+    """
+
+    job = models.ForeignKey(ReportJob, on_delete=models.CASCADE, related_name="chunks", verbose_name="报表任务")
+    attempt = models.PositiveIntegerField("所属尝试")
+    index = models.PositiveIntegerField("序号")
+    label = models.CharField("内容", max_length=200)
+    unit_ids = models.JSONField("单位", default=list, blank=True)
+    status = models.CharField("状态", max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    attempts = models.PositiveIntegerField("尝试次数", default=0)
+    heartbeat_at = models.DateTimeField("最近心跳", null=True, blank=True)
+    pages = models.PositiveIntegerField("页数", null=True, blank=True)
+    bookmarks = models.JSONField("书签", default=list, blank=True)
+    file = models.CharField("临时文件", max_length=255, blank=True)
+    error = models.TextField("错误信息", blank=True)
+
+    class Meta:
+        verbose_name = "报表分块"
+        verbose_name_plural = "报表分块"
+        ordering = ["job", "attempt", "index"]
+        constraints = [models.UniqueConstraint(fields=["job", "attempt", "index"], name="one_chunk_per_index")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}#{self.index} {self.label}"

@@ -30,7 +30,7 @@ from campaign.excel import (
 )
 from campaign.pdf import render_pdf
 
-from .data import ReportData
+from .data import ReportData, summary_figures
 from .scoring import KIND_LABELS
 
 PDF_CONTENT_TYPE = "application/pdf"
@@ -119,6 +119,7 @@ def bulletin_context(data: ReportData, *, appendix: bool = True) -> dict[str, An
                 appendix_units.append({"unit": unit, "lines": lines})
     return {
         "data": data,
+        "figures": summary_figures(data),
         "groups": groups,
         "appendix": appendix,
         "appendix_units": appendix_units,

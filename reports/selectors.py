@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from campaign.models import AssessmentPeriod, Campaign, PeriodEvent, PeriodStatus, month_start
 from campaign.periods import month_label
-from inspections.models import Finding, FindingStatus
+from inspections.models import Finding
 
-from .models import UnitMonthScore
+from .models import ScoreLineSnapshot, UnitMonthScore
 from .scoring import MonthScores, UnitScore, competition_ranks, next_month, q2, score_month
 
 
@@ -51,22 +51,19 @@ class MonthRow:
         return {"published": "已发布", "open": "待发布", "running": "进行中", "future": "未开始"}[self.status]
 
 
-def campaign_months(*, campaign: Campaign, today: dt.date | None = None, only: dt.date | None = None) -> list[MonthRow]:
+def campaign_months(
+    *, campaign: Campaign, today: dt.date | None = None, only: dt.date | None = None, with_totals: bool = True
+) -> list[MonthRow]:
     """Every month of the campaign (or ``only`` that one), newest first, with its status, events and
-    finding totals (3 queries)."""
+    (``with_totals``) its 问题数 and 问题扣分合计 as defined in ``reports.data``: the finding lines of
+    the month's scores and Σ of the units' 问题扣分 after the per-indicator cap. Published months read
+    their snapshot (2 queries); months that have begun and are not published are scored live, without
+    lines (a constant number of queries per such month)."""
     today = today or timezone.localdate()
     periods = {p.month: p for p in AssessmentPeriod.objects.filter(campaign=campaign).select_related("published_by")}
     events: dict[int, list[PeriodEvent]] = {}
     for event in PeriodEvent.objects.filter(period__campaign=campaign).select_related("actor").order_by("-at"):
         events.setdefault(event.period_id, []).append(event)
-    findings = Finding.objects.filter(campaign=campaign).exclude(status=FindingStatus.WITHDRAWN)
-    if only is not None:
-        findings = findings.filter(month=month_start(only))
-    totals = {
-        month: (n, q2(pts))
-        for month, n, pts in findings
-        .values_list("month").annotate(n=Count("id"), pts=Sum("points")).order_by()
-    }
     rows = []
     for month in reversed(campaign.months()):
         if only is not None and month != month_start(only):
@@ -80,9 +77,50 @@ def campaign_months(*, campaign: Campaign, today: dt.date | None = None, only: d
             status = "running"
         else:
             status = "future"
-        n, pts = totals.get(month, (0, Decimal("0.00")))
-        rows.append(MonthRow(month, status, period, n, pts, events.get(period.pk, []) if period else []))
+        rows.append(MonthRow(month, status, period, 0, Decimal("0.00"), events.get(period.pk, []) if period else []))
+    if with_totals:
+        _fill_totals(campaign=campaign, rows=rows, today=today)
     return rows
+
+
+def _fill_totals(*, campaign: Campaign, rows: list[MonthRow], today: dt.date) -> None:
+    from .data import build_report_data
+
+    published = {r.period.pk: r for r in rows if r.is_published}
+    if published:
+        for period_id, points in (
+            UnitMonthScore.objects.filter(period_id__in=published).values_list("period_id")
+            .annotate(points=Sum("finding_deductions")).order_by()
+        ):
+            published[period_id].points = q2(points or 0)
+        for period_id, n in (
+            ScoreLineSnapshot.objects.filter(score__period_id__in=published, kind="finding")
+            .values_list("score__period_id").annotate(n=Count("id")).order_by()
+        ):
+            published[period_id].findings = n
+    for row in rows:
+        if row.status in ("open", "running"):
+            live = score_month(campaign=campaign, month=row.month, with_lines=False, today=today, with_change=False)
+            figures = build_report_data(
+                campaign_name=campaign.name, city_name=campaign.city_name, year=row.month.year, month=row.month,
+                is_published=False, units=live.units, groups=[],
+            )
+            row.findings, row.points = figures.findings_count, q2(figures.findings_points)
+
+
+def months_with_data(*, campaign: Campaign) -> set[dt.date]:
+    """The campaign months that hold assessment data: findings (withdrawn ones too: they were
+    recorded), checks, overdue-rectification penalties, bonuses or corrections (5 grouped queries).
+
+    Task deadlines alone do not make a month hold data (every month has some). The publish-order
+    rule (``reports.services.publish_order_check``) and ``monthly_scores`` read this."""
+    from inspections.models import Bonus, Check, Correction, OverduePenalty
+
+    months: set[dt.date] = set()
+    for model in (Finding, OverduePenalty, Bonus, Correction):
+        months.update(model.objects.filter(campaign=campaign).values_list("month", flat=True).distinct().order_by())
+    months.update(Check.objects.filter(inspection__campaign=campaign).values_list("month", flat=True).distinct().order_by())
+    return months
 
 
 def default_month(*, campaign: Campaign, today: dt.date | None = None) -> dt.date:
@@ -112,30 +150,6 @@ def sorted_units(units: list[UnitScore], sort: str) -> list[UnitScore]:
     descending = sort.startswith("-")
     key = SORTS.get(sort.lstrip("-"), SORTS["rank"])
     return sorted(units, key=key, reverse=descending)
-
-
-@dataclass
-class Deducted:
-    label: str
-    findings: int
-    points: Decimal
-    code: str = ""
-
-
-def most_deducted(*, campaign: Campaign, month: dt.date, limit: int = 10) -> tuple[list[Deducted], list[Deducted]]:
-    """The indicators and the inspection points with the most points deducted in ``month`` (2 queries)."""
-    base = Finding.objects.filter(campaign=campaign, month=month_start(month)).exclude(status=FindingStatus.WITHDRAWN)
-    indicators = [
-        Deducted(f"{code} {name}", n, q2(pts), code)
-        for code, name, n, pts in base.values_list("indicator__code", "indicator__name")
-        .annotate(n=Count("id"), pts=Sum("points")).order_by("-pts", "-n", "indicator__code")[:limit]
-    ]
-    points = [
-        Deducted(name, n, q2(pts))
-        for name, n, pts in base.filter(point__isnull=False).values_list("point__name")
-        .annotate(n=Count("id"), pts=Sum("points")).order_by("-pts", "-n", "point__name")[:limit]
-    ]
-    return indicators, points
 
 
 @dataclass

@@ -3,9 +3,12 @@
 Publishing stores every unit's score row and its lines in ``UnitMonthScore`` /
 ``ScoreLineSnapshot`` *before* the period is flipped to published, in one
 transaction: on PostgreSQL the freeze triggers (migration 0002) refuse rows
-of a published month, so the order matters. Revoking flips the period back
-to open first and then deletes the snapshot (the revocation, its reason and
-the scores that were withdrawn stay in ``PeriodEvent`` and the audit log).
+of a published month, so the order matters. The snapshot's SHA-256 digest,
+chained to the previous published month's, is stored with the flip
+(``reports/digest.py``). Revoking reopens the period and deletes the snapshot
+— on PostgreSQL only through the security-definer function
+``cw_revoke_publication`` (migration 0006); the revocation, its reason and the
+scores that were withdrawn stay in ``PeriodEvent`` and the audit log.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -22,6 +25,8 @@ from campaign.models import AssessmentPeriod, Campaign, PeriodEvent, PeriodStatu
 from campaign.periods import month_label
 from inspections.services import overdue_penalties_apply
 
+from .data import published_figures_write
+from .digest import period_seal
 from .models import ScoreLineSnapshot, UnitMonthScore
 from .scoring import MonthScores, next_month, score_month
 
@@ -60,13 +65,76 @@ def snapshot_write(*, period: AssessmentPeriod, scores: MonthScores) -> int:
     return len(rows)
 
 
+def publish_order_check(*, campaign: Campaign, month: dt.date, confirm_empty: bool = False) -> bool:
+    """The publish-order rule: raise a ValidationError (Chinese) when an earlier month of the
+    campaign that holds data is still unpublished, or when ``month`` holds no data and the
+    admin did not confirm publishing an empty month. Returns whether ``month`` holds data.
+
+    "Holds data" is :func:`reports.selectors.months_with_data` (findings, checks, overdue
+    penalties, bonuses or corrections recorded in the month)."""
+    from .selectors import months_with_data
+
+    month = month_start(month)
+    with_data = months_with_data(campaign=campaign)
+    published = set(
+        AssessmentPeriod.objects.filter(campaign=campaign, status=PeriodStatus.PUBLISHED).values_list("month", flat=True)
+    )
+    waiting = sorted(m for m in with_data if m < month and m not in published)
+    if waiting:
+        names = "、".join(month_label(m) for m in waiting)
+        raise ValidationError(
+            f"{names}已有考核数据但尚未发布：请按月份顺序发布，先发布{month_label(waiting[0])}，再发布{month_label(month)}。",
+            code="publish_order",
+        )
+    holds_data = month in with_data
+    if not holds_data and not confirm_empty:
+        raise ValidationError(
+            f"{month_label(month)}没有任何检查、问题、逾期整改扣分、加分或更正记录，各单位将均为满分。"
+            "如确需发布，请勾选“确认发布无考核数据的月份”后再发布。",
+            code="empty_month",
+        )
+    return holds_data
+
+
+def _notify_publication(*, period: AssessmentPeriod, scores: MonthScores, today: dt.date) -> int:
+    """An in-app notice to every active unit official: the month is published, with their unit's
+    score and rank and a link to the bulletin (once per publication and user). Returns the count."""
+    from django.urls import reverse
+
+    from campaign.models import Membership, Notification, Role
+
+    label = month_label(period.month)
+    url = reverse("reports-bulletin", args=[f"{period.month:%Y-%m}"])
+    by_unit = {u.unit_id: u for u in scores.units}
+    notices: dict[int, Notification] = {}
+    key = f"period-publish-{period.pk}-{period.published_at:%Y%m%d%H%M%S}"[:100]
+    for user_id, unit_id, unit_name in (
+        Membership.objects.filter(role=Role.OFFICIAL, user__is_active=True)
+        .order_by("user_id", "unit__path").values_list("user_id", "unit_id", "unit__name")
+    ):
+        if user_id in notices:
+            continue
+        unit = by_unit.get(unit_id)
+        own = f"{unit_name}得分{unit.score}分，{unit.ranking_group}第{unit.rank}名。" if unit else ""
+        notices[user_id] = Notification(
+            user_id=user_id, unit_id=unit_id, key=key, day=today, url=url,
+            message=f"{label}考核结果已发布：{own}请查看通报。"[:300],
+        )
+    Notification.objects.bulk_create(notices.values(), ignore_conflicts=True)
+    return len(notices)
+
+
 def period_publish(
-    *, campaign: Campaign, month: dt.date, actor: Any, request: HttpRequest | None = None, today: dt.date | None = None
+    *, campaign: Campaign, month: dt.date, actor: Any, request: HttpRequest | None = None, today: dt.date | None = None,
+    confirm_empty: bool = False,
 ) -> AssessmentPeriod:
-    """Publish ``month``: apply due overdue penalties, snapshot every unit's score and lines, freeze.
+    """Publish ``month``: apply due overdue penalties, snapshot every unit's score and lines and the
+    month's rectification and task figures as of ``today``, freeze, notify every unit official.
 
     Refused (ValidationError in Chinese) when the month is already published or
-    has not ended yet; only admins may publish.
+    has not ended yet, when an earlier month holding data is unpublished, or when
+    the month holds no data and ``confirm_empty`` is not set (the confirmation is
+    recorded in the publish event and the audit log); only admins may publish.
     """
     _require_admin(actor)
     month = month_start(month)
@@ -75,6 +143,7 @@ def period_publish(
         raise ValidationError(f"{month_label(month)}尚未结束，不能发布考核结果（可先预览）。")
     if not (month_start(campaign.start_date) <= month <= campaign.end_date):
         raise ValidationError(f"{month_label(month)}不在创建活动“{campaign.name}”的起止时间内。")
+    holds_data = publish_order_check(campaign=campaign, month=month, confirm_empty=confirm_empty)
     # Penalties due by today go into their (open) months before this month is frozen.
     overdue_penalties_apply(today=today)
     with transaction.atomic():
@@ -86,16 +155,21 @@ def period_publish(
         UnitMonthScore.objects.filter(period=period).delete()
         scores = score_month(campaign=campaign, month=month, with_lines=True, today=today)
         count = snapshot_write(period=period, scores=scores)
-        # Flip the status last: from here on the triggers freeze the month.
+        # Tamper evidence: the stored rows as read back, chained to the previous published month.
+        period.digest, period.digest_previous = period_seal(period)
+        # Flip the status last: from here on the triggers freeze the month (digest included).
         period.status = PeriodStatus.PUBLISHED
         period.published_at = timezone.now()
         period.published_by = actor
-        period.save(update_fields=["status", "published_at", "published_by"])
-        PeriodEvent.objects.create(period=period, action=PeriodEvent.Action.PUBLISH, actor=actor)
+        period.save(update_fields=["status", "published_at", "published_by", "digest", "digest_previous"])
+        empty_note = "" if holds_data else "确认发布无考核数据的月份"
+        event = PeriodEvent.objects.create(period=period, action=PeriodEvent.Action.PUBLISH, actor=actor, reason=empty_note)
+        published_figures_write(period=period, event=event, as_of=today, unit_ids={u.unit_id for u in scores.units})
+        notified = _notify_publication(period=period, scores=scores, today=today)
         audit.record(
             "period.publish", actor=actor, obj=period, request=request,
-            after={"units": count, "month": month.isoformat()},
-            message=f"发布{month_label(month)}考核结果（{count}个单位）",
+            after={"units": count, "month": month.isoformat(), "digest": period.digest, "empty_confirmed": not holds_data, "notified": notified},
+            message=f"发布{month_label(month)}考核结果（{count}个单位）{'，' + empty_note if empty_note else ''}",
         )
     return period
 
@@ -104,7 +178,14 @@ def period_revoke(
     *, campaign: Campaign, month: dt.date, actor: Any, reason: str, request: HttpRequest | None = None
 ) -> AssessmentPeriod:
     """Revoke a published month (admin only, reason required): the month opens again and its
-    snapshot is deleted; the reason is kept in ``PeriodEvent`` and the audit log (with the old scores)."""
+    snapshot is deleted; the reason is kept in ``PeriodEvent`` and the audit log (with the old scores
+    and digest). A month is revoked only while no later month of the campaign is published (the
+    later month's change column and digest chain rest on it).
+
+    On PostgreSQL the revocation itself is ``cw_revoke_publication()`` (migration reports 0006): a
+    SECURITY DEFINER function that checks the actor again, records the event, reopens the period
+    and deletes the snapshot — the only way the database lets a published month reopen.
+    """
     _require_admin(actor)
     reason = (reason or "").strip()
     if not reason:
@@ -114,16 +195,30 @@ def period_revoke(
         period = AssessmentPeriod.objects.select_for_update().filter(campaign=campaign, month=month).first()
         if period is None or period.status != PeriodStatus.PUBLISHED:
             raise ValidationError(f"{month_label(month)}的考核结果尚未发布，无需撤销。")
+        later = (
+            AssessmentPeriod.objects.filter(campaign=campaign, month__gt=month, status=PeriodStatus.PUBLISHED)
+            .order_by("-month").first()
+        )
+        if later is not None:
+            raise ValidationError(
+                f"{month_label(later.month)}的考核结果已发布，请先撤销{month_label(later.month)}的发布，再撤销{month_label(month)}。"
+            )
         before = {
             "published_at": period.published_at.isoformat() if period.published_at else None,
+            "digest": period.digest,
             "scores": {str(uid): str(score) for uid, score in UnitMonthScore.objects.filter(period=period).values_list("unit_id", "score")},
         }
-        # The event first: the PostgreSQL trigger lets a published period reopen only after a recorded revocation.
-        PeriodEvent.objects.create(period=period, action=PeriodEvent.Action.REVOKE, actor=actor, reason=reason)
-        period.status = PeriodStatus.OPEN
-        period.save(update_fields=["status"])
-        ScoreLineSnapshot.objects.filter(score__period=period).delete()
-        UnitMonthScore.objects.filter(period=period).delete()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT cw_revoke_publication(%s, %s, %s)", [period.pk, actor.pk, reason])
+            period.refresh_from_db()
+        else:
+            PeriodEvent.objects.create(period=period, action=PeriodEvent.Action.REVOKE, actor=actor, reason=reason)
+            period.status = PeriodStatus.OPEN
+            period.digest = period.digest_previous = ""
+            period.save(update_fields=["status", "digest", "digest_previous"])
+            ScoreLineSnapshot.objects.filter(score__period=period).delete()
+            UnitMonthScore.objects.filter(period=period).delete()
         audit.record(
             "period.revoke", actor=actor, obj=period, request=request, before=before, after={"status": "open"},
             message=f"撤销{month_label(month)}考核结果发布：{reason}"[:300],

@@ -1,8 +1,9 @@
 """Monthly assessment pages: the months, a month's ranking (preview or published), one unit's
 explained score, publishing and revoking, and the published bulletin.
 
-Officials see only their own unit(s) (other units' pages are 404); admins,
-inspectors and leaders see every unit; only admins publish and revoke.
+Admins, inspectors and leaders see every unit; unit officials see their own unit(s) while a
+month is open and, once it is published, the bulletin and every unit's rank (the public part;
+other units' explanations stay 404). Only admins publish and revoke.
 """
 from __future__ import annotations
 
@@ -14,18 +15,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
 from campaign import access
-from campaign.models import Campaign, CampaignKind, Unit
+from campaign.models import Campaign, Unit
 from campaign.periods import month_label, parse_month
 from campaign.selectors import current_campaign
 
 from . import selectors, services
 from .charts import trend_svg
+from .data import report_data, summary_figures
 from .forms import RevokeForm
 from .scoring import KIND_LABELS, month_scores, pass_rates
 
@@ -45,18 +46,20 @@ def _rate(value) -> str:
     return "—" if value is None else f"{value * 100:.2f}%"
 
 
-def ranking_rows(members: list, month_slug: str, overall: bool) -> list[dict]:
+def ranking_rows(members: list, month_slug: str, overall: bool, linkable: set[int] | None = None) -> list[dict]:
     """The ranking table's cells, formatted once in Python: at 1,000 units the
-    template stays a plain loop (per-cell template logic cost seconds)."""
+    template stays a plain loop (per-cell template logic cost seconds).
+    ``linkable``: the units whose explanation the viewer may open (None: all)."""
     prefix = reverse("reports-unit-month", args=[month_slug, 0])[:-2] if month_slug else ""
     rows = []
     for u in members:
+        link = prefix and (linkable is None or u.unit_id in linkable)
         change_css = "text-muted" if not u.change else ("text-success" if u.change > 0 else "text-danger")
         arrow = "" if not u.change else ("▲ " if u.change > 0 else "▼ ")
         rows.append({
             # Strings, not numbers: skips the template's per-cell localisation.
             "rank": str(u.overall_rank if overall else u.rank), "group_rank": str(u.rank), "group": u.ranking_group,
-            "name": u.unit_name, "url": f"{prefix}{u.unit_id}/" if prefix else "",
+            "name": u.unit_name, "url": f"{prefix}{u.unit_id}/" if link else "",
             "findings": f"-{u.finding_deductions}" if u.finding_deductions else "0",
             "penalty": f"-{u.penalty_deductions}" if u.penalty_deductions else "0",
             "task": f"-{u.task_deductions}" if u.task_deductions else "0",
@@ -122,45 +125,53 @@ def month_list(request: HttpRequest) -> HttpResponse:
     """月度考核: every month of the campaign with its status and publication history."""
     _require_some_role(request)
     campaign = _campaign_or_404(request)
-    rows = selectors.campaign_months(campaign=campaign)
-    own_units = [] if access.sees_all_units(request.user) else list(access.own_units(request.user).filter(ranking_group__isnull=False))
+    sees_all = access.sees_all_units(request.user)
+    rows = selectors.campaign_months(campaign=campaign, with_totals=sees_all)
+    own_units = [] if sees_all else list(access.own_units(request.user).filter(ranking_group__isnull=False))
     return render(request, "reports/month_list.html", {
         "campaign": campaign, "rows": rows, "can_publish": access.can(request.user, "reports.publish"),
-        "sees_all": access.sees_all_units(request.user), "own_units": own_units, "revoke_form": RevokeForm(),
+        "sees_all": sees_all, "own_units": own_units, "revoke_form": RevokeForm(),
+        "years": sorted({m.year for m in campaign.months()}),
     })
 
 
 @login_required
 def month_detail(request: HttpRequest, month: str) -> HttpResponse:
-    """A month's ranking by group or overall, sortable; a preview while the month is open."""
+    """A month's ranking by group or overall, sortable; a preview while the month is open.
+
+    Every figure comes from one :class:`reports.data.ReportData`. Once published, every role sees
+    all units' ranks and the figures; before, an official sees only their own units' live rows."""
     _require_some_role(request)
     campaign = _campaign_or_404(request)
     day = _month_or_404(campaign, month)
-    scores = month_scores(campaign=campaign, month=day, with_lines=False)
-    visible = _visible_unit_ids(request)
-    view = "overall" if request.GET.get("view") == "overall" else "group"
+    data = report_data(campaign=campaign, month=day)
+    public = access.sees_month_ranking(request.user, published=data.is_published)
+    own = _visible_unit_ids(request)
+    visible = None if public else own
+    view = "overall" if request.GET.get("view") == "overall" and public else "group"
     sort = request.GET.get("sort", "overall" if view == "overall" else "rank")
-    units = scores.units if visible is None else [u for u in scores.units if u.unit_id in visible]
+    units = data.units if visible is None else [u for u in data.units if u.unit_id in visible]
     slug = f"{day:%Y-%m}"
     if view == "overall":
-        groups = [("全部单位", len(units), ranking_rows_html(ranking_rows(selectors.sorted_units(units, sort), slug, True), True))]
+        groups = [("全部单位", len(units), ranking_rows_html(ranking_rows(selectors.sorted_units(units, sort), slug, True, own), True))]
     else:
         groups = [(name, selectors.sorted_units([u for u in members if visible is None or u.unit_id in visible], sort))
-                  for name, members in scores.by_group()]
-        groups = [(name, len(members), ranking_rows_html(ranking_rows(members, slug, False), False)) for name, members in groups if members]
-    indicators, points = selectors.most_deducted(campaign=campaign, month=day) if visible is None else ([], [])
-    rows = {r.month: r for r in selectors.campaign_months(campaign=campaign, only=day)}
+                  for name, members in data.groups]
+        groups = [(name, len(members), ranking_rows_html(ranking_rows(members, slug, False, own), False)) for name, members in groups if members]
+    rows = {r.month: r for r in selectors.campaign_months(campaign=campaign, only=day, with_totals=False)}
     return render(request, "reports/month_detail.html", {
-        "campaign": campaign, "month": day, "month_slug": f"{day:%Y-%m}", "label": month_label(day), "scores": scores,
+        "campaign": campaign, "month": day, "month_slug": slug, "label": month_label(day), "scores": data, "data": data,
         "groups": groups, "view": view, "overall": view == "overall", "sort": sort, "sees_all": visible is None,
-        "top_indicators": indicators, "top_points": points, "row": rows.get(day),
+        "staff": access.sees_all_units(request.user), "figures": summary_figures(data) if visible is None else [],
+        "top_indicators": data.top_indicators, "top_points": data.top_points, "row": rows.get(day),
+        "holds_data": day in selectors.months_with_data(campaign=campaign) if access.can(request.user, "reports.publish") else True,
         "can_publish": access.can(request.user, "reports.publish"), "revoke_form": RevokeForm(),
         "sort_columns": [("rank", "排名"), ("name", "单位"), ("deductions", "扣分合计"), ("bonus", "加分"),
                          ("score", "得分"), ("change", "较上月")],
         "pass_rate_tables": [
             (title, pass_rates(campaign=campaign, month=day, by=by))
             for title, by in (("按测评标准", "indicator"), ("按街道（乡镇）", "street"), ("按考核组别", "group"))
-        ] if visible is None and campaign.scoring_mode != "deduction" else [],
+        ] if access.sees_all_units(request.user) and campaign.scoring_mode != "deduction" else [],
     })
 
 
@@ -202,7 +213,8 @@ def _admin_month(request: HttpRequest, month: str, denied: str) -> tuple[Campaig
 def publish(request: HttpRequest, month: str) -> HttpResponse:
     campaign, day = _admin_month(request, month, "只有创建办管理员可以发布月度考核结果。")
     try:
-        services.period_publish(campaign=campaign, month=day, actor=request.user, request=request)
+        services.period_publish(campaign=campaign, month=day, actor=request.user, request=request,
+                                confirm_empty=request.POST.get("confirm_empty") == "1")
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     else:
@@ -229,29 +241,20 @@ def revoke(request: HttpRequest, month: str) -> HttpResponse:
     return redirect("reports-month", month=f"{day:%Y-%m}")
 
 
-def bulletin_title(campaign: Campaign, month: dt.date) -> str:
-    """E.g. 泰和市创建全国文明城市2026年10月考核结果通报."""
-    kind = CampaignKind(campaign.kind).label if campaign.kind in CampaignKind.values else campaign.name
-    return f"{campaign.city_name}创建{kind}{month_label(month)}考核结果通报"
-
-
 @login_required
 def bulletin(request: HttpRequest, month: str) -> HttpResponse:
-    """The published month's bulletin (通报): read-only, for leaders and the office."""
-    if not access.can(request.user, "reports.view_all"):
-        raise Http404("未找到该页面，或您无权查看。")
+    """The published month's bulletin (通报): read-only, for every role (unit officials included),
+    built from the same :class:`reports.data.ReportData` as the PDF, i.e. the frozen snapshot."""
+    _require_some_role(request)
     campaign = _campaign_or_404(request)
     day = _month_or_404(campaign, month)
-    scores = month_scores(campaign=campaign, month=day, with_lines=False)
-    if not scores.is_published:
+    data = report_data(campaign=campaign, month=day)
+    if not data.is_published:
         raise Http404(f"{month_label(day)}的考核结果尚未发布。")
-    indicators, points = selectors.most_deducted(campaign=campaign, month=day)
-    row = {r.month: r for r in selectors.campaign_months(campaign=campaign, only=day)}.get(day)
+    row = {r.month: r for r in selectors.campaign_months(campaign=campaign, only=day, with_totals=False)}.get(day)
     return render(request, "reports/month_bulletin.html", {
         "campaign": campaign, "month": day, "month_slug": f"{day:%Y-%m}", "label": month_label(day),
-        "title": bulletin_title(campaign, day), "scores": scores, "row": row,
-        "groups": [(name, len(members), ranking_rows_html(ranking_rows(members, "", False), False)) for name, members in scores.by_group()],
-        "top_indicators": indicators, "top_points": points, "now": timezone.localtime(),
-        "unit_count": len(scores.units),
-        "average": (sum(u.score for u in scores.units) / len(scores.units)).quantize(scores.units[0].score) if scores.units else None,
+        "title": data.title, "data": data, "row": row, "figures": summary_figures(data),
+        "groups": [(name, len(members), ranking_rows_html(ranking_rows(members, "", False), False)) for name, members in data.groups],
+        "top_indicators": data.top_indicators, "top_points": data.top_points,
     })

@@ -109,3 +109,48 @@ def test_the_matrix_page_is_for_admins(world, client_for):
     assert client.get("/inspections/matrix/").status_code == 200
     client.post("/inspections/matrix/", {"cell": [f"{world.leaf_ads.pk}-{world.pt_market.pk}"]})
     assert list(world.leaf_ads.point_types.all()) == [world.pt_market]
+
+
+def _card(html: str, code: str) -> str:
+    """The HTML of one checklist item's card."""
+    start = html.index(f'data-indicator="{code}"')
+    end = html.find("checklist-item", start)
+    return html[start:end if end != -1 else len(html)]
+
+
+def test_a_refused_round_is_reshown_with_every_answer_and_the_error_at_its_item(world, client_for):
+    insp = inspection(world)
+    client = client_for(world.inspector)
+    clean, market = world.leaf_clean.pk, world.leaf_market.pk
+    response = client.post(f"/inspections/{insp.pk}/checklist/{world.point_b.pk}/", {
+        f"result_{clean}": "fail", f"desc_{clean}": "地面有果皮纸屑", f"photos_{clean}": png(),
+        # 5 points on a standard worth 2: refused, and with it the whole round.
+        f"result_{market}": "fail", f"desc_{market}": "水产区占道经营", f"points_{market}": "5",
+    })
+    assert response.status_code == 200
+    assert not Check.objects.exists() and not Finding.objects.exists()
+    html = response.content.decode()
+    first, second = _card(html, "1.1.1"), _card(html, "1.2.1")
+    # Every answer is back: the choice, the descriptions, the typed points; the details stay open.
+    assert f'value="fail" autocomplete="off" data-result="fail" checked' in first
+    assert "地面有果皮纸屑</textarea>" in first and "水产区占道经营</textarea>" in second
+    assert 'value="5"' in second and "fail-details mt-2 d-none" not in second
+    # The refusal shows at the item it concerns, not only at the top.
+    assert 'data-testid="item-error"' in second and "超过" in second
+    assert 'data-testid="item-error"' not in first
+    assert "1.2.1 需要修改" in html
+    # Browsers cannot re-fill a file input: the item whose photo was lost says so.
+    assert "此前选择的 1 张照片未保存，请重新选择" in first and "照片未保存" not in second
+    assert "请为 1.1.1 重新选择照片" in html
+
+
+def test_a_bad_points_value_is_shown_at_its_item_and_keeps_the_rest(world, client_for):
+    insp = inspection(world)
+    response = client_for(world.inspector).post(f"/inspections/{insp.pk}/checklist/{world.point_b.pk}/", {
+        f"result_{world.leaf_clean.pk}": "pass",
+        f"result_{world.leaf_market.pk}": "fail", f"points_{world.leaf_market.pk}": "两分",
+    })
+    html = response.content.decode()
+    assert "扣分“两分”不是数字" in _card(html, "1.2.1")
+    assert 'data-result="pass" checked' in _card(html, "1.1.1")
+    assert not Check.objects.exists()

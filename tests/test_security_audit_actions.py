@@ -75,7 +75,7 @@ def test_task_acceptance_is_audited(world):
 
 
 def test_publishing_and_revoking_a_month_are_audited(world):
-    period_publish(campaign=world.campaign, month=OCT, actor=world.admin, today=dt.date(2026, 11, 5))
+    period_publish(campaign=world.campaign, month=OCT, actor=world.admin, today=dt.date(2026, 11, 5), confirm_empty=True)
     assert only("period.publish").actor == world.admin
     period_revoke(campaign=world.campaign, month=OCT, actor=world.admin, reason="口岸街道扣分录入错误")
     row = only("period.revoke")

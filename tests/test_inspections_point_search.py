@@ -1,0 +1,124 @@
+"""The inspectors' point search: what is typed (words, pinyin, initials), ranked, paged, never capped."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from campaign.models import InspectionPoint
+from campaign.search import build_search_text, pinyin_forms, refresh_point_search
+from inspections import selectors
+from tests import factories as f
+
+
+def test_pinyin_forms_keep_letters_only():
+    assert pinyin_forms("人民路（城东段）") == ("renminluchengdongduan", "rmlcdd")
+    assert pinyin_forms("G105国道") == ("g105guodao", "g105gd")
+
+
+def test_the_search_text_marks_the_name_apart_from_other_fields():
+    text = build_search_text(name="人民路公厕", type_name="公共厕所", unit_names=["城东街道"], address="人民路120号旁")
+    assert text.startswith("^人民路公厕 ^renminlugongce ^rmlgc |公共厕所 |城东街道 |人民路120号旁")
+    assert "|cdjd" in text and "|gonggongcesuo" in text
+
+
+@pytest.fixture
+def roads(world):
+    """30 roads of one type (more than a page), the last ones alphabetically far down the list."""
+    return [
+        f.PointFactory(name=f"测试路{i:02d}", point_type=world.pt_road, unit=world.unit_a, address=f"测试{i}号")
+        for i in range(30)
+    ]
+
+
+def _names(qs):
+    return [p.name for p in qs]
+
+
+def test_words_pinyin_and_initials_find_the_point(world, roads):
+    for typed in ("人民路", "renminlu", "rml", "RML", "人民路1-200", "城东 rml"):
+        assert "人民路（城东段）" in _names(selectors.search_points(typed)), typed
+    assert _names(selectors.search_points("kanmsc")) == ["口岸农贸市场"]  # initials of the whole name
+    assert _names(selectors.search_points("口岸街12")) == ["口岸农贸市场"]  # the address
+    assert _names(selectors.search_points("测试路29")) == ["测试路29"]  # past the first page of its type
+    assert _names(selectors.search_points("不存在的点位")) == []
+
+
+def test_name_prefix_comes_before_other_fields_and_inner_matches(world):
+    inner = f.PointFactory(name="城东人民路口", point_type=world.pt_road, unit=world.unit_b, address="")
+    by_address = f.PointFactory(name="甲小区", point_type=world.pt_market, unit=world.unit_b, address="人民路9号")
+    names = _names(selectors.search_points("人民路"))
+    # 人民路（城东段） starts with it; 甲小区's address starts with it; 城东人民路口 has it inside a word.
+    assert names == ["人民路（城东段）", "甲小区", "城东人民路口"]
+    assert _names(selectors.search_points("rml")) == ["人民路（城东段）", "城东人民路口"]
+    assert inner.pk and by_address.pk
+
+
+def test_the_type_filter_is_not_capped(world, roads):
+    qs = selectors.search_points("", world.pt_road.pk)
+    assert qs.count() == 31  # 人民路（城东段） + 30
+    assert "测试路29" in _names(qs)
+
+
+def test_the_search_column_follows_renames(world):
+    point = world.point_b
+    assert "|kajd" in point.search_text and "gkjd" not in point.search_text
+    world.unit_b.name = "港口街道"
+    world.unit_b.short_name = ""
+    world.unit_b.save()
+    point.refresh_from_db()
+    assert "|港口街道" in point.search_text and "|gkjd" in point.search_text
+    world.pt_market.name = "菜市场"
+    world.pt_market.save()
+    point.refresh_from_db()
+    assert "|菜市场" in point.search_text and "|csc" in point.search_text
+    InspectionPoint.objects.filter(pk=point.pk).update(search_text="")
+    assert refresh_point_search() == 1
+    assert _names(selectors.search_points("gkjd")) == ["口岸农贸市场"]
+
+
+def test_the_fragment_reads_q_and_pages_with_more(world, client_for, roads):
+    client = client_for(world.inspector)
+    # What the 登记问题 form sends: its input is named q (it was point_q, which the view ignored).
+    html = client.get("/inspections/search/points/", {"q": "口岸农贸"}).content.decode()
+    assert "口岸农贸市场" in html and "人民路（城东段）" not in html
+    first = client.get("/inspections/search/points/", {"type": world.pt_road.pk}).content.decode()
+    assert first.count("data-pick-point=") == 20 and "测试路29" not in first
+    assert "更多点位（还有 11 个）" in first
+    more = client.get("/inspections/search/points/", {"type": world.pt_road.pk, "page": 2, "more": 1}).content.decode()
+    assert more.count("data-pick-point=") == 11 and "测试路29" in more and "更多点位" not in more
+    assert 'data-testid="point-results"' not in more  # rows only, swapped in place of the button
+
+
+def test_the_finding_form_names_its_point_search_q(world, client_for):
+    from tests.inspections_support import inspection
+
+    insp = inspection(world)
+    html = client_for(world.inspector).get(f"/inspections/{insp.pk}/findings/new/").content.decode()
+    assert 'name="q" id="point-q"' in html and "point_q" not in html
+
+
+def test_nearby_points_need_coordinates(world, client_for):
+    client = client_for(world.inspector)
+    html = client.get("/inspections/search/points/", {"lat": "26.79", "lng": "114.90"}).content.decode()
+    assert "附近没有已标注坐标的点位" in html
+    world.point_b.latitude, world.point_b.longitude = Decimal("26.790000"), Decimal("114.901000")
+    world.point_b.save()
+    html = client.get("/inspections/search/points/", {"lat": "26.79", "lng": "114.90"}).content.decode()
+    assert "口岸农贸市场" in html and "人民路" not in html
+
+
+def test_imported_points_are_searchable_with_their_coordinates(world):
+    from tasks import imports
+    from tests.import_workbooks import xlsx
+
+    data = xlsx([
+        ["点位名称", "点位类型", "地址", "包保单位", "经度", "纬度"],
+        ["迎春社区居民小区", "居民小区", "迎春路8号", "迎春社区", 114.905, 26.795],
+        ["口岸农贸市场", "农贸市场", "新明路3号", "口岸街道", None, None],
+    ])
+    imports.import_apply(campaign=world.campaign, kind="points", data=data)
+    created = InspectionPoint.objects.get(name="迎春社区居民小区")
+    assert (created.longitude, created.latitude) == (Decimal("114.905000"), Decimal("26.795000"))
+    assert _names(selectors.search_points("ycsqjmxq")) == ["迎春社区居民小区"]
+    assert _names(selectors.search_points("新明路3")) == ["口岸农贸市场"]  # the updated address
