@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from inspections import offline_views
+
 from . import views
 
 admin.site.site_header = "创文工作平台 · 后台管理"
@@ -15,6 +17,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("campaign/", include("campaign.urls")),
     path("tasks/", include("tasks.urls")),
+    # The installable inspector app: the service worker's scope must cover every page.
+    path("sw.js", offline_views.service_worker, name="pwa-sw"),
+    path("manifest.webmanifest", offline_views.manifest, name="pwa-manifest"),
+    path("inspections/offline/", include("inspections.offline_urls")),
     path("inspections/", include("inspections.urls")),
     path("reports/", include("reports.urls")),
 ]

@@ -1,0 +1,90 @@
+/* 创文督查 service worker (served at /sw.js by inspections.offline_views.service_worker).
+ * - static files: cache first (their URLs carry a content hash in production);
+ * - the inspector's pages (home, inspection, 登记问题, 清单检查) and the campaign's offline data:
+ *   network first, the last good copy when there is no signal (or the network takes over 5 s);
+ * - every other page: network, a short offline notice when there is none;
+ * - POSTs are never touched: the offline queue lives in the page (offline.js, IndexedDB). */
+"use strict";
+var VERSION = "__CW_VERSION__";
+var STATIC_CACHE = "cw-static-" + VERSION;
+var PAGES_CACHE = "cw-pages-v1";
+var DATA_CACHE = "cw-data-v1";
+var ASSETS = {{ assets_json|safe }};
+var OFFLINE_PAGE = {{ offline_page_json|safe }};
+var NETWORK_TIMEOUT_MS = 5000;
+var OFFLINE_PAGES = [
+  /^\/$/,
+  /^\/inspections\/\d+\/$/,
+  /^\/inspections\/\d+\/findings\/new\/$/,
+  /^\/inspections\/\d+\/checklist\/\d+\/$/
+];
+
+self.addEventListener("install", function (event) {
+  event.waitUntil(caches.open(STATIC_CACHE).then(function (cache) { return cache.addAll(ASSETS); })
+    .then(function () { return self.skipWaiting(); }));
+});
+
+self.addEventListener("activate", function (event) {
+  event.waitUntil(caches.keys().then(function (keys) {
+    return Promise.all(keys.filter(function (k) { return k.indexOf("cw-static-") === 0 && k !== STATIC_CACHE; })
+      .map(function (k) { return caches.delete(k); }));
+  }).then(function () { return self.clients.claim(); }));
+});
+
+function isHtml(response) {
+  return (response.headers.get("Content-Type") || "").indexOf("text/html") === 0;
+}
+
+// Network first: a good answer refreshes the cached copy; no answer (or a slow one) gives the copy.
+function networkFirst(request, cacheName, key, acceptable) {
+  return caches.open(cacheName).then(function (cache) {
+    var network = fetch(request).then(function (response) {
+      if (acceptable(response)) cache.put(key, response.clone());
+      return response;
+    });
+    var fallback = function () {
+      return cache.match(key).then(function (hit) { return hit || network; });
+    };
+    var timer = new Promise(function (resolve) { setTimeout(resolve, NETWORK_TIMEOUT_MS); }).then(function () {
+      return cache.match(key).then(function (hit) { return hit || network; });
+    });
+    return Promise.race([network, timer]).catch(fallback);
+  });
+}
+
+self.addEventListener("fetch", function (event) {
+  var request = event.request;
+  if (request.method !== "GET") return;
+  var url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+
+  if (url.pathname.indexOf("/static/") === 0) {
+    event.respondWith(caches.match(request, {ignoreSearch: true}).then(function (hit) {
+      return hit || fetch(request).then(function (response) {
+        if (response.ok) {
+          var copy = response.clone();
+          caches.open(STATIC_CACHE).then(function (cache) { cache.put(request, copy); });
+        }
+        return response;
+      });
+    }));
+    return;
+  }
+
+  if (url.pathname.indexOf("/inspections/offline/data/") === 0) {
+    event.respondWith(networkFirst(request, DATA_CACHE, url.pathname, function (r) { return r.ok && !r.redirected; }));
+    return;
+  }
+
+  if (request.mode === "navigate") {
+    var keep = OFFLINE_PAGES.some(function (re) { return re.test(url.pathname); });
+    if (keep) {
+      // One copy per page, whatever its query (?point=…): the page fills the rest itself.
+      event.respondWith(networkFirst(request, PAGES_CACHE, url.origin + url.pathname, function (r) {
+        return r.ok && !r.redirected && isHtml(r);
+      }).catch(function () { return caches.match(OFFLINE_PAGE); }));
+    } else {
+      event.respondWith(fetch(request).catch(function () { return caches.match(OFFLINE_PAGE); }));
+    }
+  }
+});
