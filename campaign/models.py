@@ -62,6 +62,12 @@ class Campaign(models.Model):
     full_score = models.DecimalField("月度满分", default=Decimal("100.00"), **SCORE_FIELD)
     repeat_window_days = models.PositiveIntegerField("重复问题判定天数", default=30)
     rectify_working_days = models.PositiveIntegerField("默认整改时限（工作日）", default=5)
+    return_working_days = models.PositiveIntegerField(
+        "退回后重新整改时限（工作日）", default=3, help_text="整改被退回后，单位自退回之日起的重新整改时限"
+    )
+    appeal_working_days = models.PositiveIntegerField(
+        "申诉期限（工作日）", default=3, help_text="单位自问题发现之日起可提出申诉的工作日数"
+    )
     task_overdue_points = models.DecimalField("任务逾期扣分", default=Decimal("1.00"), **SCORE_FIELD)
     task_overdue_cap = models.DecimalField("任务逾期每月扣分上限", default=Decimal("5.00"), **SCORE_FIELD)
     bonus_cap = models.DecimalField("每月加分上限", default=Decimal("5.00"), **SCORE_FIELD)
@@ -175,6 +181,10 @@ class Unit(models.Model):
     )
     order = models.PositiveIntegerField("排序", default=0)
     is_active = models.BooleanField("启用", default=True)
+    # The months a unit is scored in (reports.scoring.scored_units): a unit set up in November
+    # must not appear in October's ranking when October is re-published.
+    active_from = models.DateField("启用日期", null=True, blank=True, help_text="自该日所在月份起参加月度考核；留空表示一直参加")
+    active_until = models.DateField("停用日期", null=True, blank=True, help_text="参加月度考核到该日所在月份为止；留空表示一直参加")
     path = models.CharField("路径", max_length=255, editable=False, db_index=True, default="")
     depth = models.PositiveSmallIntegerField("层级", editable=False, default=0)
 
@@ -182,6 +192,12 @@ class Unit(models.Model):
         verbose_name = "责任单位"
         verbose_name_plural = "责任单位"
         ordering = ["path"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(active_from__isnull=True) | Q(active_until__isnull=True) | Q(active_until__gte=models.F("active_from")),
+                name="unit_active_until_after_from",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -419,6 +435,9 @@ class AssessmentPeriod(models.Model):
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="发布人"
     )
+    # Tamper evidence (reports/digest.py): SHA-256 over the snapshot, chained to the previous published month.
+    digest = models.CharField("快照摘要（SHA-256）", max_length=64, blank=True, editable=False)
+    digest_previous = models.CharField("上一发布月份摘要", max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = "月度考核"

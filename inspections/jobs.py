@@ -12,6 +12,8 @@ from . import services
 
 @shared_task(name="inspections.jobs.apply_overdue_penalties")
 def apply_overdue_penalties() -> dict[str, int]:
-    """Daily (beat): deduct once more for findings not accepted by their deadline."""
-    created = services.overdue_penalties_apply(today=timezone.localdate())
-    return {"created": len(created)}
+    """Daily (beat): deduct once more for findings whose unit missed a deadline; notify overdue 督办单 once."""
+    today = timezone.localdate()
+    created = services.overdue_penalties_apply(today=today)
+    notified = services.orders_overdue_notify(today=today)
+    return {"created": len(created), "orders_notified": len(notified)}

@@ -8,6 +8,8 @@ PostgreSQL by trigger, see migrations), and later corrections are
 """
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -186,6 +188,7 @@ class SupervisionOrder(models.Model):
     requirements = models.TextField("督办要求", blank=True)
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="签发人")
     issued_at = models.DateTimeField("签发时间", default=timezone.now)
+    overdue_notified_at = models.DateTimeField("逾期提醒时间", null=True, blank=True, help_text="逾期只提醒一次")
 
     class Meta:
         verbose_name = "督办单"
@@ -232,12 +235,14 @@ class Rectification(models.Model):
     description = models.TextField("整改情况")
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="提交人")
     submitted_at = models.DateTimeField("提交时间", default=timezone.now)
+    deadline = models.DateField("本轮整改时限", null=True, blank=True, help_text="提交时该问题的整改时限")
     status = models.CharField("状态", max_length=20, choices=RectificationStatus.choices, default=RectificationStatus.PENDING)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="验收人"
     )
     reviewed_at = models.DateTimeField("验收时间", null=True, blank=True)
     review_comment = models.TextField("验收意见", blank=True)
+    resubmit_deadline = models.DateField("重新整改时限", null=True, blank=True, help_text="退回时给出的新整改时限")
 
     history = HistoricalRecords()
 
@@ -271,6 +276,98 @@ class RectificationPhoto(StoredFile):
 
     def get_absolute_url(self) -> str:
         return reverse("inspections-photo-download", args=["rectification", self.pk])
+
+
+class AppealStatus(models.TextChoices):
+    PENDING = "pending", "待裁定"
+    UPHELD = "upheld", "维持"
+    REVOKED = "revoked", "撤销"
+    RESCORED = "rescored", "改分"
+
+
+class Appeal(models.Model):
+    """申诉: a unit contests a finding; the office decides 维持 / 撤销 / 改分 with a reason.
+
+    One appeal per finding. ``original_points`` keeps what the finding deducted
+    when it was appealed; ``new_points`` is the decided deduction (0 for 撤销,
+    the original for 维持). A decision on a finding of a published month is
+    booked as a :class:`Correction` in an open month (``correction``).
+    """
+
+    finding = models.OneToOneField(Finding, on_delete=models.PROTECT, related_name="appeal", verbose_name="问题")
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="+", verbose_name="创建活动")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="appeals", verbose_name="申诉单位")
+    reason = models.TextField("申诉理由")
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="申诉人")
+    submitted_at = models.DateTimeField("申诉时间", default=timezone.now)
+    original_points = models.DecimalField("原扣分", **SCORE_FIELD)
+    status = models.CharField("状态", max_length=20, choices=AppealStatus.choices, default=AppealStatus.PENDING, db_index=True)
+    new_points = models.DecimalField("裁定扣分", null=True, blank=True, **SCORE_FIELD)
+    decision_reason = models.TextField("裁定理由", blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="裁定人"
+    )
+    decided_at = models.DateTimeField("裁定时间", null=True, blank=True)
+    correction = models.OneToOneField(
+        "Correction", null=True, blank=True, on_delete=models.PROTECT, related_name="appeal", verbose_name="更正记录"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "申诉"
+        verbose_name_plural = "申诉"
+        ordering = ["-submitted_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="appeal_has_reason"),
+            models.CheckConstraint(
+                condition=Q(status="pending") | ~Q(decision_reason=""), name="appeal_decision_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(new_points__isnull=True)
+                | (Q(new_points__gte=0) & Q(new_points__lte=models.F("original_points"))),
+                name="appeal_new_points_within_original",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.finding} 申诉（{self.get_status_display()}）"
+
+    def get_absolute_url(self) -> str:
+        return self.finding.get_absolute_url() + "#appeal"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == AppealStatus.PENDING
+
+    @property
+    def summary(self) -> str:
+        return appeal_summary(self.status, self.original_points, self.new_points)
+
+
+def appeal_summary(status: str | None, original: Any, new: Any) -> str:
+    """One phrase for explanation lines and lists, e.g. "申诉改分：原扣0.50分，改为0.20分" ("" without appeal)."""
+    if not status:
+        return ""
+    if status == AppealStatus.PENDING:
+        return "申诉待裁定"
+    if status == AppealStatus.UPHELD:
+        return f"申诉维持：扣{original}分"
+    if status == AppealStatus.REVOKED:
+        return f"申诉撤销：原扣{original}分，不再扣分"
+    return f"申诉改分：原扣{original}分，改为{new}分"
+
+
+class AppealEvidence(StoredFile):
+    appeal = models.ForeignKey(Appeal, on_delete=models.PROTECT, related_name="evidence", verbose_name="申诉")
+
+    class Meta:
+        verbose_name = "申诉材料"
+        verbose_name_plural = "申诉材料"
+        ordering = ["pk"]
+
+    def get_absolute_url(self) -> str:
+        return reverse("inspections-appeal-evidence", args=[self.pk])
 
 
 class OverduePenalty(models.Model):

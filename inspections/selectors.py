@@ -14,7 +14,10 @@ from campaign import access
 from campaign.models import Campaign, Indicator, InspectionPoint, Role
 from campaign.search import FIELD_MARK, NAME_MARK, search_terms
 
+from . import lifecycle
 from .models import (
+    Appeal,
+    AppealStatus,
     Check,
     Finding,
     FindingPhoto,
@@ -26,6 +29,8 @@ from .models import (
 )
 
 OPEN_STATUSES = (FindingStatus.OPEN, FindingStatus.SUBMITTED, FindingStatus.RETURNED)
+# Overdue is what the unit controls: awaiting the unit past its deadline (a submitted round waits for review).
+AWAITING_UNIT = (FindingStatus.OPEN, FindingStatus.RETURNED)
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,7 @@ def findings_for(user: Any, campaign: Campaign, filters: FindingFilters | None =
     if filters.inspector_id:
         qs = qs.filter(created_by_id=filters.inspector_id)
     if filters.overdue_on:
-        qs = qs.filter(status__in=OPEN_STATUSES, rectify_deadline__lt=filters.overdue_on)
+        qs = qs.filter(status__in=AWAITING_UNIT, rectify_deadline__lt=filters.overdue_on)
     if filters.q:
         qs = qs.filter(Q(description__icontains=filters.q) | Q(point__name__icontains=filters.q))
     return qs.select_related("unit", "indicator", "point", "inspection", "created_by").order_by("-found_on", "-pk")
@@ -103,18 +108,92 @@ def finding_detail(user: Any, pk: int) -> Finding:
         ),
         "orders",
         "corrections",
+        Prefetch("appeal__evidence"),
         "accountabilities",
     )
     return access.get_visible_or_404(user, qs, pk=pk)
 
 
 def orders_for(user: Any, campaign: Campaign) -> QuerySet[SupervisionOrder]:
+    """The orders ``user`` may see, with their findings' statuses for :func:`order_states`."""
     return (
         access.filter_visible(user, SupervisionOrder.objects.filter(campaign=campaign))
         .select_related("unit", "issued_by")
+        .prefetch_related(Prefetch("findings", queryset=Finding.objects.only("pk", "status", "rectify_deadline")))
         .annotate(finding_count=Count("findings"))
         .order_by("-year", "-number")
     )
+
+
+def with_state(orders: Any, today: dt.date) -> list[SupervisionOrder]:
+    """Set ``order.state`` / ``order.state_label`` (derived by ``lifecycle.order_state``) on each order."""
+    orders = list(orders)
+    for order in orders:
+        order.state = lifecycle.order_state(order.findings.all(), today)
+        order.state_label = lifecycle.order_state_label(order.state)
+    return orders
+
+
+def overdue_orders(user: Any, campaign: Campaign, today: dt.date) -> list[SupervisionOrder]:
+    """The 督办单 the user may see that are 逾期 on ``today`` (for homes and highlights)."""
+    candidates = orders_for(user, campaign).filter(
+        findings__status__in=AWAITING_UNIT, findings__rectify_deadline__lt=today
+    ).distinct()
+    return [o for o in with_state(candidates, today) if o.state == lifecycle.OrderState.OVERDUE]
+
+
+def open_appeals(campaign: Campaign | int, month: dt.date | None = None) -> QuerySet[Appeal]:
+    """Appeals not yet decided (of findings counted in ``month`` when given): the month's preview lists
+    them and publishing with any needs an explicit, recorded confirmation."""
+    campaign_id = campaign if isinstance(campaign, int) else campaign.pk
+    qs = Appeal.objects.filter(campaign_id=campaign_id, status=AppealStatus.PENDING)
+    if month is not None:
+        qs = qs.filter(finding__month=month)
+    return qs.select_related("unit", "finding", "finding__indicator", "submitted_by").order_by("submitted_at", "pk")
+
+
+def appeals_for(user: Any, campaign: Campaign) -> QuerySet[Appeal]:
+    return (
+        access.filter_visible(user, Appeal.objects.filter(campaign=campaign))
+        .select_related("unit", "finding", "finding__indicator", "submitted_by", "decided_by")
+        .order_by("-submitted_at", "-pk")
+    )
+
+
+@dataclass
+class ReviewBacklog:
+    """The inspectors' review backlog: rounds submitted and waiting, with waiting working days each.
+
+    This is the office's measure, apart from the units' overdue: review time never counts against a unit.
+    """
+
+    rows: list[tuple[Rectification, int]]  # (pending round, working days waited)
+
+    @property
+    def count(self) -> int:
+        return len(self.rows)
+
+    @property
+    def max_days(self) -> int:
+        return max((d for _, d in self.rows), default=0)
+
+    @property
+    def average_days(self) -> Decimal | None:
+        if not self.rows:
+            return None
+        return (Decimal(sum(d for _, d in self.rows)) / len(self.rows)).quantize(Decimal("0.1"))
+
+
+def review_backlog(user: Any, campaign: Campaign, today: dt.date, calendar: Any = None) -> ReviewBacklog:
+    """Pending rectification rounds the user may see, longest waiting first (working days since submission)."""
+    from campaign.workdays import WorkCalendar
+
+    calendar = calendar or WorkCalendar.load()
+    pending = access.filter_visible(
+        user, Rectification.objects.filter(finding__campaign=campaign, status="pending"), field="finding__unit"
+    ).select_related("finding", "finding__unit", "finding__indicator", "submitted_by").order_by("submitted_at", "pk")
+    rows = [(r, lifecycle.waiting_working_days(lifecycle.submitted_on(r), today, calendar)) for r in pending]
+    return ReviewBacklog(rows=rows)
 
 
 def order_detail(user: Any, pk: int) -> SupervisionOrder:
@@ -130,7 +209,7 @@ def open_rectifications(user: Any, campaign: Campaign, today: dt.date) -> dict[s
     return {
         "awaiting_unit": base.filter(status__in=[FindingStatus.OPEN, FindingStatus.RETURNED]),
         "awaiting_review": base.filter(status=FindingStatus.SUBMITTED),
-        "overdue": base.filter(status__in=OPEN_STATUSES, rectify_deadline__lt=today),
+        "overdue": base.filter(status__in=AWAITING_UNIT, rectify_deadline__lt=today),
     }
 
 

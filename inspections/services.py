@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -37,9 +37,12 @@ from campaign.periods import ensure_month_open, is_month_published, month_label
 from campaign.uploads import store_upload
 from campaign.workdays import WorkCalendar
 
-from . import deductions
+from . import deductions, lifecycle
 from .models import (
     Accountability,
+    Appeal,
+    AppealEvidence,
+    AppealStatus,
     Bonus,
     BonusStatus,
     Check,
@@ -64,12 +67,23 @@ def _require(user: Any, perm: str, obj: Any = None) -> None:
 
 def _notify_unit(unit: Unit, *, key: str, message: str, url: str) -> None:
     """An in-app notice to the unit's officials (once per key and day)."""
+    _notify_roles(unit, roles=[Role.OFFICIAL], key=key, message=message, url=url, official_unit=unit)
+
+
+def _notify_roles(
+    unit: Unit, *, roles: Sequence[str], key: str, message: str, url: str, official_unit: Unit | None = None
+) -> int:
+    """An in-app notice to everyone holding one of ``roles`` (officials: only of ``official_unit``)."""
     today = timezone.localdate()
-    users = Membership.objects.filter(unit=unit, role=Role.OFFICIAL).values_list("user_id", flat=True)
+    q = Q(role__in=[r for r in roles if r != Role.OFFICIAL])
+    if Role.OFFICIAL in roles and official_unit is not None:
+        q |= Q(role=Role.OFFICIAL, unit=official_unit)
+    users = set(Membership.objects.filter(q, user__is_active=True).values_list("user_id", flat=True))
     Notification.objects.bulk_create(
-        [Notification(user_id=u, unit=unit, key=key, day=today, message=message[:300], url=url) for u in set(users)],
+        [Notification(user_id=u, unit=unit, key=key, day=today, message=message[:300], url=url) for u in users],
         ignore_conflicts=True,
     )
+    return len(users)
 
 
 def _next_month(month: dt.date) -> dt.date:
@@ -367,6 +381,9 @@ def order_issue(
         deadline = WorkCalendar.load().add_working_days(issued_on, deadline_working_days)
     if deadline < issued_on:
         raise ValidationError(f"整改时限 {deadline} 早于签发日期 {issued_on}。")
+    early = [f for f in findings if deadline < f.found_on]
+    if early:
+        raise ValidationError(f"整改时限 {deadline} 早于问题 #{early[0].pk} 的发现日期 {early[0].found_on}。")
     year = issued_on.year
     # Create the year's row outside the locking transaction; get_or_create handles the insert race.
     OrderCounter.objects.get_or_create(year=year)
@@ -379,6 +396,12 @@ def order_issue(
             requirements=requirements.strip(), issued_by=issuer, issued_at=now,
         )
         order.findings.set(findings)
+        # One problem, one deadline: the order's deadline becomes the deadline of its findings that the
+        # unit still has to answer (an accepted finding keeps its history).
+        for f in findings:
+            if f.status != FindingStatus.ACCEPTED and f.rectify_deadline != deadline:
+                f.rectify_deadline = deadline
+                f.save(update_fields=["rectify_deadline"])
         _notify_unit(
             unit, key=f"order-{order.pk}", url=order.get_absolute_url(),
             message=f"{order.label}：{len(findings)} 个问题需于 {deadline:%Y-%m-%d} 前整改到位。",
@@ -393,6 +416,12 @@ def order_issue(
 # --- rectification ----------------------------------------------------------------
 
 
+def return_deadline(campaign: Campaign, returned_on: dt.date, calendar: WorkCalendar | None = None) -> dt.date:
+    """The unit's new deadline after a return: ``campaign.return_working_days`` working days after it."""
+    calendar = calendar or WorkCalendar.load()
+    return calendar.add_working_days(returned_on, max(campaign.return_working_days, 1))
+
+
 def rectification_submit(
     *,
     official: Any,
@@ -400,9 +429,14 @@ def rectification_submit(
     description: str,
     before_photos: Sequence[Any] = (),
     after_photos: Sequence[Any] = (),
+    at: dt.datetime | None = None,
     request: HttpRequest | None = None,
 ) -> Rectification:
-    """The unit answers a finding: what was done, with before/after photos. A new round each time."""
+    """The unit answers a finding: what was done, with before/after photos. A new round each time.
+
+    The round records the deadline it answers (the finding's current ``rectify_deadline``);
+    ``at`` is the submission time (default now; the demo and tests pass past times).
+    """
     _require(official, "inspections.submit_rectification", finding)
     if finding.status not in (FindingStatus.OPEN, FindingStatus.RETURNED):
         raise ValidationError(f"该问题当前状态为“{finding.get_status_display()}”，不能提交整改。")
@@ -417,7 +451,8 @@ def rectification_submit(
             raise ValidationError(f"该问题当前状态为“{locked.get_status_display()}”，不能提交整改。")
         round_no = locked.rectifications.count() + 1
         rect = Rectification.objects.create(
-            finding=locked, round=round_no, description=description.strip(), submitted_by=official
+            finding=locked, round=round_no, description=description.strip(), submitted_by=official,
+            submitted_at=at or timezone.now(), deadline=locked.rectify_deadline,
         )
         for kind, uploads in ((RectificationPhoto.Kind.BEFORE, before_photos), (RectificationPhoto.Kind.AFTER, after_photos)):
             for upload in uploads:
@@ -436,30 +471,48 @@ def rectification_submit(
 
 
 def rectification_review(
-    *, reviewer: Any, rectification: Rectification, accept: bool, comment: str = "", request: HttpRequest | None = None
+    *,
+    reviewer: Any,
+    rectification: Rectification,
+    accept: bool,
+    comment: str = "",
+    at: dt.datetime | None = None,
+    request: HttpRequest | None = None,
 ) -> Rectification:
-    """The inspector accepts a round (finding 销号) or returns it with a reason (the unit answers again)."""
+    """The inspector accepts a round (finding 销号) or returns it with a reason (the unit answers again).
+
+    A return gives the unit a new deadline, ``campaign.return_working_days`` working days after the
+    return day (:func:`return_deadline`). ``at`` is the review time (default now).
+    """
     _require(reviewer, "inspections.review_rectification")
     comment = comment.strip()
     if not accept and not comment:
         raise ValidationError("退回整改必须填写原因。")
     with transaction.atomic():
-        rect = Rectification.objects.select_for_update().select_related("finding").get(pk=rectification.pk)
+        rect = Rectification.objects.select_for_update().select_related("finding", "finding__campaign").get(pk=rectification.pk)
         if rect.status != RectificationStatus.PENDING:
             raise ValidationError("该轮整改已验收，不能重复操作。")
         finding = rect.finding
         before = {"finding_status": finding.status, "rectification_status": rect.status}
-        now = timezone.now()
+        now = at or timezone.now()
         rect.status = RectificationStatus.ACCEPTED if accept else RectificationStatus.RETURNED
         rect.reviewed_by, rect.reviewed_at, rect.review_comment = reviewer, now, comment
         rect.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_comment"])
         finding.status = FindingStatus.ACCEPTED if accept else FindingStatus.RETURNED
         finding.accepted_at = now if accept else None
-        finding.save(update_fields=["status", "accepted_at"])
+        fields = ["status", "accepted_at"]
+        if not accept:
+            # The unit gets a fresh deadline counted from the return, not from the finding.
+            new_deadline = return_deadline(finding.campaign, timezone.localdate(now))
+            rect.resubmit_deadline = new_deadline
+            rect.save(update_fields=["resubmit_deadline"])
+            finding.rectify_deadline = new_deadline
+            fields.append("rectify_deadline")
+        finding.save(update_fields=fields)
         if not accept:
             _notify_unit(
                 finding.unit, key=f"rectification-{rect.pk}-returned", url=finding.get_absolute_url(),
-                message=f"问题 #{finding.pk} 第{rect.round}轮整改被退回：{comment[:60]}",
+                message=f"问题 #{finding.pk} 第{rect.round}轮整改被退回，请于 {finding.rectify_deadline:%Y-%m-%d} 前重新整改：{comment[:60]}",
             )
         audit.record(
             "rectification.accept" if accept else "rectification.return", actor=reviewer, obj=rect, unit=finding.unit,
@@ -486,30 +539,40 @@ def penalty_month(campaign: Campaign | int, deadline: dt.date) -> dt.date:
 
 
 def overdue_penalties_apply(*, today: dt.date) -> list[OverduePenalty]:
-    """Deduct once more for every finding not accepted by its deadline (run daily, and before scoring).
+    """Deduct once more for every finding whose unit missed a deadline (run daily, and before scoring).
 
-    A finding is overdue when it is not withdrawn, its deadline is before
-    ``today``, and it was not accepted on or before the deadline. Each gets one
-    :class:`OverduePenalty` (OneToOne: "once" is a database fact), of the rule's
-    ``overdue_points`` or the finding's own points.
+    The rule is :func:`inspections.lifecycle.missed_deadline`: a finding is
+    overdue when no rectification was *submitted* by its deadline (a round sent
+    back gives a new deadline); time waiting for the inspector's review never
+    counts. Each overdue finding gets one :class:`OverduePenalty` (OneToOne:
+    "once" is a database fact), of the rule's ``overdue_points`` or the
+    finding's own points, in the month after the missed deadline (or the next
+    open month).
     """
-    # Findings accepted on time drop out in SQL (``__date`` is the local date, as in the check below),
-    # so the daily scan stays small as the campaign goes on.
+    late_round = Rectification.objects.filter(
+        finding=OuterRef("pk"), deadline__isnull=False, submitted_at__date__gt=F("deadline")
+    )
+    # Only findings that can have missed something come back from SQL, so the daily scan stays small.
     candidates = (
-        Finding.objects.filter(rectify_deadline__lt=today, overdue_penalty__isnull=True)
-        .filter(Q(accepted_at__isnull=True) | Q(accepted_at__date__gt=F("rectify_deadline")))
+        Finding.objects.filter(overdue_penalty__isnull=True)
+        .filter(
+            Q(status__in=lifecycle.AWAITING_UNIT, rectify_deadline__lt=today)
+            | Q(Exists(late_round))
+        )
         .exclude(status=FindingStatus.WITHDRAWN)
         .select_related("inspection")
+        .prefetch_related("rectifications")
         .order_by("pk")
     )
     rules = {(r.campaign_id, r.source_level): r for r in DeductionRule.objects.all()}
     created: list[OverduePenalty] = []
     for finding in list(candidates):
-        if finding.accepted_at is not None and timezone.localdate(finding.accepted_at) <= finding.rectify_deadline:
+        missed = lifecycle.missed_deadline(finding, list(finding.rectifications.all()), today)
+        if missed is None:
             continue
         rule = rules.get((finding.campaign_id, finding.inspection.source_level))
         points = deductions.overdue_points(finding, rule)
-        month = penalty_month(finding.campaign_id, finding.rectify_deadline)
+        month = penalty_month(finding.campaign_id, missed)
         try:
             with transaction.atomic():
                 penalty = OverduePenalty.objects.create(
@@ -517,7 +580,7 @@ def overdue_penalties_apply(*, today: dt.date) -> list[OverduePenalty]:
                 )
                 audit.record(
                     "finding.overdue_penalty", obj=penalty, unit=finding.unit, actor_name="system",
-                    message=f"问题 #{finding.pk} 逾期未整改，{month_label(month)}扣 {points} 分",
+                    message=f"问题 #{finding.pk} 未在整改时限 {missed:%Y-%m-%d} 前提交整改，{month_label(month)}扣 {points} 分",
                 )
         except IntegrityError:
             # Another run (a second worker) took this finding first; once is enough.
@@ -627,3 +690,196 @@ def accountability_create(
             after={**audit.snapshot(record), "findings": [f.pk for f in findings]},
         )
     return record
+
+
+# --- appeals (申诉) -----------------------------------------------------------------
+
+
+def appeal_deadline(finding: Finding, calendar: WorkCalendar | None = None) -> dt.date:
+    """The last day the unit may appeal: ``campaign.appeal_working_days`` working days after the finding."""
+    calendar = calendar or WorkCalendar.load()
+    return calendar.add_working_days(finding.found_on, finding.campaign.appeal_working_days)
+
+
+def appeal_submit(
+    *,
+    official: Any,
+    finding: Finding,
+    reason: str,
+    evidence: Sequence[Any] = (),
+    today: dt.date | None = None,
+    at: dt.datetime | None = None,
+    request: HttpRequest | None = None,
+) -> Appeal:
+    """The unit's official appeals a finding of their own unit, with a reason and evidence files.
+
+    Once per finding, within ``campaign.appeal_working_days`` working days of the day it was
+    found; evidence goes through ``campaign.uploads`` (images, PDF, Word, Excel). The office is notified.
+    """
+    _require(official, "inspections.appeal", finding)
+    today = today or timezone.localdate()
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("请填写申诉理由。")
+    if finding.status == FindingStatus.WITHDRAWN:
+        raise ValidationError("该问题已撤销，无需申诉。")
+    if Appeal.objects.filter(finding=finding).exists():
+        raise ValidationError("该问题已提出过申诉，每个问题只能申诉一次。")
+    last_day = appeal_deadline(finding)
+    if today > last_day:
+        raise ValidationError(
+            f"申诉期限已过：问题发现于 {finding.found_on:%Y-%m-%d}，应在 {finding.campaign.appeal_working_days} 个工作日内"
+            f"（{last_day:%Y-%m-%d} 前）提出申诉。"
+        )
+    try:
+        with transaction.atomic():
+            appeal = Appeal.objects.create(
+                finding=finding, campaign_id=finding.campaign_id, unit_id=finding.unit_id, reason=reason,
+                submitted_by=official, submitted_at=at or timezone.now(), original_points=finding.points,
+            )
+            for upload in evidence:
+                store_upload(AppealEvidence(appeal=appeal), upload, folder="appeals", user=official)
+            audit.record(
+                "appeal.submit", actor=official, obj=appeal, unit=finding.unit, request=request,
+                after=audit.snapshot(appeal), message=reason[:300],
+            )
+            _notify_roles(
+                finding.unit, roles=[Role.ADMIN], key=f"appeal-{appeal.pk}", url=appeal.get_absolute_url(),
+                message=f"{finding.unit.name}对问题 #{finding.pk}（{finding.indicator.code}，扣{finding.points}分）提出申诉，请裁定。",
+            )
+    except IntegrityError:
+        raise ValidationError("该问题已提出过申诉，每个问题只能申诉一次。") from None
+    return appeal
+
+
+def _first_open_month(campaign: Campaign | int, month: dt.date) -> dt.date:
+    month = month_start(month)
+    for _ in range(120):
+        if not is_month_published(campaign, month):
+            return month
+        month = _next_month(month)
+    raise ValidationError("找不到未发布的月份。")
+
+
+def appeal_decide(
+    *,
+    actor: Any,
+    appeal: Appeal,
+    outcome: str,
+    reason: str,
+    new_points: Decimal | str | None = None,
+    today: dt.date | None = None,
+    request: HttpRequest | None = None,
+) -> Appeal:
+    """The office decides an appeal: 维持 (upheld), 撤销 (revoked) or 改分 (rescored), with a reason.
+
+    - 维持: nothing changes but the record.
+    - 撤销: the finding deducts nothing (withdrawn, reason "申诉撤销：…"; its open overdue penalty goes).
+    - 改分: the finding deducts ``new_points``: more than 0 (0 is 撤销), less than the original points
+      (the same is 维持), so the indicator cap still holds.
+    - A finding of a **published** month is never touched: the difference (original − new) is given
+      back by a :class:`Correction` in the first open month from ``today``'s month on.
+    """
+    _require(actor, "inspections.manage")
+    today = today or timezone.localdate()
+    reason = reason.strip()
+    if outcome not in (AppealStatus.UPHELD, AppealStatus.REVOKED, AppealStatus.RESCORED):
+        raise ValidationError("请选择裁定结果：维持、撤销或改分。")
+    if not reason:
+        raise ValidationError("请填写裁定理由。")
+    with transaction.atomic():
+        appeal = Appeal.objects.select_for_update().select_related("finding", "finding__campaign", "unit").get(pk=appeal.pk)
+        if appeal.status != AppealStatus.PENDING:
+            raise ValidationError(f"该申诉已裁定（{appeal.get_status_display()}），不能重复裁定。")
+        finding = appeal.finding
+        original = appeal.original_points
+        if outcome == AppealStatus.RESCORED:
+            if new_points in (None, ""):
+                raise ValidationError("改分须填写新的扣分。")
+            try:
+                decided = Decimal(str(new_points)).quantize(Decimal("0.01"))
+            except (ArithmeticError, ValueError):
+                raise ValidationError("新的扣分必须是数字，如 0.20。") from None
+            if not Decimal("0") < decided < original:
+                raise ValidationError(
+                    f"改分后的扣分须大于 0 且小于原扣分 {original} 分（不扣分请选择“撤销”，不变请选择“维持”）。"
+                )
+        elif outcome == AppealStatus.REVOKED:
+            decided = Decimal("0.00")
+        else:
+            decided = original
+        before = audit.snapshot(appeal)
+        appeal.status, appeal.new_points, appeal.decision_reason = outcome, decided, reason
+        appeal.decided_by, appeal.decided_at = actor, timezone.now()
+        given_back = original - decided
+        if given_back > 0:
+            if is_month_published(finding.campaign_id, finding.month):
+                month = _first_open_month(finding.campaign_id, today)
+                label = "撤销" if outcome == AppealStatus.REVOKED else f"改分为{decided}分"
+                appeal.correction = correction_create(
+                    actor=actor, campaign=finding.campaign, unit=finding.unit, month=month, points=given_back,
+                    reason=f"申诉{label}：{month_label(finding.month)}问题 #{finding.pk}（{finding.indicator.code}，原扣{original}分）：{reason}"[:500],
+                    finding=finding, request=request,
+                )
+            elif outcome == AppealStatus.REVOKED:
+                finding_withdraw(actor=actor, finding=finding, reason=f"申诉撤销：{reason}", request=request)
+            else:
+                finding_before = audit.snapshot(finding)
+                finding.points = decided
+                finding.save(update_fields=["points"])
+                audit.record(
+                    "finding.rescore", actor=actor, obj=finding, before=finding_before, after=audit.snapshot(finding),
+                    message=f"申诉改分：{original} → {decided}", request=request,
+                )
+        appeal.save(update_fields=["status", "new_points", "decision_reason", "decided_by", "decided_at", "correction"])
+        audit.record(
+            "appeal.decide", actor=actor, obj=appeal, unit=finding.unit, before=before, after=audit.snapshot(appeal),
+            message=f"{appeal.get_status_display()}：{reason}"[:300], request=request,
+        )
+        _notify_unit(
+            finding.unit, key=f"appeal-{appeal.pk}-decided", url=appeal.get_absolute_url(),
+            message=f"问题 #{finding.pk} 的申诉已裁定：{appeal.summary}。理由：{reason[:60]}",
+        )
+    return appeal
+
+
+# --- 督办单 lifecycle -------------------------------------------------------------
+
+
+def orders_overdue_notify(*, today: dt.date) -> list[SupervisionOrder]:
+    """Tell the unit, the office and the leaders, once, about each 督办单 that became 逾期 (run daily).
+
+    Once is the order's ``overdue_notified_at``: set in the same transaction as the notices.
+    """
+    candidates = (
+        SupervisionOrder.objects.filter(
+            overdue_notified_at__isnull=True,
+            findings__status__in=lifecycle.AWAITING_UNIT,
+            findings__rectify_deadline__lt=today,
+        )
+        .distinct()
+        .select_related("unit")
+        .prefetch_related("findings")
+        .order_by("pk")
+    )
+    notified: list[SupervisionOrder] = []
+    for order in candidates:
+        if lifecycle.order_state(order.findings.all(), today) != lifecycle.OrderState.OVERDUE:
+            continue
+        with transaction.atomic():
+            if SupervisionOrder.objects.filter(pk=order.pk, overdue_notified_at__isnull=True).update(
+                overdue_notified_at=timezone.now()
+            ) != 1:
+                continue  # another worker notified it first
+            late = [f for f in order.findings.all() if lifecycle.is_overdue_now(f, today)]
+            _notify_roles(
+                order.unit, roles=[Role.OFFICIAL, Role.ADMIN, Role.LEADER], official_unit=order.unit,
+                key=f"order-{order.pk}-overdue", url=order.get_absolute_url(),
+                message=f"{order.label}（{order.unit.name}）已逾期：{len(late)} 个问题超过整改时限仍未提交整改。",
+            )
+            audit.record(
+                "order.overdue", obj=order, unit=order.unit, actor_name="system",
+                message=f"{order.label} 逾期：{', '.join(f'#{f.pk}' for f in late)}",
+            )
+        notified.append(order)
+    return notified

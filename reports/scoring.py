@@ -2,7 +2,8 @@
 
 The rule is stated, with a worked example, in ``docs/scoring.md``. In short:
 
-* Units scored: active units that have a ranking group (考核组别).
+* Units scored: active units that have a ranking group (考核组别) and whose
+  启用日期/停用日期 (``active_from``/``active_until``) cover some day of the month.
 * Every unit starts from ``campaign.full_score`` (default 100).
 * **Indicator part**, by ``campaign.scoring_mode``:
 
@@ -51,7 +52,17 @@ from campaign.models import (
     month_start,
 )
 from campaign.periods import month_label
-from inspections.models import Bonus, BonusStatus, Check, CheckResult, Correction, Finding, FindingStatus, OverduePenalty
+from inspections.models import (
+    Bonus,
+    BonusStatus,
+    Check,
+    CheckResult,
+    Correction,
+    Finding,
+    FindingStatus,
+    OverduePenalty,
+    appeal_summary,
+)
 from tasks.deadlines import is_on_time
 from tasks.models import Task
 
@@ -102,6 +113,7 @@ KIND_LABELS = {
     "correction": "更正",
     "cap": "封顶/保底调整",
     "pass_rate": "及格率扣减",
+    "appeal": "申诉",
 }
 
 
@@ -210,11 +222,17 @@ class ScoredUnit:
     group_order: int
 
 
-def scored_units() -> list[ScoredUnit]:
-    """The units that get a monthly score: active, with a ranking group (one query)."""
+def scored_units(month: dt.date) -> list[ScoredUnit]:
+    """The units that get ``month``'s score (one query): active, with a ranking group, and within
+    their 启用日期/停用日期 for some day of the month (a unit set up in November is not ranked in
+    October, not even when October is published again; one stopped in October still is)."""
+    start, end = _month_bounds(month)
+    in_month = (Q(active_from__isnull=True) | Q(active_from__lte=end)) & (
+        Q(active_until__isnull=True) | Q(active_until__gte=start)
+    )
     return [
         ScoredUnit(*row)
-        for row in Unit.objects.filter(is_active=True, ranking_group__isnull=False).values_list(
+        for row in Unit.objects.filter(in_month, is_active=True, ranking_group__isnull=False).values_list(
             "id", "name", "unit_type", "ranking_group__name", "ranking_group__order"
         ).order_by()
     ]
@@ -300,7 +318,8 @@ def _deduction_part(
         base = base.filter(unit_id__in=wanted)
     rows_by_key: dict[tuple[int, int], list[tuple]] = defaultdict(list)
     for row in _fetch(base.order_by("found_on", "pk").values_list(
-        "pk", "unit_id", "indicator_id", "points", "found_on", "description", "point__name"
+        "pk", "unit_id", "indicator_id", "points", "found_on", "description", "point__name",
+        "appeal__status", "appeal__original_points", "appeal__new_points",
     )):
         if row[1] in unit_ids:
             rows_by_key[(row[1], row[2])].append(row)
@@ -315,11 +334,11 @@ def _deduction_part(
         cap_back = max(total - ind["score"], ZERO)
         acc.indicator_lost += total - cap_back
         code, lines, subtotal = ind["code"], acc.lines, ZERO
-        for pk, _, _, points, found_on, description, point_name in rows_by_key[(unit_id, indicator_id)]:
+        for pk, _, _, points, found_on, description, point_name, *appeal in rows_by_key[(unit_id, indicator_id)]:
             subtotal += points
             lines.append(ScoreLine(
-                "finding", _finding_label(point_name or "", description), -points, code, point_name or "",
-                found_on, "inspections.finding", pk,
+                "finding", _appeal_label(_finding_label(point_name or "", description), *appeal), -points, code,
+                point_name or "", found_on, "inspections.finding", pk,
             ))
         acc.finding -= subtotal
         if cap_back > 0:
@@ -327,6 +346,31 @@ def _deduction_part(
                 "cap", f"指标{ind['code']}“{ind['name']}”本月扣分{total}分，超过分值{ind['score']}分，封顶返还{cap_back}分",
                 cap_back, ind["code"], object_type="campaign.indicator", object_id=indicator_id,
             ), cap_back, with_lines)
+    # Findings the office revoked on appeal (申诉撤销) deduct nothing; a 0.00 line keeps the decision
+    # visible in the explanation (no indicator code, so no indicator statistic counts it).
+    for pk, unit_id, found_on, description, point_name, original, decision in _fetch(
+        Finding.objects.filter(campaign=campaign, month=start, status=FindingStatus.WITHDRAWN,
+                               appeal__status="revoked", **scope)
+        .filter(unit_id__in=wanted)
+        .order_by("found_on", "pk")
+        .values_list("pk", "unit_id", "found_on", "description", "point__name", "appeal__original_points",
+                     "appeal__decision_reason")
+    ):
+        acc = accs.get(unit_id)
+        if acc is not None and acc.want:
+            acc.lines.append(ScoreLine(
+                "appeal", f"申诉撤销（原扣{q2(original)}分，不再扣分；{decision}）：{_finding_label(point_name or '', description)}"[:LABEL_MAX],
+                ZERO, "", point_name or "", found_on, "inspections.finding", pk,
+            ))
+
+
+def _appeal_label(label: str, status: str | None, original: Decimal | None, new: Decimal | None) -> str:
+    """A finding's line label with its appeal's state, e.g. "…（申诉改分：原扣0.50分，改为0.20分）"."""
+    if not status:
+        return label
+    text = appeal_summary(status, q2(original) if original is not None else original,
+                          q2(new) if new is not None else new)
+    return f"{label}（{text}）"[:LABEL_MAX]
 
 
 def _pass_rate_part(
@@ -400,7 +444,7 @@ def score_month(
     """
     start, end = _month_bounds(month)
     today = today or timezone.localdate()
-    units = scored_units()
+    units = scored_units(start)
     # ``only_units``: score just these units (a trend chart); their ranks then mean nothing.
     scope: dict = {}
     if only_units is not None:

@@ -40,7 +40,11 @@ def test_orders_are_numbered_from_one_each_year(world):
 
 
 def test_the_deadline_counts_working_days_from_the_issue_day(world):
-    order = services.order_issue(issuer=world.inspector, unit=world.unit_a, findings=[_finding(world)],
+    found = services.finding_create(
+        inspector=world.inspector, inspection=inspection(world, date=dt.date(2026, 9, 30)), point=world.point_a,
+        indicator=world.leaf_clean, description="人民路两侧垃圾未及时清运",
+    )
+    order = services.order_issue(issuer=world.inspector, unit=world.unit_a, findings=[found],
                                  deadline_working_days=3, issued_on=dt.date(2026, 9, 30))
     # Oct 1–7 are the National Day holiday; working days 8 (Thu), 9 (Fri), 10 (the makeup Saturday).
     assert order.deadline == dt.date(2026, 10, 10)
@@ -131,3 +135,83 @@ def test_the_units_officials_are_notified_of_a_new_order(world):
     assert notice.message == f"{order.label}：1 个问题需于 2026-12-10 前整改到位。" and notice.url == order.get_absolute_url()
     assert not Notification.objects.filter(user=world.official_b).exists()
     assert Notification.objects.filter(user=world.official_a, key=f"finding-{finding.pk}").exists()
+
+
+# --- lifecycle: 已下发 → 办理中 → 已办结 / 逾期 ------------------------------------------------
+
+
+def _at(day: dt.date, hour: int = 16) -> dt.datetime:
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime(day.year, day.month, day.day, hour, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def _rectify(world, finding, day):
+    from tests.inspections_support import png
+
+    finding.refresh_from_db()
+    return services.rectification_submit(
+        official=world.official_a, finding=finding, description="已整改", after_photos=[png()], at=_at(day)
+    )
+
+
+def _state(order, day):
+    from inspections import lifecycle
+
+    return lifecycle.order_state(order.findings.all(), day)
+
+
+def test_issuing_an_order_gives_its_findings_the_orders_deadline(world):
+    f1, f2 = _finding(world), _finding(world, desc="非机动车乱停放")
+    assert f1.rectify_deadline == dt.date(2026, 10, 19)
+    order = services.order_issue(issuer=world.inspector, unit=world.unit_a, findings=[f1, f2], deadline=dt.date(2026, 10, 21),
+                                 issued_on=dt.date(2026, 10, 13))
+    assert set(order.findings.values_list("rectify_deadline", flat=True)) == {dt.date(2026, 10, 21)}
+
+
+def test_order_states_over_time_and_one_overdue_notice(world):
+    from campaign.models import Notification
+    from inspections.models import OverduePenalty
+
+    f1, f2 = _finding(world), _finding(world, desc="非机动车乱停放")  # found Mon 10-12
+    order = services.order_issue(issuer=world.inspector, unit=world.unit_a, findings=[f1, f2], deadline=dt.date(2026, 10, 20),
+                                 issued_on=dt.date(2026, 10, 13))
+    assert _state(order, dt.date(2026, 10, 14)) == "issued"  # 已下发
+    r1 = _rectify(world, f1, dt.date(2026, 10, 15))
+    assert _state(order, dt.date(2026, 10, 15)) == "in_progress"  # 办理中
+    assert _state(order, dt.date(2026, 10, 20)) == "in_progress"  # deadline day itself
+    assert services.orders_overdue_notify(today=dt.date(2026, 10, 20)) == []
+    # 10-21: f2 was never answered → 逾期 (f1 waits for review: not the unit's fault).
+    assert _state(order, dt.date(2026, 10, 21)) == "overdue"
+    assert services.orders_overdue_notify(today=dt.date(2026, 10, 21)) == [order]
+    notified = set(Notification.objects.filter(key=f"order-{order.pk}-overdue").values_list("user__username", flat=True))
+    assert notified == {"official_a", "admin_test", "leader_test"}
+    assert services.orders_overdue_notify(today=dt.date(2026, 10, 22)) == []  # once
+    assert Notification.objects.filter(key=f"order-{order.pk}-overdue").count() == 3
+    r2 = _rectify(world, f2, dt.date(2026, 10, 22))
+    assert _state(order, dt.date(2026, 10, 22)) == "in_progress"
+    services.rectification_review(reviewer=world.inspector, rectification=r1, accept=True, at=_at(dt.date(2026, 10, 23), 9))
+    assert _state(order, dt.date(2026, 10, 23)) == "in_progress"  # one finding still awaits review
+    services.rectification_review(reviewer=world.inspector, rectification=r2, accept=True, at=_at(dt.date(2026, 10, 23), 10))
+    assert _state(order, dt.date(2026, 10, 23)) == "done"  # 已办结
+    # The order's deadline is its findings' deadline: f2 missed 10-20, f1 did not.
+    services.overdue_penalties_apply(today=dt.date(2026, 10, 24))
+    assert list(OverduePenalty.objects.values_list("finding_id", "month")) == [(f2.pk, dt.date(2026, 10, 1))]
+
+
+def test_a_returned_finding_makes_its_order_overdue_only_after_the_new_deadline(world):
+    f1 = _finding(world)
+    order = services.order_issue(issuer=world.inspector, unit=world.unit_a, findings=[f1], deadline=dt.date(2026, 10, 20),
+                                 issued_on=dt.date(2026, 10, 13))
+    r1 = _rectify(world, f1, dt.date(2026, 10, 16))
+    # Returned Wed 10-21 → new deadline Mon 10-26 (3 working days).
+    services.rectification_review(reviewer=world.inspector, rectification=r1, accept=False, comment="不到位", at=_at(dt.date(2026, 10, 21), 9))
+    assert _state(order, dt.date(2026, 10, 26)) == "in_progress"
+    assert _state(order, dt.date(2026, 10, 27)) == "overdue"
+
+
+def test_an_order_deadline_before_a_findings_day_is_refused(world):
+    finding = _finding(world)  # found 10-12
+    with pytest.raises(ValidationError, match="早于问题"):
+        services.order_issue(issuer=world.inspector, unit=world.unit_a, findings=[finding], deadline=dt.date(2026, 10, 11),
+                             issued_on=dt.date(2026, 10, 10))

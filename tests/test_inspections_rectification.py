@@ -26,11 +26,15 @@ def finding(world) -> Finding:
     )
 
 
-def _submit(world, finding, user=None):
+def _submit(world, finding, user=None, at=None):
     return services.rectification_submit(
         official=user or world.official_a, finding=finding, description="已组织清运，落实门前三包",
-        before_photos=[png("前.png", "gray")], after_photos=[png("后.png", "green")],
+        before_photos=[png("前.png", "gray")], after_photos=[png("后.png", "green")], at=at,
     )
+
+
+def on(day: dt.date, hour: int = 16) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, hour, tzinfo=SHANGHAI)
 
 
 def test_the_unit_answers_with_before_and_after_photos(world, finding):
@@ -115,18 +119,91 @@ def test_the_rules_overdue_points_apply_when_set(world, finding):
     assert services.overdue_penalties_apply(today=dt.date(2026, 10, 20))[0].points == D("1.00")
 
 
-def test_accepted_by_the_deadline_means_no_penalty(world, finding):
-    rect = _submit(world, finding)
-    services.rectification_review(reviewer=world.inspector, rectification=rect, accept=True)
-    Finding.objects.filter(pk=finding.pk).update(accepted_at=dt.datetime(2026, 10, 19, 23, 0, tzinfo=SHANGHAI))
+def test_submitted_by_the_deadline_means_no_penalty_however_late_the_review(world, finding):
+    # Deadline Mon 10-19; submitted Fri 10-16; the inspector accepts only on 10-23: the unit did its part.
+    rect = _submit(world, finding, at=on(dt.date(2026, 10, 16)))
+    assert rect.deadline == dt.date(2026, 10, 19)
+    assert services.overdue_penalties_apply(today=dt.date(2026, 10, 22)) == []  # still waiting for review
+    services.rectification_review(reviewer=world.inspector, rectification=rect, accept=True, at=on(dt.date(2026, 10, 23), 10))
     assert services.overdue_penalties_apply(today=dt.date(2026, 11, 1)) == []
 
 
-def test_accepted_after_the_deadline_still_deducts_again(world, finding):
-    rect = _submit(world, finding)
-    services.rectification_review(reviewer=world.inspector, rectification=rect, accept=True)
-    Finding.objects.filter(pk=finding.pk).update(accepted_at=dt.datetime(2026, 10, 20, 9, 0, tzinfo=SHANGHAI))
-    assert len(services.overdue_penalties_apply(today=dt.date(2026, 11, 1))) == 1
+def test_the_issue_case_submitted_11_28_before_the_12_03_deadline_reviewed_12_08_gives_no_penalty(world):
+    # Inspection Thu 2026-11-26 + 5 working days → Thu 12-03 (27, 30, 1, 2, 3).
+    late_review = services.finding_create(
+        inspector=world.inspector, inspection=inspection(world, date=dt.date(2026, 11, 26)), point=world.point_a,
+        indicator=world.leaf_clean, description="坡子街占道经营",
+    )
+    assert late_review.rectify_deadline == dt.date(2026, 12, 3)
+    _submit(world, late_review, at=on(dt.date(2026, 11, 28)))
+    assert services.overdue_penalties_apply(today=dt.date(2026, 12, 8)) == []
+    assert not OverduePenalty.objects.exists()
+
+
+def test_submitted_after_the_deadline_deducts_again_in_the_month_the_deadline_passed(world, finding):
+    rect = _submit(world, finding, at=on(dt.date(2026, 10, 20), 9))  # one day late
+    services.rectification_review(reviewer=world.inspector, rectification=rect, accept=True, at=on(dt.date(2026, 10, 20), 15))
+    (penalty,) = services.overdue_penalties_apply(today=dt.date(2026, 11, 5))
+    assert (penalty.month, penalty.points) == (dt.date(2026, 10, 1), D("0.30"))
+    log = AuditLog.objects.get(action="finding.overdue_penalty")
+    assert "未在整改时限 2026-10-19 前提交整改" in log.message
+
+
+def test_a_returned_rectification_gives_a_new_deadline_of_three_working_days_from_the_return(world, finding):
+    rect = _submit(world, finding, at=on(dt.date(2026, 10, 16)))
+    # Returned Wed 10-21 → Thu 22, Fri 23, Mon 26: the new deadline is Mon 10-26.
+    services.rectification_review(
+        reviewer=world.inspector, rectification=rect, accept=False, comment="照片看不出整改效果", at=on(dt.date(2026, 10, 21), 10)
+    )
+    finding.refresh_from_db()
+    rect.refresh_from_db()
+    assert finding.rectify_deadline == dt.date(2026, 10, 26) and rect.resubmit_deadline == dt.date(2026, 10, 26)
+    from campaign.models import Notification
+
+    assert "请于 2026-10-26 前重新整改" in Notification.objects.get(user=world.official_a, key=f"rectification-{rect.pk}-returned").message
+    # The first round was in time and the new deadline has not passed: nothing to charge.
+    assert services.overdue_penalties_apply(today=dt.date(2026, 10, 26)) == []
+    # Not resubmitted by 10-26: charged once, in October (10-27).
+    (penalty,) = services.overdue_penalties_apply(today=dt.date(2026, 10, 27))
+    assert penalty.month == dt.date(2026, 10, 1)
+
+
+def test_a_resubmission_by_the_new_deadline_means_no_penalty(world, finding):
+    rect = _submit(world, finding, at=on(dt.date(2026, 10, 16)))
+    services.rectification_review(reviewer=world.inspector, rectification=rect, accept=False, comment="不到位", at=on(dt.date(2026, 10, 21), 10))
+    finding.refresh_from_db()
+    again = _submit(world, finding, at=on(dt.date(2026, 10, 26), 17))
+    assert again.deadline == dt.date(2026, 10, 26)
+    assert services.overdue_penalties_apply(today=dt.date(2026, 11, 10)) == []  # review pending for weeks: still none
+
+
+def test_the_return_period_is_a_campaign_setting(world, finding):
+    world.campaign.return_working_days = 1
+    world.campaign.save(update_fields=["return_working_days"])
+    rect = _submit(world, finding, at=on(dt.date(2026, 10, 16)))
+    services.rectification_review(reviewer=world.inspector, rectification=rect, accept=False, comment="不到位", at=on(dt.date(2026, 10, 21), 10))
+    finding.refresh_from_db()
+    assert finding.rectify_deadline == dt.date(2026, 10, 22)
+
+
+def test_the_review_backlog_counts_working_days_waited_per_rectification(world, finding):
+    from inspections import selectors
+
+    other = services.finding_create(
+        inspector=world.inspector, inspection=inspection(world), point=world.point_b, indicator=world.leaf_market,
+        description="农贸市场地面积水",
+    )
+    _submit(world, finding, at=on(dt.date(2026, 10, 16)))  # Fri
+    _submit(world, other, user=world.official_b, at=on(dt.date(2026, 10, 19)))  # Mon
+    backlog = selectors.review_backlog(world.admin, world.campaign, dt.date(2026, 10, 21))  # Wed
+    # 10-16 → 10-21: Mon 19, Tue 20, Wed 21 = 3; 10-19 → 10-21: 2. Average 2.5.
+    assert [(r.finding_id, days) for r, days in backlog.rows] == [(finding.pk, 3), (other.pk, 2)]
+    assert (backlog.count, backlog.max_days, backlog.average_days) == (2, 3, D("2.5"))
+    # An official sees their own unit's rounds only.
+    assert [r.finding_id for r, _ in selectors.review_backlog(world.official_b, world.campaign, dt.date(2026, 10, 21)).rows] == [other.pk]
+    # Waiting for review is not overdue for the units.
+    overdue = selectors.open_rectifications(world.admin, world.campaign, dt.date(2026, 10, 21))["overdue"]
+    assert list(overdue) == []
 
 
 def test_a_withdrawn_finding_gets_no_penalty(world, finding):
@@ -156,7 +233,7 @@ def test_the_daily_job_applies_penalties(world, finding, monkeypatch):
     from inspections import jobs
 
     monkeypatch.setattr(jobs.timezone, "localdate", lambda: dt.date(2026, 10, 20))
-    assert jobs.apply_overdue_penalties.apply().get() == {"created": 1}
+    assert jobs.apply_overdue_penalties.apply().get() == {"created": 1, "orders_notified": 0}
 
 
 def test_withdrawing_a_finding_cancels_its_open_overdue_penalty_with_an_audit_row(world, finding):
