@@ -7,6 +7,7 @@ from django import forms
 
 from .audit import ACTION_GROUPS
 from .models import Unit
+from .widgets import DateInput
 
 
 class AuditSearchForm(forms.Form):
@@ -16,8 +17,8 @@ class AuditSearchForm(forms.Form):
     unit = forms.ModelChoiceField(label="相关单位", queryset=Unit.objects.order_by("path"), required=False, empty_label="全部单位")
     obj = forms.CharField(label="对象", required=False, max_length=100, help_text="对象名称、类型或编号")
     action = forms.ChoiceField(label="操作类别", required=False, choices=[("", "全部")] + ACTION_GROUPS)
-    date_from = forms.DateField(label="开始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="结束日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label="开始日期", required=False, widget=DateInput())
+    date_to = forms.DateField(label="结束日期", required=False, widget=DateInput())
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from campaign.models import Campaign, Indicator, InspectionPoint, SpecialAction, Unit
 from campaign.periods import parse_month
+from campaign.widgets import DateInput
 from tasks.forms import MultipleFileField, MultipleFileInput
 
 from .models import AccountabilityKind, Finding, FindingStatus, Inspection
@@ -40,7 +41,7 @@ class InspectionForm(forms.ModelForm):
     class Meta:
         model = Inspection
         fields = ["kind", "source_level", "date", "title", "scope", "special_action", "inspectors"]
-        widgets = {"date": forms.DateInput(attrs={"type": "date"}), "scope": forms.Textarea(attrs={"rows": 2})}
+        widgets = {"date": DateInput(), "scope": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args: Any, campaign: Campaign, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -115,7 +116,7 @@ class OrderForm(forms.Form):
     unit = forms.ModelChoiceField(Unit.objects.filter(is_active=True), label="责任单位")
     findings = forms.ModelMultipleChoiceField(Finding.objects.none(), label="督办问题", widget=forms.CheckboxSelectMultiple)
     deadline_working_days = forms.IntegerField(label="整改时限（工作日）", required=False, min_value=1, initial=5)
-    deadline = forms.DateField(label="或指定整改截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    deadline = forms.DateField(label="或指定整改截止日期", required=False, widget=DateInput())
     requirements = forms.CharField(label="督办要求", required=False, widget=forms.Textarea(attrs={"rows": 3}),
                                    initial="请于整改时限内完成整改，并在平台提交整改前后对比照片。逾期未整改的，按规定再次扣分。")
 
@@ -178,7 +179,7 @@ class AccountabilityForm(forms.Form):
     unit = forms.ModelChoiceField(Unit.objects.filter(is_active=True), label="单位")
     person_name = forms.CharField(label="被问责人", required=False, max_length=50)
     kind = forms.ChoiceField(label="问责方式", choices=AccountabilityKind.choices)
-    date = forms.DateField(label="日期", widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label="日期", widget=DateInput())
     reason = forms.CharField(label="问责事由", widget=forms.Textarea(attrs={"rows": 2}))
     findings = forms.CharField(label="相关问题编号", required=False, help_text="多个编号用逗号分隔，如 12,15")
 

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 
 from campaign import uploads
 from campaign.models import Campaign, Indicator, Phase, SpecialAction, Unit
+from campaign.widgets import DateInput
 
 from .models import TaskStatus
 from .selectors import plain_number
@@ -93,7 +94,7 @@ class ReturnForm(forms.Form):
 class DeadlineForm(forms.Form):
     """完成时限 as N 工作日 from a date (holidays and 调休 make-up days taken into account)."""
 
-    start = forms.DateField(label="起算日期", widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label="起算日期", widget=DateInput())
     working_days = forms.IntegerField(label="工作日数", min_value=1, max_value=365)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
