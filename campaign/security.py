@@ -5,6 +5,7 @@
   ``AXES_*``).
 - :class:`PasswordExpiryMiddleware` sends users whose password is older than
   ``PASSWORD_MAX_AGE_DAYS`` to the password change page (0 = off, the default).
+- :class:`RejectNulBytesMiddleware` answers NUL bytes in the query string with HTTP 400.
 - :func:`password_changed_at` reads the last change from the audit log, so no
   extra table is needed (see ``campaign/signals.py`` for where it is written).
 """
@@ -15,6 +16,7 @@ from typing import Any, Callable
 
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -38,6 +40,35 @@ class AxesLoginBackend(AxesStandaloneBackend):
         if request is None:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+class NulByteInRequest(SuspiciousOperation):
+    """A NUL character in the path or query string: no field of ours accepts one (HTTP 400)."""
+
+
+def request_has_nul_byte(request: HttpRequest) -> bool:
+    """True when the path, a query parameter name or a query value holds a NUL character."""
+    if "\x00" in request.path_info:
+        return True
+    return any("\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists())
+
+
+class RejectNulBytesMiddleware:
+    """Answer requests with NUL bytes in the path or the query string with the Chinese 400 page.
+
+    PostgreSQL refuses NUL in text, so such a value reaching a query would end in a 500.
+    Raising ``SuspiciousOperation`` lets Django render ``templates/400.html`` and log the
+    request on the ``django.security`` logger. Form fields (POST) are left to the forms, whose
+    ``CharField`` already refuses NUL with a message.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request_has_nul_byte(request):
+            raise NulByteInRequest("NUL byte in the request path or query string")
+        return self.get_response(request)
 
 
 def password_changed_at(user: Any) -> dt.datetime:

@@ -7,11 +7,14 @@ ALLOWED_HOSTS and leaves DEBUG off.
 from __future__ import annotations
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from config.hardening import DEV_SECRET_KEY, production_problems
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -35,15 +38,14 @@ def envlist(name: str, default: str = "") -> list[str]:
 DEBUG = envbool("DEBUG", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if DEBUG:
-        SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
-    else:
-        raise ImproperlyConfigured(
-            "SECRET_KEY 未设置：生产环境必须通过环境变量 SECRET_KEY 提供密钥（开发时可设置 DEBUG=1）。"
-        )
+if not SECRET_KEY and DEBUG:
+    SECRET_KEY = DEV_SECRET_KEY
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+# Production refuses to start with a missing, weak or published key, or without ALLOWED_HOSTS
+# (config/hardening.py; docs/security.md §4).
+if not DEBUG and (_problems := production_problems(secret_key=SECRET_KEY, allowed_hosts=ALLOWED_HOSTS)):
+    raise ImproperlyConfigured("\n".join(_problems))
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -60,6 +62,7 @@ INSTALLED_APPS = [
     "rules",
     "simple_history",
     "axes",
+    "csp",
     "campaign",
     "tasks",
     "inspections",
@@ -68,6 +71,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # NUL bytes in the query string answer the Chinese 400 page (campaign/security.py).
+    "campaign.security.RejectNulBytesMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -102,11 +108,31 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "config.wsgi.application"
 
+# Two PostgreSQL roles (docs/security.md, "Database roles"; scripts/db_roles.sql). The site, the
+# workers, beat and every command connect with DATABASE_URL — the app role, which may read and write
+# rows and nothing else. `manage.py migrate`, or any command run with DATABASE_ROLE=owner, connects
+# with DATABASE_MIGRATE_URL — the owner of the tables, triggers and functions. Without
+# DATABASE_MIGRATE_URL everything uses DATABASE_URL (SQLite, a development database).
+OWNER_COMMANDS = frozenset({"migrate"})
+
+
+def database_url(argv: list[str], environ: os._Environ | dict) -> str:
+    url = environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+    owner_url = environ.get("DATABASE_MIGRATE_URL", "")
+    role = environ.get("DATABASE_ROLE", "")
+    if role not in ("", "app", "owner"):
+        raise ImproperlyConfigured(f"DATABASE_ROLE 只能是 app 或 owner，收到：{role!r}")
+    if role == "owner" and not owner_url:
+        raise ImproperlyConfigured("DATABASE_ROLE=owner 需要同时设置 DATABASE_MIGRATE_URL（数据库所有者角色的连接串）。")
+    is_manage = len(argv) > 1 and Path(argv[0]).name in ("manage.py", "django-admin", "__main__.py")
+    command = argv[1] if is_manage else ""
+    if owner_url and role != "app" and (role == "owner" or command in OWNER_COMMANDS):
+        return owner_url
+    return url
+
+
 DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=envint("DB_CONN_MAX_AGE", 0),
-    )
+    "default": dj_database_url.parse(database_url(sys.argv, os.environ), conn_max_age=envint("DB_CONN_MAX_AGE", 0))
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -189,7 +215,9 @@ CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 3600)}
+# socket_connect_timeout: a request made while Redis is unreachable fails fast (the job is marked
+# failed with a message, reports/job_services.py) instead of hanging the web worker.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 3600), "socket_connect_timeout": 5}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
@@ -204,7 +232,29 @@ REPORT_TIME_LIMIT = envint("REPORT_TIME_LIMIT", REPORT_SOFT_TIME_LIMIT + 60)
 if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= REPORT_TIME_LIMIT:
     raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT 必须大于 REPORT_TIME_LIMIT（报表最长生成时间），否则任务会被重复投递。")
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_ROUTES = {"reports.jobs.render_pdf_report": {"queue": "pdf"}}
+CELERY_TASK_ROUTES = {
+    "reports.jobs.render_pdf_report": {"queue": "pdf"},
+    "reports.jobs.render_bulletin_chunk": {"queue": "pdf"},
+    "reports.jobs.finish_bulletin": {"queue": "pdf"},
+}
+# Report jobs that always end (issue 11, docs/reports.md "Liveness"): a rendering worker writes a
+# heartbeat every REPORT_HEARTBEAT_SECONDS; the sweeper (beat, every REPORT_SWEEP_SECONDS) re-queues a
+# running job whose heartbeat is older than REPORT_STALE_SECONDS — far below the visibility timeout —
+# at most REPORT_MAX_REQUEUES times, then fails it; a queued job nobody picked up is sent again after
+# REPORT_QUEUED_STALE_SECONDS (counted against the same bound).
+REPORT_HEARTBEAT_SECONDS = envint("REPORT_HEARTBEAT_SECONDS", 15)
+REPORT_STALE_SECONDS = envint("REPORT_STALE_SECONDS", 120)
+REPORT_QUEUED_STALE_SECONDS = envint("REPORT_QUEUED_STALE_SECONDS", 15 * 60)
+REPORT_MAX_REQUEUES = envint("REPORT_MAX_REQUEUES", 2)
+REPORT_SWEEP_SECONDS = envint("REPORT_SWEEP_SECONDS", 120)
+if not 0 < REPORT_HEARTBEAT_SECONDS * 2 <= REPORT_STALE_SECONDS < CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]:
+    raise ImproperlyConfigured("REPORT_STALE_SECONDS 必须至少是心跳间隔的 2 倍，并小于 CELERY_VISIBILITY_TIMEOUT。")
+# The full bulletin (issue 14) renders its appendix in parts of at most this many score lines (one
+# ranking group never shares a part with another), each a Celery task of its own, merged with pypdf.
+REPORT_CHUNK_ROWS = envint("REPORT_CHUNK_ROWS", 1500)
+# A worker process that grew past this (KiB) is replaced after its task; one part peaks far below it.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = envint("CELERY_WORKER_MAX_MEMORY_PER_CHILD", 1536 * 1024)
+CELERY_BEAT_SCHEDULE["reports-sweep"] = {"task": "reports.jobs.sweep_report_jobs", "schedule": float(REPORT_SWEEP_SECONDS)}
 CELERY_BEAT_SCHEDULE["reports-monthly"] = {
     "task": "reports.jobs.monthly_reports",
     "schedule": crontab(day_of_month=1, hour=6, minute=0),  # last month's bulletin and workbook
@@ -241,7 +291,31 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+# X-Forwarded-Proto is trusted only when the operator says a reverse proxy (nginx) terminates TLS
+# and gunicorn listens on 127.0.0.1 behind it (TRUSTED_PROXY=1, README); otherwise any client
+# could claim HTTPS.
+if envbool("TRUSTED_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy (django-csp): scripts only from our own static files — no inline
+# <script> or on*= handlers anywhere (tests/test_security_headers.py greps the templates).
+# Styles allow 'unsafe-inline' for style attributes computed per row (progress bar widths, SVG
+# charts, admin tree indentation); style cannot run code. Views that serve uploads set their own
+# stricter policy (campaign/uploads.py), which the middleware leaves alone.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")

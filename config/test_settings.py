@@ -3,6 +3,8 @@ import os
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
+# DEBUG stays off in tests (production behaviour), so the start-up checks want hosts too.
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 
 from .settings import *  # noqa: E402,F401,F403
 

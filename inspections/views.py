@@ -169,6 +169,16 @@ def finding_create(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
+def _id_param(request: HttpRequest, name: str) -> int:
+    """The id in query parameter ``name``: 0 when absent (matches nothing), 404 when not a number."""
+    value = request.GET.get(name) or ""
+    if not value:
+        return 0
+    if not value.isascii() or not value.isdigit() or len(value) > 18:
+        raise Http404("参数不是有效的编号")
+    return int(value)
+
+
 def _float(value: str | None) -> float | None:
     try:
         return float(value) if value not in (None, "") else None
@@ -204,7 +214,7 @@ def point_search(request: HttpRequest) -> HttpResponse:
 def indicator_search(request: HttpRequest) -> HttpResponse:
     _require_office(request)
     # The finding form asks for its inspection's campaign, which may not be the one chosen in the menu.
-    inspection = Inspection.objects.select_related("campaign").filter(pk=request.GET.get("inspection") or 0).first()
+    inspection = Inspection.objects.select_related("campaign").filter(pk=_id_param(request, "inspection")).first()
     campaign = inspection.campaign if inspection else _campaign(request)
     return render(request, "inspections/_indicator_results.html", {
         "indicators": selectors.search_indicators(campaign, request.GET.get("q", "")),
@@ -215,8 +225,8 @@ def indicator_search(request: HttpRequest) -> HttpResponse:
 def points_suggestion(request: HttpRequest, pk: int) -> HttpResponse:
     """htmx fragment: the points the rules suggest for the chosen point and indicator."""
     inspection = _inspection_or_404(request, pk)
-    indicator = Indicator.objects.filter(campaign=inspection.campaign, pk=request.GET.get("indicator") or 0).first()
-    point = InspectionPoint.objects.filter(pk=request.GET.get("point") or 0).first()
+    indicator = Indicator.objects.filter(campaign=inspection.campaign, pk=_id_param(request, "indicator")).first()
+    point = InspectionPoint.objects.filter(pk=_id_param(request, "point")).first()
     suggestion, error = None, ""
     if indicator is not None:
         try:
@@ -680,7 +690,7 @@ def accountability_create(request: HttpRequest) -> HttpResponse:
     _require_perm(request, "inspections.manage")
     campaign = _campaign(request)
     initial: dict[str, Any] = {}
-    prefill = Finding.objects.filter(campaign=campaign, pk=request.GET.get("finding") or 0).first()
+    prefill = Finding.objects.filter(campaign=campaign, pk=_id_param(request, "finding")).first()
     if prefill is not None:
         # Opened from a finding (often an overdue one): the unit and the finding are filled in.
         initial = {"unit": prefill.unit_id, "findings": str(prefill.pk),

@@ -132,6 +132,58 @@ def test_production_cookies_are_secure_and_hsts_is_on():
     assert done.stdout.split() == ["False", "True", "True", "True", "True", "DENY", "True"]
 
 
+def _start(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize(
+    "key, expected",
+    [
+        ("abc", "SECRET_KEY 太弱"),  # the key issue 11 saw accepted
+        ("x" * 60, "SECRET_KEY 太弱"),  # long but one character
+        ("abcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcd1", "SECRET_KEY 太弱"),  # 49 characters
+        ("dev-only-insecure-key-do-not-use-in-production", "公开的开发密钥"),
+        ("django-insecure-" + "k3j5h6g7f8d9s0a1" * 3, "公开的开发密钥"),
+    ],
+)
+def test_the_site_refuses_to_start_with_a_weak_secret_key(key, expected):
+    done = _start(_production_env(SECRET_KEY=key))
+    assert done.returncode != 0
+    assert "ImproperlyConfigured" in done.stderr and expected in done.stderr
+
+
+def test_a_fifty_character_random_key_is_enough():
+    assert _start(_production_env(SECRET_KEY="abcde" * 10)).returncode == 0
+
+
+@pytest.mark.parametrize("hosts", ["", " , ", "*"])
+def test_the_site_refuses_to_start_without_allowed_hosts(hosts):
+    done = _start(_production_env(ALLOWED_HOSTS=hosts))
+    assert done.returncode != 0
+    assert "ALLOWED_HOSTS" in done.stderr and ("未设置" in done.stderr or "不能包含" in done.stderr)
+
+
+def test_debug_mode_needs_neither_key_nor_hosts():
+    env = _production_env(DEBUG="1")
+    del env["SECRET_KEY"], env["ALLOWED_HOSTS"]
+    assert _start(env).returncode == 0, _start(env).stderr
+
+
+def _proxy_header(**extra: str) -> str:
+    code = "import django; django.setup(); from django.conf import settings as s; print(getattr(s, 'SECURE_PROXY_SSL_HEADER', None))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_production_env(**extra), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_the_forwarded_proto_header_is_trusted_only_behind_a_declared_proxy():
+    assert _proxy_header() == "None"
+    assert _proxy_header(TRUSTED_PROXY="0") == "None"
+    assert _proxy_header(TRUSTED_PROXY="1") == "('HTTP_X_FORWARDED_PROTO', 'https')"
+
+
 def test_the_site_refuses_to_start_without_a_secret_key():
     env = _production_env()
     del env["SECRET_KEY"]
@@ -183,7 +235,7 @@ def test_an_unhandled_error_shows_the_500_page(world):
 
 
 def _bare_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG"}}
+    return {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}}
 
 
 def test_static_checks_run_on_a_bare_checkout_without_a_secret_key():
@@ -191,6 +243,32 @@ def test_static_checks_run_on_a_bare_checkout_without_a_secret_key():
         [sys.executable, "manage.py", "check"], cwd=ROOT, env=_bare_env(), capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_makemigrations_check_runs_on_a_bare_checkout_too():
+    done = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        cwd=ROOT, env={**_bare_env(), "DATABASE_URL": ""}, capture_output=True, text=True, timeout=120,
+    )
+    assert "SECRET_KEY" not in done.stderr and "ALLOWED_HOSTS" not in done.stderr, done.stderr
+
+
+def test_the_deploy_check_gets_no_throwaway_key():
+    # Issue 11: manage.py injected a key, so `check --deploy` passed on a bare checkout.
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"], cwd=ROOT, env=_bare_env(), capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode != 0
+    assert "SECRET_KEY 未设置" in done.stderr
+
+
+def test_the_deploy_check_refuses_a_weak_key_even_with_hosts():
+    env = {**_bare_env(), "SECRET_KEY": "abc", "ALLOWED_HOSTS": "cw.example.gov.cn"}
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode != 0
+    assert "SECRET_KEY 太弱" in done.stderr
 
 
 def test_commands_that_touch_data_still_refuse_without_a_secret_key():
