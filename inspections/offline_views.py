@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.middleware.csrf import get_token
 
 from campaign import access
-from campaign.models import Campaign, InspectionPoint
+from campaign.models import InspectionPoint
 
 from . import offline, selectors, services
 from .forms import FindingForm
@@ -50,7 +50,8 @@ def _json_office(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
         if not request.user.is_authenticated:
             return JsonResponse({"ok": False, "errors": ["登录已过期，请重新登录后再发送。"]}, status=401)
         if not access.can(request.user, "inspections.record"):
-            return JsonResponse({"ok": False, "errors": ["您没有登记问题的权限。"]}, status=403)
+            # The same answer as for a missing object, as everywhere in the app.
+            return JsonResponse({"ok": False, "errors": ["未找到该页面，或您无权操作。"]}, status=404)
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -107,9 +108,10 @@ def status(request: HttpRequest) -> JsonResponse:
 
 @require_GET
 @_json_office
-def data(request: HttpRequest, pk: int) -> JsonResponse:
-    campaign = get_object_or_404(Campaign, pk=pk)
-    response = JsonResponse(offline.offline_data(campaign), json_dumps_params={"ensure_ascii": False})
+def data(request: HttpRequest, inspection_pk: int) -> JsonResponse:
+    """The campaign data of an inspection's campaign, which the phone keeps for its pages."""
+    inspection = get_object_or_404(Inspection.objects.select_related("campaign"), pk=inspection_pk)
+    response = JsonResponse(offline.offline_data(inspection.campaign), json_dumps_params={"ensure_ascii": False})
     response["Cache-Control"] = "private, no-cache"
     return response
 
@@ -124,9 +126,9 @@ def _inspection(pk: int) -> Inspection | None:
 
 @require_POST
 @_json_office
-def sync_finding(request: HttpRequest, pk: int) -> JsonResponse:
+def sync_finding(request: HttpRequest, inspection_pk: int) -> JsonResponse:
     """One queued finding, posted with the finding form's fields; its client_token makes it count once."""
-    inspection = _inspection(pk)
+    inspection = _inspection(inspection_pk)
     if inspection is None:
         return _refused(["该检查已不存在，请删除此条或改到其他检查下重新登记。"])
     form = FindingForm(request.POST, request.FILES, campaign=inspection.campaign)
@@ -153,9 +155,9 @@ def sync_finding(request: HttpRequest, pk: int) -> JsonResponse:
 
 @require_POST
 @_json_office
-def sync_checklist(request: HttpRequest, pk: int, point_pk: int) -> JsonResponse:
+def sync_checklist(request: HttpRequest, inspection_pk: int, point_pk: int) -> JsonResponse:
     """One queued checklist round; items already checked are skipped, so a second post changes nothing."""
-    inspection = _inspection(pk)
+    inspection = _inspection(inspection_pk)
     point = InspectionPoint.objects.select_related("unit", "point_type").filter(pk=point_pk).first()
     if inspection is None or point is None:
         return _refused(["该检查或点位已不存在，请删除此条。"])

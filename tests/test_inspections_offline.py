@@ -64,7 +64,7 @@ def test_offline_data_holds_points_tree_and_matrix(world, client_for):
         str(world.pt_road.pk): sorted([world.leaf_clean.pk, world.leaf_ads.pk]),
         str(world.pt_market.pk): sorted([world.leaf_clean.pk, world.leaf_market.pk]),
     }
-    response = client_for(world.inspector).get(f"/inspections/offline/data/{world.campaign.pk}.json")
+    response = client_for(world.inspector).get(f"/inspections/offline/data/{inspection(world).pk}.json")
     assert response.json()["campaign"]["name"] == "泰和市2026年创建全国文明城市"
 
 
@@ -74,7 +74,7 @@ def test_sync_answers_json_not_a_login_redirect(world, client):
     assert response.status_code == 401
     assert response.json()["errors"] == ["登录已过期，请重新登录后再发送。"]
     client.force_login(world.official_a)
-    assert client.post(f"/inspections/offline/sync/{insp.pk}/finding/", _finding_post(world, uuid.uuid4())).status_code == 403
+    assert client.post(f"/inspections/offline/sync/{insp.pk}/finding/", _finding_post(world, uuid.uuid4())).status_code == 404
     assert Finding.objects.count() == 0
 
 
