@@ -141,6 +141,7 @@ class ReportData:
     kind_label: str = ""  # e.g. 全国文明城市 (CampaignKind label); the title falls back to the campaign name
     published_at: dt.datetime | None = None  # when the figures were frozen (published months)
     frozen: bool = False  # findings and tasks come from the publication's frozen copy
+    year_summary: YearData | None = None  # the year's published months up to this one (年度汇总)
     # Derived figures (filled by build_report_data).
     findings_count: int = 0
     findings_points: Decimal = ZERO
@@ -239,6 +240,7 @@ def build_report_data(
     kind_label: str = "",
     published_at: dt.datetime | None = None,
     frozen: bool = False,
+    year_summary: YearData | None = None,
 ) -> ReportData:
     """Compute the summary figures from plain inputs (no database access).
 
@@ -261,6 +263,7 @@ def build_report_data(
         kind_label=kind_label,
         published_at=published_at,
         frozen=frozen,
+        year_summary=year_summary,
     )
     data.findings_points = sum((u.finding_deductions for u in data.units), ZERO)
     data.penalty_points = sum((u.penalty_deductions for u in data.units), ZERO)
@@ -485,4 +488,105 @@ def report_data(*, campaign: Campaign, month: dt.date, as_of: dt.date | None = N
         kind_label=campaign.get_kind_display(),
         published_at=published_at,
         frozen=frozen is not None,
+        year_summary=year_data(campaign=campaign, year=month.year, upto=month),
     )
+
+
+# ------------------------------------------------------------------ the year (年度考核)
+
+@dataclass
+class YearUnit:
+    """One unit's year: its published monthly scores, their average and its rank in its group."""
+
+    unit_id: int
+    unit_name: str
+    ranking_group: str
+    ranking_group_order: int
+    scores: dict[dt.date, Decimal]
+    average: Decimal
+    rank: int = 0
+
+    @property
+    def months_counted(self) -> int:
+        return len(self.scores)
+
+
+@dataclass
+class YearData:
+    """年度考核: per unit the average of the year's published months, ranked within its group."""
+
+    campaign_name: str
+    year: int
+    months: list[dt.date]  # the published months of the year that count, oldest first
+    units: list[YearUnit]
+
+    @property
+    def groups(self) -> list[tuple[str, list[YearUnit]]]:
+        groups: dict[str, list[YearUnit]] = {}
+        for unit in self.units:
+            groups.setdefault(unit.ranking_group, []).append(unit)
+        return list(groups.items())
+
+    @property
+    def title(self) -> str:
+        return f"{self.year}年度考核汇总"
+
+
+def build_year_data(
+    *, campaign_name: str, year: int, months: Sequence[dt.date],
+    rows: Iterable[tuple[dt.date, int, str, str, int, Decimal]],
+) -> YearData:
+    """The year from plain rows ``(month, unit_id, unit_name, ranking_group, group_order, score)`` of the
+    published months (no database access).
+
+    Rule (docs/scoring.md “年度考核”): a unit's annual score is the plain average of its scores in the
+    year's published months, rounded half up to 0.01 (a unit scored in fewer months, e.g. set up in
+    the autumn, averages the months it was scored in); its group is the one of its latest month;
+    units are ranked per group, highest first, equal averages share a rank (1, 2, 2, 4).
+    """
+    from reports.scoring import competition_ranks
+
+    months = sorted(set(months))
+    wanted = set(months)
+    per_unit: dict[int, dict] = {}
+    for month, unit_id, name, group, order, score in sorted(rows, key=lambda r: r[0]):
+        if month not in wanted:
+            continue
+        entry = per_unit.setdefault(unit_id, {"name": name, "scores": {}})
+        entry.update(name=name, group=group, order=order)  # the latest month wins
+        entry["scores"][month] = score
+    units = []
+    for unit_id, entry in per_unit.items():
+        values = list(entry["scores"].values())
+        average = (sum(values, ZERO) / len(values)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        units.append(YearUnit(unit_id, entry["name"], entry["group"], entry["order"], dict(sorted(entry["scores"].items())), average))
+    by_group: dict[str, list[YearUnit]] = defaultdict(list)
+    for unit in units:
+        by_group[unit.ranking_group].append(unit)
+    for members in by_group.values():
+        members.sort(key=lambda u: (-u.average, u.unit_name))
+        for unit, rank in zip(members, competition_ranks([u.average for u in members])):
+            unit.rank = rank
+    units.sort(key=lambda u: (u.ranking_group_order, u.ranking_group, u.rank, u.unit_name))
+    return YearData(campaign_name=campaign_name, year=year, months=months, units=units)
+
+
+def year_data(*, campaign: Campaign, year: int, upto: dt.date | None = None) -> YearData:
+    """Read the year from the published snapshots of ``campaign`` (``upto``: only months up to that
+    one, e.g. the year to date in a month's workbook). Open months never count (2 queries)."""
+    from campaign.models import PeriodStatus, RankingGroup
+    from reports.models import UnitMonthScore
+
+    qs = UnitMonthScore.objects.filter(
+        period__campaign=campaign, period__status=PeriodStatus.PUBLISHED, period__month__year=year
+    )
+    if upto is not None:
+        qs = qs.filter(period__month__lte=upto)
+    order = dict(RankingGroup.objects.values_list("name", "order"))
+    rows = [
+        (month, unit_id, name, group, order.get(group, 0), score)
+        for month, unit_id, name, group, score in qs.values_list(
+            "period__month", "unit_id", "unit__name", "ranking_group", "score"
+        ).order_by("period__month", "unit_id")
+    ]
+    return build_year_data(campaign_name=campaign.name, year=year, months=[r[0] for r in rows], rows=rows)

@@ -10,6 +10,7 @@ steps so the job page can show how far a render has come.
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -28,7 +29,7 @@ from campaign.excel import (
     header_cells,
     safe_value,
 )
-from campaign.pdf import render_pdf
+from campaign.pdf import CJK_FONT_FAMILY, STATIC_DIR, render_pdf, safe_url_fetcher
 
 from .data import ReportData, summary_figures
 from .scoring import KIND_LABELS
@@ -58,17 +59,31 @@ def _fmt(value: Decimal | None) -> str:
 
 # ---------------------------------------------------------------- the chart
 
+def score_axis(low: Decimal, high: Decimal) -> tuple[Decimal, Decimal]:
+    """The bar chart's axis (start, end): from 0 when scores spread widely, else from a round number
+    (a multiple of 5) at least 5 points below the lowest score, so scores between 90 and 101 show
+    their differences instead of ten bars of almost the same length."""
+    high = Decimal(high)
+    if low < 50:
+        return Decimal(0), high
+    start = Decimal(int((low - 5) // 5) * 5)
+    return max(start, Decimal(0)), high
+
+
 def score_chart_svg(title: str, units: Sequence[Any], full_score: Decimal | None = None) -> str:
     """A horizontal bar chart of scores as inline SVG (WeasyPrint renders it; no files, no network).
 
-    Every piece of text is escaped: unit names are user data.
+    Every piece of text is escaped: unit names are user data. Per-unit bars start at
+    :func:`score_axis` (the axis' start and end are printed above the bars).
     """
     if not units:
         return ""
     full = Decimal(full_score if full_score is not None else max(u.full_score for u in units)) or Decimal(100)
+    base = Decimal(0)
     if len(units) <= CHART_MAX_BARS:
         bars = [(u.unit_name, u.score) for u in units]
         value_label = _fmt
+        base, full = score_axis(min(u.score for u in units), max([full, *(u.score for u in units)]))
     else:
         # Distribution: units per 5-point band, highest band first.
         counts: dict[int, int] = {}
@@ -85,9 +100,13 @@ def score_chart_svg(title: str, units: Sequence[Any], full_score: Decimal | None
         f'viewBox="0 0 {width} {height}" class="chart" role="img">',
         f'<text x="0" y="14" font-size="11" font-weight="bold">{escape(title)}</text>',
     ]
+    if base > 0:
+        parts.append(f'<text x="{label_w}" y="{top - 3}" font-size="8" fill="#555">{base:.0f}</text>'
+                     f'<text x="{label_w + bar_w}" y="{top - 3}" font-size="8" fill="#555" text-anchor="end">{full:.0f}</text>')
+    span = full - base
     for i, (label, value) in enumerate(bars):
         y = top + i * row_h
-        length = float(max(Decimal(0), min(value, full)) / full) * bar_w if full else 0
+        length = float(max(Decimal(0), min(value, full) - base) / span) * bar_w if span > 0 else 0
         parts.append(
             f'<text x="{label_w - 4}" y="{y + 11}" font-size="9" text-anchor="end">{escape(str(label)[:14])}</text>'
             f'<rect x="{label_w}" y="{y + 2}" width="{length:.1f}" height="{row_h - 5}" fill="#c0392b"/>'
@@ -179,7 +198,8 @@ class _Sheet:
 
 
 def render_workbook_xlsx(data: ReportData, *, progress: Progress | None = None) -> RenderedFile:
-    """The monthly workbook (月度考核数据): 排名, 扣分明细, 指标失分, 整改情况, 任务完成.
+    """The monthly workbook (月度考核数据): 概况, 排名, 扣分明细, 指标失分, 整改情况, 任务完成 and
+    (when the data carries the year) 年度汇总: the year's published months up to this one.
 
     Written in openpyxl's write-only mode (rows stream to the file; memory
     stays flat for thousands of units). Deductions are shown as positive
@@ -190,6 +210,16 @@ def render_workbook_xlsx(data: ReportData, *, progress: Progress | None = None) 
     # Dates need no explicit format: openpyxl gives date cells yyyy-mm-dd by itself, and every
     # styled cell costs about three plain ones in write-only mode.
     S, P = SCORE_FORMAT, "0.0%"
+
+    progress(25, "正在写入概况")
+    summary = _Sheet(wb, "概况", ["项目", "数值"], {}, widths={0: 30, 1: 60})
+    summary.append(["标题", data.title])
+    summary.append(["数据说明", data.data_note])
+    for label, value in summary_figures(data):
+        summary.append([label, value])
+    for i, ind in enumerate(data.top_indicators, 1):
+        summary.append([f"扣分较多的测评指标{i}：{ind.label}", f"问题{ind.findings}个，扣分{ind.points:.2f}，涉及{ind.units}个单位"])
+    summary.close()
 
     progress(30, "正在写入排名")
     ranking = _Sheet(
@@ -261,10 +291,250 @@ def render_workbook_xlsx(data: ReportData, *, progress: Progress | None = None) 
         tasks.append([t.unit_name, t.code, t.title, t.deadline, t.status_label, t.completed_on, on_time])
     tasks.close()
 
+    year = data.year_summary
+    if year is not None:
+        progress(88, "正在写入年度汇总")
+        labels = [f"{m.month}月" for m in year.months]
+        annual = _Sheet(
+            wb, "年度汇总",
+            ["考核组别", "年度排名", "单位", "年度得分", "计入月数", *labels],
+            {3: S, **{i: S for i in range(5, len(labels) + 5)}},
+            widths={0: 12, 1: 8, 2: 24, 3: 10, 4: 8, **{i: 9 for i in range(5, len(labels) + 5)}},
+        )
+        for u in year.units:
+            annual.append([u.ranking_group, u.rank, u.unit_name, u.average, u.months_counted,
+                           *[u.scores.get(m) for m in year.months]])
+        annual.close()
+
     buffer = io.BytesIO()
     wb.save(buffer)
     progress(90, "Excel 已生成")
     return RenderedFile(f"{data.file_stem}数据.xlsx", XLSX_CONTENT_TYPE, buffer.getvalue())
+
+
+# ---------------------------------------------------------------- the full bulletin in parts (issue 14)
+#
+# One WeasyPrint document for a city's whole appendix (21,600 lines, 1,400 pages) takes minutes and
+# gigabytes in one process. Instead: the front part (title, summary, ranking) and slices of the
+# appendix (one ranking group at a time, at most ``max_rows`` lines each) are separate documents,
+# rendered in parallel by Celery (reports/job_services.py) or one after another
+# (:func:`render_bulletin_chunked`); :func:`merge_bulletin_parts` then joins them with pypdf, adds the
+# 附件目录 (table of contents) with absolute page numbers, stamps 第 N 页 / 共 M 页 on every page
+# (the parts carry no page numbers: none of them knows where it starts) and writes the PDF outline
+# (bookmarks) per section, ranking group and unit.
+
+
+class ChunkPlan(NamedTuple):
+    label: str
+    group: str
+    unit_ids: tuple[int, ...]
+    front: bool = False
+    first_of_group: bool = False
+    first_of_appendix: bool = False
+
+
+class BulletinPart(NamedTuple):
+    content: bytes
+    pages: int
+    # {"title", "page" (0-based within the part), "level" (1 section, 2 group, 3 unit), "unit_id", "group"}
+    bookmarks: list[dict]
+
+
+def plan_bulletin_chunks(data: ReportData, *, max_rows: int) -> list[ChunkPlan]:
+    """Cut the bulletin: part 0 the front, then each ranking group's units with score lines in slices
+    of at most ``max_rows`` lines (a unit is never split; a unit alone over the limit is its own part)."""
+    plans = [ChunkPlan("通报正文（总体情况、考核排名）", "", (), front=True)]
+    first_of_appendix = True
+    for group, members in data.groups:
+        slices: list[list[Any]] = []
+        rows = 0
+        for unit in members:
+            if not unit.lines:
+                continue
+            if not slices or (rows + len(unit.lines) > max_rows and slices[-1]):
+                slices.append([])
+                rows = 0
+            slices[-1].append(unit)
+            rows += len(unit.lines)
+        for n, units in enumerate(slices, start=1):
+            label = f"附件·{group}" + (f"（第{n}/{len(slices)}段）" if len(slices) > 1 else "") + f"，{len(units)}个单位"
+            plans.append(ChunkPlan(label, group, tuple(u.unit_id for u in units), first_of_group=n == 1,
+                                   first_of_appendix=first_of_appendix))
+            first_of_appendix = False
+    return plans
+
+
+def _slim(unit: Any) -> Any:
+    return dataclasses.replace(unit, lines=[])
+
+
+def bulletin_part_payload(data: ReportData, plan: ChunkPlan) -> dict[str, Any]:
+    """What one part's worker needs (picklable, and only that part's lines)."""
+    if plan.front:
+        slim = {u.unit_id: _slim(u) for u in data.units}
+        front = dataclasses.replace(
+            data, units=list(slim.values()), groups=[(g, [slim[u.unit_id] for u in members]) for g, members in data.groups],
+            findings=[], tasks=[], matrix={}, finding_state={},
+        )
+        return {"front": True, "data": front}
+    by_id = {u.unit_id: u for u in data.units}
+    items = []
+    for unit_id in plan.unit_ids:
+        unit = by_id[unit_id]
+        items.append({
+            "unit": _slim(unit),
+            "lines": [{"kind": KIND_LABELS.get(line.kind, line.kind), "line": line, "rectification": data.rectification_for(line)}
+                      for line in unit.lines],
+        })
+    return {"front": False, "title": data.title, "group": plan.group, "items": items,
+            "first_of_group": plan.first_of_group, "first_of_appendix": plan.first_of_appendix}
+
+
+def _document(template_name: str, context: dict[str, Any]) -> Any:
+    """A laid-out WeasyPrint document (pages, anchors, bookmarks), locked down like campaign.pdf."""
+    from django.template.loader import render_to_string
+    from weasyprint import HTML
+
+    html = render_to_string(template_name, {"cjk_font_family": CJK_FONT_FAMILY, **context})
+    return HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=safe_url_fetcher).render()
+
+
+def render_bulletin_part(payload: dict[str, Any]) -> BulletinPart:
+    """Render one part as its own document, without page numbers; report where its headings fall."""
+    if payload["front"]:
+        doc = _document("reports/pdf_bulletin_front.html", bulletin_context(payload["data"], appendix=False))
+        bookmarks = []
+
+        def walk(nodes: Any, depth: int) -> None:
+            for node in nodes:
+                label, (page, _x, _y), children = node[0], node[1], node[2]
+                if depth >= 1:  # depth 0 is the h1 title
+                    bookmarks.append({"title": label, "page": page, "level": depth})
+                walk(children, depth + 1)
+
+        walk(doc.make_bookmark_tree(), 0)
+        return BulletinPart(doc.write_pdf(), len(doc.pages), bookmarks)
+    doc = _document("reports/pdf_bulletin_part.html", payload)
+    where: dict[str, int] = {}
+    for number, page in enumerate(doc.pages):
+        for anchor in page.anchors:
+            where.setdefault(anchor, number)
+    bookmarks = []
+    if payload["first_of_group"]:
+        bookmarks.append({"title": payload["group"], "page": where.get("group", 0), "level": 2, "group": payload["group"]})
+    for item in payload["items"]:
+        unit = item["unit"]
+        bookmarks.append({"title": unit.unit_name, "page": where.get(f"unit-{unit.unit_id}", 0), "level": 3,
+                          "unit_id": unit.unit_id, "group": payload["group"]})
+    return BulletinPart(doc.write_pdf(), len(doc.pages), bookmarks)
+
+
+# Rows of the 附件目录 per page (fixed row height in pdf_bulletin_toc.html), for the first guess of its length.
+TOC_ROWS_PER_PAGE = 40
+
+
+def merge_bulletin_parts(parts: Sequence[BulletinPart], *, title: str, filename: str) -> tuple[RenderedFile, dict]:
+    """Join the parts into one PDF: front, 附件目录, appendix; page numbers and bookmarks throughout.
+
+    Returns the file and its outline ``{"pages": M, "units": [{"id", "name", "group", "start", "end"}]}``
+    (1-based, inclusive page numbers of each unit's appendix, for the per-unit download).
+    """
+    from pypdf import PdfReader, PdfWriter
+
+    front, appendix = parts[0], list(parts[1:])
+    entries: list[dict] = []  # groups and units, page relative to the appendix's first page
+    offset = 0
+    for part in appendix:
+        entries.extend({**b, "page": offset + b["page"]} for b in part.bookmarks)
+        offset += part.pages
+    appendix_pages = offset
+
+    toc_doc, toc_pages = None, 0
+    if entries:
+        rows = len(entries) + 1
+        guess = max(1, -(-rows // TOC_ROWS_PER_PAGE))
+        for _ in range(4):  # the numbers depend on the 目录's own length; it settles at once in practice
+            start = front.pages + guess + 1
+            groups: list[dict] = []
+            for e in entries:
+                if e["level"] == 2:
+                    groups.append({"name": e["title"], "page": start + e["page"], "units": []})
+                elif groups:
+                    groups[-1]["units"].append({"name": e["title"], "page": start + e["page"]})
+            toc_doc = _document("reports/pdf_bulletin_toc.html", {"title": title, "groups": groups})
+            if len(toc_doc.pages) == guess:
+                break
+            guess = len(toc_doc.pages)
+        toc_pages = guess
+    total = front.pages + toc_pages + appendix_pages
+
+    writer = PdfWriter()
+    writer.append(PdfReader(io.BytesIO(front.content)), import_outline=False)
+    if toc_doc is not None:
+        writer.append(PdfReader(io.BytesIO(toc_doc.write_pdf())), import_outline=False)
+    for part in appendix:
+        writer.append(PdfReader(io.BytesIO(part.content)), import_outline=False)
+    stamps = PdfReader(io.BytesIO(_page_number_stamps(total)))
+    for number, page in enumerate(writer.pages):
+        page.merge_page(stamps.pages[number])
+
+    parent = None
+    for b in front.bookmarks:
+        if b["level"] == 1:
+            parent = writer.add_outline_item(b["title"], b["page"])
+        else:
+            writer.add_outline_item(b["title"], b["page"], parent=parent)
+    units: list[dict] = []
+    if entries:
+        first = front.pages + toc_pages
+        writer.add_outline_item("附件目录", front.pages)
+        root = writer.add_outline_item("附件：各单位扣分明细", first)
+        group_item = None
+        for e in entries:
+            if e["level"] == 2:
+                group_item = writer.add_outline_item(e["title"], first + e["page"], parent=root)
+            else:
+                writer.add_outline_item(e["title"], first + e["page"], parent=group_item or root)
+                units.append({"id": e["unit_id"], "name": e["title"], "group": e.get("group", ""), "start": first + e["page"] + 1})
+        for n, unit in enumerate(units):
+            unit["end"] = units[n + 1]["start"] - 1 if n + 1 < len(units) else total
+            unit["end"] = max(unit["end"], unit["start"])
+    writer.page_mode = "/UseOutlines"
+    writer.add_metadata({"/Title": title})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return RenderedFile(filename, PDF_CONTENT_TYPE, buffer.getvalue()), {"pages": total, "units": units}
+
+
+def _page_number_stamps(total: int) -> bytes:
+    """``total`` blank A4 pages carrying only 第 N 页 / 共 M 页 where pdf/base.html puts it."""
+    return _document("reports/pdf_page_numbers.html", {"pages": range(total)}).write_pdf()
+
+
+def render_bulletin_chunked(data: ReportData, *, max_rows: int, progress: Progress | None = None) -> RenderedFile:
+    """The whole chunked bulletin in this process, part after part (the command line, tests, bench)."""
+    progress = progress or _noop
+    plan = plan_bulletin_chunks(data, max_rows=max_rows)
+    parts = []
+    for n, chunk in enumerate(plan):
+        progress(40 + 45 * n // len(plan), f"正在生成第 {n + 1}/{len(plan)} 部分")
+        parts.append(render_bulletin_part(bulletin_part_payload(data, chunk)))
+    progress(88, "正在合并各部分")
+    rendered, _outline = merge_bulletin_parts(parts, title=data.title, filename=f"{data.title}.pdf")
+    return rendered
+
+
+def extract_pages(content: bytes, first: int, last: int) -> bytes:
+    """Pages ``first``..``last`` (1-based, inclusive) of a PDF as a PDF of their own."""
+    from pypdf import PdfReader, PdfWriter
+
+    reader = PdfReader(io.BytesIO(content))
+    writer = PdfWriter()
+    for number in range(first - 1, min(last, len(reader.pages))):
+        writer.add_page(reader.pages[number])
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
 
 
 RENDERERS: dict[str, Callable[..., RenderedFile]] = {

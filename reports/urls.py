@@ -10,6 +10,7 @@ urlpatterns: list = [
     path("months/<str:month>/publish/", views.publish, name="reports-publish"),
     path("months/<str:month>/revoke/", views.revoke, name="reports-revoke"),
     path("months/<str:month>/bulletin/", views.bulletin, name="reports-bulletin"),
+    path("years/<int:year>/", views.year_summary, name="reports-year"),
     # Report jobs (rendered by Celery workers).
     path("jobs/", job_views.job_list, name="reports-jobs"),
     path("jobs/<int:pk>/", job_views.job_detail, name="reports-job-detail"),

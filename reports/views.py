@@ -26,7 +26,7 @@ from campaign.selectors import current_campaign
 
 from . import selectors, services
 from .charts import trend_svg
-from .data import report_data, summary_figures
+from .data import report_data, summary_figures, year_data
 from .forms import RevokeForm
 from .scoring import KIND_LABELS, month_scores, pass_rates
 
@@ -172,6 +172,25 @@ def month_detail(request: HttpRequest, month: str) -> HttpResponse:
             (title, pass_rates(campaign=campaign, month=day, by=by))
             for title, by in (("按测评标准", "indicator"), ("按街道（乡镇）", "street"), ("按考核组别", "group"))
         ] if access.sees_all_units(request.user) and campaign.scoring_mode != "deduction" else [],
+    })
+
+
+@login_required
+def year_summary(request: HttpRequest, year: int) -> HttpResponse:
+    """年度考核: per unit the average of the year's published months, rank per group and the scores
+    month by month. Built from published snapshots only, so every role sees it (like the bulletin)."""
+    _require_some_role(request)
+    campaign = _campaign_or_404(request)
+    if year not in {m.year for m in campaign.months()}:
+        raise Http404(f"{year}年不在本次创建活动的时间范围内。")
+    data = year_data(campaign=campaign, year=year)
+    own = _visible_unit_ids(request)
+    return render(request, "reports/year_summary.html", {
+        "campaign": campaign, "year": year, "data": data, "own": own or set(),
+        "month_labels": [(f"{m:%Y-%m}", f"{m.month}月") for m in data.months],
+        "groups": [
+            (name, [(u, [u.scores.get(m) for m in data.months]) for u in members]) for name, members in data.groups
+        ],
     })
 
 

@@ -145,7 +145,7 @@ def read_workbook(october):
 
 def test_workbook_has_the_five_sheets_with_frozen_filtered_headers(october):
     wb = read_workbook(october)
-    assert wb.sheetnames == ["排名", "扣分明细", "指标失分", "整改情况", "任务完成"]
+    assert wb.sheetnames == ["概况", "排名", "扣分明细", "指标失分", "整改情况", "任务完成"]
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2"
         assert ws.auto_filter.ref.startswith("A1:")

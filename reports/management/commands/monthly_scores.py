@@ -1,6 +1,7 @@
-"""Print a month's ranking: ``python manage.py monthly_scores --campaign SLUG --month 2026-10 [--json]``.
+"""Print a month's ranking: ``python manage.py monthly_scores --campaign SLUG --month 2026-10 [--json]``,
+or the year (年度考核): ``python manage.py monthly_scores --year 2026 [--campaign SLUG] [--json]``.
 
-Without ``--campaign`` it lists the campaigns (slug, name) and the months that have data.
+Without ``--campaign`` (and without ``--year``) it lists the campaigns (slug, name) and the months that have data.
 """
 from __future__ import annotations
 
@@ -8,12 +9,11 @@ import json
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Count
-
 from campaign.models import AssessmentPeriod, Campaign
 from campaign.periods import month_label, parse_month
-from inspections.models import Bonus, Check, Correction, Finding, OverduePenalty
+from reports.data import year_data
 from reports.scoring import month_scores
+from reports.selectors import months_with_data
 
 
 def _num(value: Decimal | None) -> str | None:
@@ -26,9 +26,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--campaign", help="创建活动标识（slug）")
         parser.add_argument("--month", help="月份，如 2026-10")
+        parser.add_argument("--year", type=int, help="年度考核：输出该年度各单位已发布月份的平均得分、组内排名和逐月得分")
         parser.add_argument("--json", action="store_true", help="以 JSON 输出每个单位的名称、组别、得分、排名、较上月及得分明细")
 
     def handle(self, *args, **opts):
+        if opts["year"]:
+            self._year(opts)
+            return
         if not opts["campaign"]:
             self._list()
             return
@@ -72,14 +76,44 @@ class Command(BaseCommand):
                 change = "—" if u.change is None else f"{u.change:+}"
                 self.stdout.write(f"{u.rank:>4}  {u.unit_name:<16}{u.score:>8}{deducted:>8}{u.bonus:>7}{change:>8}")
 
+    def _year(self, opts) -> None:
+        year = opts["year"]
+        if opts["campaign"]:
+            campaign = Campaign.objects.filter(slug=opts["campaign"]).first()
+            if campaign is None:
+                raise CommandError(f"找不到创建活动：{opts['campaign']}（不带 --campaign 运行可列出全部）")
+        else:
+            matching = [c for c in Campaign.objects.order_by("slug") if year in {m.year for m in c.months()}]
+            if len(matching) != 1:
+                names = "、".join(c.slug for c in matching) or "无"
+                raise CommandError(f"{year}年有{len(matching)}个创建活动（{names}），请用 --campaign 指定。")
+            campaign = matching[0]
+        data = year_data(campaign=campaign, year=year)
+        if opts["json"]:
+            self.stdout.write(json.dumps({
+                "campaign": campaign.slug, "year": year, "months": [f"{m:%Y-%m}" for m in data.months],
+                "rule": "年度得分 = 本年度已发布月份得分的平均值（四舍五入到0.01），按考核组别排名",
+                "units": [
+                    {
+                        "unit": u.unit_name, "ranking_group": u.ranking_group, "average": _num(u.average), "rank": u.rank,
+                        "months_counted": u.months_counted,
+                        "scores": {f"{m:%Y-%m}": _num(score) for m, score in u.scores.items()},
+                    }
+                    for u in data.units
+                ],
+            }, ensure_ascii=False, indent=2))
+            return
+        months = "、".join(month_label(m) for m in data.months) or "无"
+        self.stdout.write(f"{campaign.name} {year}年度考核（已发布月份平均）· 计入：{months}")
+        for group, members in data.groups:
+            self.stdout.write(f"\n【{group}】")
+            self.stdout.write(f"{'排名':>4}  {'单位':<16}{'年度得分':>8}{'月数':>6}")
+            for u in members:
+                self.stdout.write(f"{u.rank:>4}  {u.unit_name:<16}{u.average:>8}{u.months_counted:>6}")
+
     def _list(self) -> None:
-        """Campaigns and the months that have data (findings, checks, penalties, bonuses, corrections, periods)."""
-        months: dict[int, set] = {}
-        for model in (Finding, OverduePenalty, Bonus, Correction):
-            for cid, month in model.objects.values_list("campaign_id", "month").annotate(n=Count("id")).values_list("campaign_id", "month"):
-                months.setdefault(cid, set()).add(month)
-        for cid, month in Check.objects.values_list("inspection__campaign_id", "month").annotate(n=Count("id")).values_list("inspection__campaign_id", "month"):
-            months.setdefault(cid, set()).add(month)
+        """Campaigns and the months that have data (reports.selectors.months_with_data)."""
+        months = {campaign.pk: months_with_data(campaign=campaign) for campaign in Campaign.objects.all()}
         published = set(AssessmentPeriod.objects.filter(status="published").values_list("campaign_id", "month"))
         campaigns = list(Campaign.objects.order_by("-year", "slug"))
         if not campaigns:
