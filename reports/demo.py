@@ -148,8 +148,12 @@ def _points(units: dict[str, Unit]) -> tuple[dict[str, PointType], list[Inspecti
     rows = [(f"{road}", "主次干道", f"{road}全线", unit) for road, unit in data.ROADS] + list(data.POINTS)
     points = []
     for name, type_name, address, unit_name in rows:
+        latitude, longitude = data.point_coordinates(name, unit_name)
         point, _ = InspectionPoint.objects.update_or_create(
-            name=name, defaults={"point_type": types[type_name], "address": address, "unit": units[unit_name], "is_active": True}
+            name=name, defaults={
+                "point_type": types[type_name], "address": address, "unit": units[unit_name], "is_active": True,
+                "latitude": Decimal(latitude), "longitude": Decimal(longitude),
+            },
         )
         points.append(point)
     return types, points

@@ -155,6 +155,31 @@ POINTS = [
     ("凤凰河城区段", "城市河道", "凤凰路至滨江路", "市生态环境局"), ("惠泉河", "城市河道", "惠泉公园至建设路", "城西街道"),
 ]
 
+# Point coordinates (附近点位): the demo city 泰和 lies near 26.79°N 114.90°E. Each 街道/乡 has a centre;
+# a point lies within about 600 m of its 包保 unit's area (a community's street, a department: the centre),
+# at a fixed offset derived from its name, so every load gives the same coordinates.
+CITY_CENTRE = (26.7900, 114.9000)
+AREA_CENTRES = {
+    "城东街道": (26.7955, 114.9140), "口岸街道": (26.7850, 114.8950), "城西街道": (26.7905, 114.8820),
+    "城北街道": (26.8040, 114.9000), "坡子街街道": (26.7880, 114.9050), "芦洲乡": (26.7620, 114.9330),
+    "南坝乡": (26.7560, 114.8790), "杨源乡": (26.8260, 114.8610),
+}
+
+
+def point_coordinates(name: str, unit_name: str) -> tuple[str, str]:
+    """(latitude, longitude) of a demo point as 6-decimal strings."""
+    import zlib
+
+    parents = {u[0]: u[2] for u in UNITS}
+    area = unit_name
+    while area and area not in AREA_CENTRES:
+        area = parents.get(area)
+    lat, lng = AREA_CENTRES.get(area or "", CITY_CENTRE)
+    h = zlib.crc32(name.encode())
+    d_lat = ((h & 0xFFFF) / 0xFFFF - 0.5) * 0.011  # ± 0.0055° ≈ ± 610 m
+    d_lng = (((h >> 16) & 0xFFFF) / 0xFFFF - 0.5) * 0.012  # ± 0.006° ≈ ± 600 m at 26.8°N
+    return f"{lat + d_lat:.6f}", f"{lng + d_lng:.6f}"
+
 PHASES = [
     ("宣传发动阶段", D(2026, 5, 1), D(2026, 5, 10),
      "召开动员大会，对2026年创建全国文明城市工作进行部署。制定创建行动方案，明确责任分工，认真组织实施。加大宣传力度，广泛进行发动，形成浓厚的创建氛围。"),

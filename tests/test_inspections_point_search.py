@@ -122,3 +122,16 @@ def test_imported_points_are_searchable_with_their_coordinates(world):
     assert (created.longitude, created.latitude) == (Decimal("114.905000"), Decimal("26.795000"))
     assert _names(selectors.search_points("ycsqjmxq")) == ["迎春社区居民小区"]
     assert _names(selectors.search_points("新明路3")) == ["口岸农贸市场"]  # the updated address
+
+
+def test_the_demo_points_lie_around_taihe_each_in_its_area():
+    from inspections.selectors import distance_m
+    from reports import demo_data as data
+
+    rows = [(road, unit) for road, unit in data.ROADS] + [(p[0], p[3]) for p in data.POINTS]
+    coords = {name: tuple(float(x) for x in data.point_coordinates(name, unit)) for name, unit in rows}
+    assert len(coords) == len(set(coords.values())) == 77
+    # All within 6 km of the city (26.79N 114.90E); 迎春小区 (迎春社区 of 城东街道) within 1 km of 城东's centre.
+    assert max(distance_m(26.79, 114.90, lat, lng) for lat, lng in coords.values()) < 6000
+    assert distance_m(*data.AREA_CENTRES["城东街道"], *coords["迎春小区"]) < 1000
+    assert data.point_coordinates("迎春小区", "迎春社区") == data.point_coordinates("迎春小区", "迎春社区")
