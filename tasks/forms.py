@@ -14,7 +14,7 @@ from campaign import uploads
 from campaign.models import Campaign, Indicator, Phase, SpecialAction, Unit
 from campaign.widgets import DateInput
 
-from .models import TaskStatus
+from .models import TaskCategory, TaskStatus
 from .selectors import plain_number
 
 MAX_FILES_PER_ENTRY = 10
@@ -82,6 +82,22 @@ class ProgressForm(forms.Form):
         return files
 
 
+class CompleteForm(forms.Form):
+    """标记完成; a task below its quantitative target needs the reason (checked by the service)."""
+
+    reason = forms.CharField(
+        label="目标未达原因", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="量化目标未达到时必须说明原因，验收人会看到。",
+    )
+
+    def __init__(self, *args: Any, short: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if short:
+            self.fields["reason"].widget.attrs["required"] = "required"
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
 class ReturnForm(forms.Form):
     reason = forms.CharField(label="退回原因", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
 
@@ -119,6 +135,7 @@ class TaskFilterForm(forms.Form):
     special_action = forms.ModelChoiceField(
         label="专项行动", queryset=SpecialAction.objects.none(), required=False, empty_label="全部专项行动"
     )
+    category = forms.ChoiceField(label="任务类别", choices=[("", "全部类别"), *TaskCategory.choices], required=False)
     status = forms.ChoiceField(label="状态", choices=[("", "全部状态"), *TaskStatus.choices], required=False)
     person = forms.ChoiceField(label="责任人", choices=[("", "全部责任人")], required=False)
     flag = forms.ChoiceField(label="时限", choices=FLAG_CHOICES, required=False)

@@ -36,11 +36,23 @@ from campaign.workbook import (
     to_text,
 )
 
-from .models import Task
+from .models import Task, TaskCategory
 
 INDICATOR_FIELDS = ("indicator_code", "project", "content", "standard")
 ONGOING_TEXT = "长期坚持"
 CHANGE_REASON = "Excel导入"
+# What the 任务类别 cell may say; empty means a task of the indicators (测评指标任务).
+CATEGORY_WORDS = {
+    "组织保障": TaskCategory.ORGANISATION, "组织保障类": TaskCategory.ORGANISATION, "组织保障任务": TaskCategory.ORGANISATION,
+    "测评指标任务": TaskCategory.WORK, "指标任务": TaskCategory.WORK, "测评指标": TaskCategory.WORK, "": TaskCategory.WORK,
+}
+
+
+def _ref(indicator_id: int | None, action_id: int | None, unit_id: int, title: str) -> tuple:
+    """What identifies a task without a 序号: its indicator / action and unit (a 组织保障 task without either: its title)."""
+    if indicator_id is None and action_id is None:
+        return (None, None, unit_id, title)
+    return (indicator_id, action_id, unit_id)
 
 
 class _IndicatorIndex:
@@ -102,7 +114,8 @@ class TaskKind(ImportKind):
     label = "责任分解表"
     sheet_title = "责任分解表"
     intro = (
-        "每行一项任务。测评指标可用“指标编号”指明，也可按测评项目、测评内容、测评标准的名称查找；与专项行动至少填一项。"
+        "每行一项任务。测评指标可用“指标编号”指明，也可按测评项目、测评内容、测评标准的名称查找；与专项行动至少填一项"
+        "（“任务类别”为“组织保障”的任务，如动员大会、责任落实方案、档案整理，可以都不填）。"
         "牵头单位写多个时，每个单位各生成一项任务。同一序号、同一牵头单位的任务会被更新；没有序号时按“指标（或专项行动）+"
         "牵头单位”更新。合并单元格会沿用到所跨的每一行。"
     )
@@ -123,6 +136,7 @@ class TaskKind(ImportKind):
         Column("target_unit", "目标单位", ("计量单位", "单位（量化）"), note="量化目标的单位，如 个、%、小时。", example="%"),
         Column("title", "任务名称", ("任务", "任务标题"), note="可留空，留空时取工作标准的第一句。", example="户外公益广告占比达标"),
         Column("indicator_code", "指标编号", ("测评编号", "指标代码", "测评指标编号"), note="测评体系中的编号，如 1.2.3；填写后按编号查找指标。", example="1.2.3"),
+        Column("category", "任务类别", ("类别", "任务类型"), note="留空或“测评指标任务”；会议、方案、档案等组织工作填“组织保障”，可不填测评指标和专项行动，单独统计。", example="测评指标任务"),
     ))
 
     def plan(self, campaign: Campaign, table: Table) -> Plan:
@@ -138,11 +152,11 @@ class TaskKind(ImportKind):
         for task_id, unit_id, name in through.values_list("task_id", "unit_id", "unit__name"):
             co_of[task_id][unit_id] = name
         by_code: dict[tuple[str, int], Task] = {}
-        by_ref: dict[tuple[int | None, int | None, int], list[Task]] = defaultdict(list)
+        by_ref: dict[tuple, list[Task]] = defaultdict(list)
         for task in existing:
             if task.code:
                 by_code[(task.code, task.unit_id)] = task
-            by_ref[(task.indicator_id, task.special_action_id, task.unit_id)].append(task)
+            by_ref[_ref(task.indicator_id, task.special_action_id, task.unit_id, task.title)].append(task)
 
         fill_down(table.rows, ["project", "content", "standard"])
         seen: dict[tuple, int] = {}
@@ -158,8 +172,8 @@ class TaskKind(ImportKind):
             for unit in values.pop("units"):
                 co_units = [u for u in values["co"] if u.pk != unit.pk]
                 co_ids = [u.pk for u in co_units]
-                ref = (values["indicator"].pk if values["indicator"] else None,
-                       values["action"].pk if values["action"] else None, unit.pk)
+                ref = _ref(values["indicator"].pk if values["indicator"] else None,
+                           values["action"].pk if values["action"] else None, unit.pk, values["title"])
                 key = ("code", values["code"], unit.pk) if values["code"] else ("ref", *ref)
                 if key in seen:
                     table.problem(f"与第{seen[key]}行是同一任务（同一序号或同一指标、同一牵头单位），请合并或填写不同序号。", row, "code" if values["code"] else "unit")
@@ -181,6 +195,7 @@ class TaskKind(ImportKind):
                 if current is None:
                     task = Task(
                         campaign=campaign, code=values["code"], title=values["title"], indicator=values["indicator"],
+                        category=values["category"],
                         special_action=values["action"], phase=values["phase"], unit=unit,
                         leader_name=values["leader"], person_name=values["person"], standard=values["work_standard"],
                         deadline=values["deadline"].day, deadline_text=values["deadline"].text, is_ongoing=values["deadline"].ongoing,
@@ -240,8 +255,13 @@ class TaskKind(ImportKind):
         if action_name and values["action"] is None:
             table.problem(f"找不到专项行动“{action_name}”，本活动的专项行动有：{'、'.join(actions) or '无'}。", row, "action")
             ok = False
-        if ok and indicator is None and values["action"] is None:
-            table.problem("测评指标和专项行动至少要填写一项。", row, "project")
+        category_text = to_text(row.get("category")).replace(" ", "")
+        values["category"] = CATEGORY_WORDS.get(category_text)
+        if values["category"] is None:
+            table.problem(f"任务类别“{category_text[:20]}”无法识别，请填写“组织保障”或留空（测评指标任务）。", row, "category")
+            ok = False
+        elif ok and indicator is None and values["action"] is None and values["category"] != TaskCategory.ORGANISATION:
+            table.problem("测评指标和专项行动至少要填写一项（组织保障类任务请在“任务类别”填写“组织保障”）。", row, "project")
             ok = False
         phase_name = to_text(row.get("phase"))
         values["phase"] = phases.get(phase_name) if phase_name else None
@@ -288,6 +308,9 @@ class TaskKind(ImportKind):
         if not title:
             source = values["work_standard"] or (indicator.name if indicator else "") or (values["action"].name if values["action"] else "")
             title = _first_sentence(source) if source else ""
+        if not title and ok:
+            table.problem("任务名称为空：请填写任务名称或工作标准。", row, "title")
+            ok = False
         values["title"] = title
         return values if ok else None
 
@@ -304,6 +327,9 @@ class TaskKind(ImportKind):
 
         if "title" in has:
             consider("title", "任务名称", current.title, values["title"])
+        if "category" in has:
+            consider("category", "任务类别", current.category, values["category"],
+                     TaskCategory(current.category).label, TaskCategory(values["category"]).label)
         if has & set(INDICATOR_FIELDS):
             ind = values["indicator"]
             consider("indicator", "测评指标", current.indicator, ind,
@@ -366,6 +392,7 @@ class TaskKind(ImportKind):
                 t.code, *names, t.special_action.name if t.special_action else "", t.phase.name if t.phase else "",
                 t.unit.name, "、".join(sorted(u.name for u in t.co_units.all() if u.pk != t.unit_id)),
                 t.leader_name, t.person_name, t.standard, deadline, t.target_value, t.target_unit, t.title, code,
+                t.get_category_display(),
             ])
         return rows
 

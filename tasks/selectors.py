@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Case, Count, DecimalField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, When
+from django.db.models import Case, Count, DecimalField, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, When
 
 from campaign import access
 from campaign.models import Campaign, Indicator, Phase, SpecialAction, Unit
 from campaign.workdays import WorkCalendar
 
 from . import deadlines
-from .models import Evidence, ProgressEntry, TargetAggregation, Task, TaskStatus
+from .models import Evidence, ProgressEntry, TargetAggregation, Task, TaskCategory, TaskStatus
 
 VALUE_FIELD = DecimalField(max_digits=14, decimal_places=2)
 
@@ -54,17 +54,47 @@ def progress_percent(value: Decimal | None, target: Decimal | None) -> Decimal |
     return ((value or Decimal("0")) * 100 / target).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def with_progress(qs: QuerySet[Task]) -> QuerySet[Task]:
-    """Annotate ``progress_value`` (the derived progress, see :func:`derived_progress`) in SQL."""
+def is_target_short(target: Decimal | None, progress: Decimal | None) -> bool:
+    """目标未达: the task has a quantitative target and its derived progress is below it.
+
+    The one definition (its database twin is :func:`target_short_q`). No progress
+    reported counts as 0. Used when a task is marked complete (a reason is then
+    required) and by the dashboards, which count completed tasks that are short.
+    """
+    if target is None:
+        return False
+    return (progress or Decimal("0")) < target
+
+
+def target_short_q() -> Q:
+    """Filter twin of :func:`is_target_short`; needs the ``progress_value`` of :func:`with_progress`."""
+    return Q(target_value__isnull=False) & (Q(progress_value__isnull=True) | Q(progress_value__lt=F("target_value")))
+
+
+def short_done_q() -> Q:
+    """Completed (已完成/已验收) tasks whose target was not reached — the dashboards' 目标未达."""
+    return deadlines.done_q() & target_short_q()
+
+
+def task_progress(task: Task) -> Decimal | None:
+    """The derived progress of one task, read from its entries (one query)."""
+    values = task.progress_entries.order_by("-created_at", "-pk").values_list("value", flat=True)
+    return derived_progress(task.target_aggregation, values)
+
+
+def _progress_expr() -> Case:
     entries = ProgressEntry.objects.filter(task=OuterRef("pk"), value__isnull=False)
     total = Subquery(
         entries.order_by().values("task").annotate(s=Sum("value")).values("s")[:1], output_field=VALUE_FIELD
     )
     latest = Subquery(entries.order_by("-created_at", "-pk").values("value")[:1], output_field=VALUE_FIELD)
+    return Case(When(target_aggregation=TargetAggregation.LATEST, then=latest), default=total, output_field=VALUE_FIELD)
+
+
+def with_progress(qs: QuerySet[Task]) -> QuerySet[Task]:
+    """Annotate ``progress_value`` (the derived progress, see :func:`derived_progress`) in SQL."""
     return qs.annotate(
-        progress_value=Case(
-            When(target_aggregation=TargetAggregation.LATEST, then=latest), default=total, output_field=VALUE_FIELD
-        ),
+        progress_value=_progress_expr(),
         entry_count=Subquery(
             ProgressEntry.objects.filter(task=OuterRef("pk")).order_by().values("task").annotate(n=Count("pk")).values("n")[:1]
         ),
@@ -83,6 +113,7 @@ class TaskFilters:
     phase: Phase | None = None
     indicator: Indicator | None = None
     special_action: SpecialAction | None = None
+    category: str = ""
     status: str = ""
     person: str = ""
     flag: str = ""  # "overdue" | "due_soon"
@@ -104,6 +135,8 @@ def apply_filters(qs: QuerySet[Task], filters: TaskFilters, *, today: dt.date, c
         qs = qs.filter(Q(indicator=filters.indicator) | Q(indicator__code__startswith=f"{filters.indicator.code}."))
     if filters.special_action is not None:
         qs = qs.filter(special_action=filters.special_action)
+    if filters.category:
+        qs = qs.filter(category=filters.category)
     if filters.person:
         qs = qs.filter(person_name=filters.person)
     if filters.flag == "overdue":
@@ -152,6 +185,8 @@ def mark(tasks: Iterable[Task], *, today: dt.date, calendar: WorkCalendar) -> li
         task.days_overdue = deadlines.days_overdue(deadline=task.deadline, status=task.status, today=today)
         value = getattr(task, "progress_value", None)
         task.percent = progress_percent(value, task.target_value)
+        task.target_short = is_target_short(task.target_value, value)
+        task.short_done = task.target_short and task.status in deadlines.DONE_STATUSES
         marked.append(task)
     return marked
 
@@ -288,6 +323,7 @@ class RateRow:
 
     - 完成率 = 已完成或已验收 ÷ 任务数
     - 按时完成率 = 按时完成 ÷ 应完成 (应完成: completed tasks plus open tasks past their deadline)
+    - 目标未达 = completed tasks whose derived progress is below their quantitative target
     """
 
     label: str
@@ -296,6 +332,7 @@ class RateRow:
     on_time: int
     judged: int
     overdue: int
+    short: int = 0  # 目标未达: completed below the quantitative target (selectors.short_done_q)
 
     @property
     def completion_rate(self) -> Decimal | None:
@@ -317,17 +354,26 @@ DIMENSIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "unit": ("按责任单位", ("unit__path", "unit__name")),
     "group": ("按考核组别", ("unit__ranking_group__order", "unit__ranking_group__name")),
     "phase": ("按工作阶段", ("phase__order", "phase__name")),
+    "category": ("按任务类别", ("category",)),
     "indicator": ("按测评指标", ("indicator__code", "indicator__name")),
     "action": ("按专项行动", ("special_action__order", "special_action__name")),
 }
+CATEGORY_LABELS = dict(TaskCategory.choices)
 EMPTY_LABELS = {"unit": "（未指定单位）", "group": "（未分组）", "phase": "（未分阶段）", "indicator": "（无指标）", "action": "（无专项行动）"}
 
 
 def rates_by(qs: QuerySet[Task], dimension: str, *, today: dt.date) -> list[RateRow]:
-    """Completion and on-time rates per unit / ranking group / phase / indicator / special action (one query)."""
+    """Completion and on-time rates per unit / ranking group / phase / category / indicator / special action (one query).
+
+    组织保障 tasks are counted apart from the indicators: the indicator table
+    leaves them out (the category table and the others count them).
+    """
     _, fields = DIMENSIONS[dimension]
+    if dimension == "indicator":
+        qs = qs.exclude(category=TaskCategory.ORGANISATION)
     rows = (
         qs.order_by()
+        .alias(progress_value=_progress_expr())
         .values(*fields)
         .annotate(
             total=Count("pk"),
@@ -335,6 +381,7 @@ def rates_by(qs: QuerySet[Task], dimension: str, *, today: dt.date) -> list[Rate
             on_time=Count("pk", filter=deadlines.on_time_q()),
             judged=Count("pk", filter=deadlines.judged_q(today)),
             overdue=Count("pk", filter=deadlines.overdue_q(today)),
+            short=Count("pk", filter=short_done_q()),
         )
         .order_by(*fields)
     )
@@ -343,10 +390,13 @@ def rates_by(qs: QuerySet[Task], dimension: str, *, today: dt.date) -> list[Rate
         label = row[fields[-1]]
         if dimension == "indicator" and label:
             label = f"{row['indicator__code']} {label}"
+        elif dimension == "category":
+            label = CATEGORY_LABELS.get(label, label)
         result.append(
             RateRow(
                 label=label or EMPTY_LABELS[dimension],
                 total=row["total"], done=row["done"], on_time=row["on_time"], judged=row["judged"], overdue=row["overdue"],
+                short=row["short"],
             )
         )
     return result
@@ -367,6 +417,7 @@ def target_rows(qs: QuerySet[Task]) -> list[Task]:
     )
     for task in tasks:
         task.percent = progress_percent(task.progress_value, task.target_value)
+        task.short_done = task.status in deadlines.DONE_STATUSES and is_target_short(task.target_value, task.progress_value)
     tasks.sort(key=lambda t: (t.percent if t.percent is not None else Decimal("-1")))
     return tasks
 

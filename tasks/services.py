@@ -24,13 +24,15 @@ from campaign import audit, uploads
 from campaign.models import Membership, Notification, Role
 from campaign.workdays import WorkCalendar
 
-from . import deadlines
+from . import deadlines, selectors
 from .models import Evidence, ProgressEntry, Task, TaskStatus
 
 logger = logging.getLogger(__name__)
 
 EVIDENCE_FOLDER = "evidence/tasks"
-_STATE_FIELDS = ["status", "completed_on", "accepted_at", "accepted_by", "return_reason", "deadline", "deadline_text"]
+_STATE_FIELDS = [
+    "status", "completed_on", "accepted_at", "accepted_by", "return_reason", "shortfall_reason", "deadline", "deadline_text",
+]
 
 
 def _track(task: Task, user: Any) -> None:
@@ -95,15 +97,32 @@ def progress_add(
     return entry, True
 
 
-def task_complete(*, task: Task, user: Any, today: dt.date | None = None, request: HttpRequest | None = None) -> Task:
-    """The unit marks the task complete: 已完成 with ``completed_on`` = today (on time is judged on this date)."""
+def task_complete(
+    *, task: Task, user: Any, today: dt.date | None = None, reason: str = "", request: HttpRequest | None = None
+) -> Task:
+    """The unit marks the task complete: 已完成 with ``completed_on`` = today (on time is judged on this date).
+
+    When the task has a quantitative target that its derived progress has not
+    reached (:func:`selectors.is_target_short`), completing it needs a reason
+    (``shortfall_reason``), which the office sees in red when it accepts.
+    """
     if not deadlines.is_open(task.status):
         raise ValidationError(f"任务当前状态为“{task.get_status_display()}”，不能再标记完成。")
+    reason = (reason or "").strip()
+    progress = selectors.task_progress(task)
+    short = selectors.is_target_short(task.target_value, progress)
+    if short and not reason:
+        unit = task.target_unit
+        raise ValidationError(
+            f"量化目标未达到（目标 {selectors.plain_number(task.target_value)}{unit}，"
+            f"当前 {selectors.plain_number(progress or Decimal('0'))}{unit}），标记完成须填写目标未达原因。"
+        )
     before = audit.snapshot(task, _STATE_FIELDS)
     _track(task, user)
     task.status = TaskStatus.COMPLETED
     task.completed_on = today or timezone.localdate()
-    task.save(update_fields=["status", "completed_on", "updated_at"])
+    task.shortfall_reason = reason[:2000] if short else ""
+    task.save(update_fields=["status", "completed_on", "shortfall_reason", "updated_at"])
     audit.record("task.complete", actor=user, obj=task, before=before, after=audit.snapshot(task, _STATE_FIELDS), request=request)
     return task
 
@@ -135,7 +154,8 @@ def task_return(*, task: Task, user: Any, reason: str, request: HttpRequest | No
     task.status = TaskStatus.IN_PROGRESS
     task.completed_on = None
     task.return_reason = reason
-    task.save(update_fields=["status", "completed_on", "return_reason", "updated_at"])
+    task.shortfall_reason = ""  # asked again on the next completion
+    task.save(update_fields=["status", "completed_on", "return_reason", "shortfall_reason", "updated_at"])
     audit.record(
         "task.return", actor=user, obj=task, before=before, after=audit.snapshot(task, _STATE_FIELDS), request=request,
         message=f"退回原因：{reason[:200]}",

@@ -23,7 +23,7 @@ from campaign.selectors import current_campaign, current_phase
 from campaign.workdays import WorkCalendar
 
 from . import deadlines, selectors, services
-from .forms import DeadlineForm, ProgressForm, ReturnForm, TaskFilterForm
+from .forms import CompleteForm, DeadlineForm, ProgressForm, ReturnForm, TaskFilterForm
 from .models import Evidence, ProgressEntry, Task, TaskStatus
 
 PAGE_SIZE = 30
@@ -57,6 +57,7 @@ def _filters(request: HttpRequest, campaign: Any, base: Any) -> tuple[TaskFilter
             phase=data.get("phase"),
             indicator=data.get("indicator"),
             special_action=data.get("special_action"),
+            category=data.get("category") or "",
             status=data.get("status") or "",
             person=data.get("person") or "",
             flag=data.get("flag") or "",
@@ -159,6 +160,7 @@ def _detail_context(request: HttpRequest, task: Task, **forms: Any) -> dict[str,
         "can_accept": can_accept,
         "can_manage": can_manage,
         "progress_form": forms.get("progress_form") or (ProgressForm(task=task) if can_report else None),
+        "complete_form": forms.get("complete_form") or (CompleteForm(short=task.target_short) if can_complete else None),
         "return_form": forms.get("return_form") or (ReturnForm() if can_accept else None),
         "deadline_form": forms.get("deadline_form") or (DeadlineForm(initial={"start": today}) if can_manage else None),
     }
@@ -217,13 +219,16 @@ def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
 def task_complete(request: HttpRequest, pk: int) -> HttpResponse:
     task = selectors.task_for_page(request.user, pk)
     _require(request.user, "tasks.mark_complete", task)
-    try:
-        services.task_complete(task=task, user=request.user, request=request)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, "任务已标记为完成，等待创建办验收。")
-    return redirect(task)
+    form = CompleteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.task_complete(task=task, user=request.user, reason=form.cleaned_data["reason"], request=request)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "任务已标记为完成，等待创建办验收。")
+            return redirect(task)
+    return render(request, "tasks/detail.html", _detail_context(request, task, complete_form=form), status=400)
 
 
 @login_required
@@ -301,15 +306,17 @@ def task_timeline(request: HttpRequest) -> HttpResponse:
     )
 
 
-DASHBOARD_HEADERS = ["分组", "任务数", "已完成", "完成率(%)", "应完成", "按时完成", "按时完成率(%)", "逾期未完成"]
+DASHBOARD_HEADERS = ["分组", "任务数", "已完成", "完成率(%)", "应完成", "按时完成", "按时完成率(%)", "逾期未完成", "目标未达"]
 
 
 def _dashboard_data(request: HttpRequest, campaign: Any, today: dt.date) -> dict[str, Any]:
     qs = selectors.visible_tasks(request.user, campaign)
+    targets = selectors.target_rows(qs)
     return {
         "rates": [(key, title, selectors.rates_by(qs, key, today=today)) for key, (title, _) in selectors.DIMENSIONS.items()],
         "overdue": selectors.overdue_tasks(qs, today=today),
-        "targets": selectors.target_rows(qs),
+        "targets": targets,
+        "short_total": sum(1 for t in targets if t.short_done),
     }
 
 
@@ -339,7 +346,7 @@ def task_dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
     if table in selectors.DIMENSIONS:
         headers = DASHBOARD_HEADERS
         rows = [
-            [r.label, r.total, r.done, r.completion_rate, r.judged, r.on_time, r.on_time_rate, r.overdue]
+            [r.label, r.total, r.done, r.completion_rate, r.judged, r.on_time, r.on_time_rate, r.overdue, r.short]
             for r in selectors.rates_by(qs, table, today=today)
         ]
         formats = {3: "0.0", 6: "0.0"}
@@ -351,11 +358,15 @@ def task_dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
         ]
         formats = {}
     else:
-        headers = ["序号", "任务名称", "责任单位", "测评指标", "量化目标", "目标单位", "实际完成", "完成比例(%)", "计算方式"]
+        headers = [
+            "序号", "任务名称", "责任单位", "测评指标", "量化目标", "目标单位", "实际完成", "完成比例(%)", "计算方式", "状态",
+            "目标未达", "目标未达原因",
+        ]
         rows = [
             [
                 t.code, t.title, t.unit.name, str(t.indicator) if t.indicator else "", t.target_value, t.target_unit,
-                t.progress_value, t.percent, t.get_target_aggregation_display(),
+                t.progress_value, t.percent, t.get_target_aggregation_display(), t.get_status_display(),
+                "是" if t.short_done else "", t.shortfall_reason,
             ]
             for t in selectors.target_rows(qs)
         ]

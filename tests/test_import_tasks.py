@@ -119,7 +119,7 @@ def test_a_special_action_and_phase_are_found_by_name_and_unknown_ones_are_error
 def test_a_row_naming_neither_indicator_nor_action_is_an_error(world):
     data = xlsx([["序号", "牵头单位", "工作标准"], [1, "城东街道", "做好宣传。"]])
     preview = imports.import_preview(campaign=world.campaign, kind="tasks", data=data)
-    assert [p.message for p in preview.errors] == ["测评指标和专项行动至少要填写一项。"]
+    assert [p.message for p in preview.errors] == ["测评指标和专项行动至少要填写一项（组织保障类任务请在“任务类别”填写“组织保障”）。"]
 
 
 def test_the_same_task_twice_in_one_file_is_an_error(world):
