@@ -10,7 +10,7 @@ transaction, so running it twice leaves the same rows. The rebuild goes through
 the services the pages use — ``tasks.services`` for progress, completion and
 acceptance; ``inspections.services`` for inspections, checklists, findings
 (points suggested by the campaign's DeductionRule: 0.3/0.2/0.1 by source level,
-repeats 2/1/0.6), rectification rounds, 督办单, overdue penalties, bonuses and
+repeats 2/1/0.6 — a local example, the seed documents name no points), rectification rounds, 督办单, overdue penalties, bonuses and
 问责; ``reports.services.period_publish`` to publish 2026年10月. Those services
 stamp "now"; the story happens on fixed dates in October and November 2026, so
 afterwards the demo moves a few timestamps (progress dates, rectification
@@ -73,7 +73,7 @@ from inspections.models import (
     SupervisionOrder,
 )
 from tasks import services as task_services
-from tasks.models import Evidence, ProgressEntry, Task, TaskStatus
+from tasks.models import Evidence, ProgressEntry, Task, TaskCategory, TaskStatus
 
 from . import demo_data as data
 from .models import ReportJob, ScoreLineSnapshot, UnitMonthScore
@@ -273,7 +273,8 @@ def _phases_actions(campaign: Campaign, units: dict[str, Unit]) -> tuple[list[Ph
         for i, (name, start, end, goals) in enumerate(data.PHASES, start=1)
     ]
     actions = [
-        SpecialAction.objects.create(campaign=campaign, name=name, lead_unit=units[lead], description=text, order=i)
+        # Lead offices only where 篇四 names one (None for the other five actions).
+        SpecialAction.objects.create(campaign=campaign, name=name, lead_unit=units[lead] if lead else None, description=text, order=i)
         for i, (name, lead, text) in enumerate(data.ACTIONS, start=1)
     ]
     return phases, actions
@@ -353,18 +354,23 @@ def _unit_path(name: str) -> str:
 def _tasks(campaign, units, users, indicators, phases, actions, rng: random.Random, log: Log) -> list[Task]:
     admin = users["chuangjianban"]
     created: list[Task] = []
+    short_titles: set[str] = set()  # one task per title in SHORTFALL_REASONS is completed below target
     photo = demo_photo("工作进展佐证", colour=(70, 130, 90), name="进展照片.jpg")
     for number, (unit, (title, code, action, phase, standard, deadline, deadline_text, target)) in enumerate(_task_rows(units), 1):
         leader, person = data.LEADERS.get(unit.name, ("", ""))
+        indicator = indicators[code] if code else None
         task = Task.objects.create(
-            campaign=campaign, code=f"{number:03d}", title=title, indicator=indicators[code],
+            campaign=campaign, code=f"{number:03d}", title=title, indicator=indicator,
+            category=TaskCategory.WORK if code or action is not None else TaskCategory.ORGANISATION,
             special_action=actions[action] if action is not None else None, phase=phases[phase], unit=unit,
             leader_name=leader, person_name=person, standard=standard, deadline=deadline, deadline_text=deadline_text,
             is_ongoing=deadline is None,
-            target_value=Decimal(target[0]) if target else None, target_unit=target[1] if target else "",
+            # The templates' targets are 芦洲乡's own totals; other units' are scaled to their size.
+            target_value=Decimal(data.scaled_target(unit.name, title, target[0])) if target else None,
+            target_unit=target[1] if target else "",
             target_aggregation=target[2] if target else "sum",
         )
-        lead = indicators[code].lead_unit
+        lead = indicator.lead_unit if indicator is not None else None
         if lead is not None and lead != unit:
             task.co_units.add(lead)
         created.append(task)
@@ -381,6 +387,11 @@ def _tasks(campaign, units, users, indicators, phases, actions, rng: random.Rand
             state = "completed" if roll < 0.15 else "in_progress" if roll < 0.7 else "not_started"
         if state == "not_started":
             continue
+        done = state in ("completed", "accepted", "late")
+        # Done tasks reach their target, except one per title in SHORTFALL_REASONS (目标未达, with a reason).
+        short = done and target is not None and title in data.SHORTFALL_REASONS and title not in short_titles
+        if short:
+            short_titles.add(title)
         steps = 1 if state == "in_progress" and roll > 0.5 else 2 if target is None else 3
         end = min(deadline or DEMO_TODAY, DEMO_TODAY - dt.timedelta(days=1))
         start = max(phases[phase].start_date, dt.date(2026, 5, 1))
@@ -388,14 +399,21 @@ def _tasks(campaign, units, users, indicators, phases, actions, rng: random.Rand
             end = min((deadline or end) + dt.timedelta(days=rng.randint(3, 20)), DEMO_TODAY - dt.timedelta(days=1))
         days = max((end - start).days, steps)
         total = Decimal("0")
+        goal = None
+        if target is not None:
+            goal = task.target_value if not short else (task.target_value * Decimal("0.8")).quantize(Decimal("1"))
         for step in range(steps):
             value = None
             if target is not None:
-                share = Decimal(1) / steps if state not in ("overdue", "in_progress") else Decimal("0.25")
-                value = (task.target_value * share).quantize(Decimal("1")) or Decimal("1")
                 if target[2] == "latest":
-                    total = (task.target_value * (step + 1) / steps).quantize(Decimal("0.1"))
-                    value = total if state not in ("overdue", "in_progress") else (total / 2).quantize(Decimal("0.1"))
+                    reached = (goal * (step + 1) / steps).quantize(Decimal("0.1"))
+                    value = reached if done else (reached / 2).quantize(Decimal("0.1"))
+                elif done and step == steps - 1:
+                    value = max(goal - total, Decimal("1"))  # the last entry brings the sum to the goal
+                else:
+                    share = Decimal(1) / steps if done else Decimal("0.25")
+                    value = (task.target_value * share).quantize(Decimal("1")) or Decimal("1")
+                total += value
             files = [photo] if number % 4 == 0 and step == 0 else []
             if files:
                 photo.seek(0)
@@ -404,8 +422,9 @@ def _tasks(campaign, units, users, indicators, phases, actions, rng: random.Rand
             )
             day = start + dt.timedelta(days=days * (step + 1) // (steps + 1))
             ProgressEntry.objects.filter(pk=entry.pk).update(created_at=at(day, 9 + step))
-        if state in ("completed", "accepted", "late"):
-            task_services.task_complete(task=task, user=author, today=end)
+        if done:
+            reason = data.SHORTFALL_REASONS[title] if short else ""
+            task_services.task_complete(task=task, user=author, today=end, reason=reason)
             if state == "accepted" or (state == "late" and roll < 0.79):
                 task_services.task_accept(task=task, user=admin)
                 Task.objects.filter(pk=task.pk).update(accepted_at=at(min(end + dt.timedelta(days=3), DEMO_TODAY), 15))

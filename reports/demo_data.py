@@ -1,11 +1,19 @@
-"""The demo city's facts, taken from the source work plans (seeds/000_*.txt).
+"""The demo city's facts, taken from the source work plans (seeds/000_*.txt) where they have them.
 
-Plain data only; ``reports/demo.py`` turns it into rows. Names and numbers come
-from the documents where they have them: 芦洲乡 (宣传栏 7 个, 81 户文明家庭),
-南坝乡, 杨源乡 (卫生院), 城东街道迎春社区 and 口岸街道新明社区 (篇四's 联创共建),
-坡子街商圈, 26 条主次干道, the ten actions of 篇四 and their lead offices, its three
+Plain data only; ``reports/demo.py`` turns it into rows. From the documents:
+芦洲乡 (宣传栏 7 个, 81 户文明家庭, 65 名志愿者 = 全乡人口的 1.4%, 志愿服务 184 小时 —
+one township's own totals), 南坝乡, 杨源乡 (卫生院), 城东街道迎春社区 and 口岸街道新明社区
+(篇四's 联创共建), 坡子街商圈, 26 条主次干道, the ten actions of 篇四 and the four lead
+offices 篇四 names (整治办 leads “931”, 防违办 违法建设, 办公室 项目设施建设, 政治处 文明素质提升
+and 社区联创共建; the other five actions name no lead office and have none here), its three
 phases, and standards such as 户外公益广告 ≥ 20%, 工地围挡公益广告 ≥ 30%, 每隔500米
 一块提示牌, 垃圾日产日清.
+
+Not from the documents (a local example, so the demo has something to score): every
+deduction number (0.3/0.2/0.1 per problem and the rest of ``DEDUCTION_RULES`` — the seed
+says problems are deducted, 采取对发现的问题进行扣分的办法, but names no points), the
+residents per unit in ``UNIT_RESIDENTS`` and the per-unit targets scaled from 芦洲乡's
+figures, and the other units' quantities.
 """
 from __future__ import annotations
 
@@ -23,7 +31,8 @@ CAMPAIGN = {
     "end_date": D(2026, 12, 31),
 }
 
-# (source level, points per problem, repeated problem, not rectified in time) — the local rule.
+# (source level, points per problem, repeated problem, not rectified in time) — a local example:
+# the source documents say problems are deducted but name no numbers (docs/inspections.md).
 DEDUCTION_RULES = [
     ("city", "0.30", "2.00", "1.00"),
     ("district", "0.20", "1.00", "0.50"),
@@ -189,19 +198,20 @@ PHASES = [
      "根据全国文明城市考核方法从集中式考察改为日常调研和暗访抽查的新变化，完善档案资料，做好各项迎检准备。抓好各类遗留问题的整改，建立健全文明城市创建长效机制，巩固创建成果。"),
 ]
 
-# The ten actions of 篇四 and the office that scores each (督查考核).
+# The ten actions of 篇四 and the office that scores each (督查考核) where 篇四 names one:
+# “931” 整治办, 违法建设 防违办, 项目设施建设 办公室, 文明素质提升 and 社区联创共建 政治处; None elsewhere.
 ACTIONS = [
     ("城市环境综合整治“931”行动", "市城管局整治办",
      "“九整治”即整治城郊结合部、城中村、棚户区、老旧小区、背街小巷、城市河道、低洼易淹易涝片区、建筑工地、农贸市场；“三规范”即规范占道经营、车辆停放、户外广告；“一提升”即提升城市管理长效化水平。"),
-    ("市容秩序专项整治行动", "市城管局整治办",
+    ("市容秩序专项整治行动", None,
      "重点对坡子街商圈、主要商业大街、市区26条主次干道、农贸市场周边、公园、广场、校园周边、车站等公共场所进行整治，清除乱堆乱放、乱搭乱建，取缔擅自摆摊设点、店外占道经营。"),
-    ("环境卫生专项整治行动", "市城管局整治办",
+    ("环境卫生专项整治行动", None,
      "实现城区主次干道全天候保洁；积极推进生活垃圾分类；完善垃圾收运体系，确保垃圾日产日清。"),
-    ("户外广告专项整治行动", "市城管局整治办",
+    ("户外广告专项整治行动", None,
      "确保户外公益广告达20%以上比例，工地围挡公益广告达30%以上比例；主要商业大街每隔500米有一块以上“遵德守礼”提示牌。"),
-    ("建筑渣土专项整治行动", "市城管局整治办",
+    ("建筑渣土专项整治行动", None,
      "施工现场规范围挡、设置硬质施工道路和出入口冲洗平台，渣土车辆实现运输密闭化、监控数字化。"),
-    ("占道管理专项整治行动", "市城管局整治办",
+    ("占道管理专项整治行动", None,
      "规范邮政报刊亭、信息亭经营行为；压降临时性占道宣传、占道促销许可；治理占用人行道、盲道的配电柜、弱电箱等固定设施。"),
     ("违法建设专项整治行动", "市城管局防违办",
      "坚持“早发现、快处理、常通报、广宣传、严追究”，实现“新生违建零增长，历史违建负增长”。"),
@@ -364,11 +374,13 @@ PROBLEMS = {
     "6.2.1": ["积水容器未清理", "楼道堆放杂物"],
 }
 
-# Task templates: title, indicator code, special action (index into ACTIONS or None), phase index,
+# Task templates: title, indicator code (None: a 组织保障 task — meetings, plans, archives — that
+# belongs to no indicator), special action (index into ACTIONS or None), phase index,
 # standard, deadline (None = 长期坚持), deadline text, target (value, unit, aggregation) or None.
+# Targets are 芦洲乡's (the seed's figures); other units' are scaled by ``scaled_target``.
 STREET_TASKS = [
-    ("召开创建全国文明城市动员大会", "5.1.1", None, 0, "召开由各单位负责人、各村（社区）书记、主任参加的动员会，传达市创建办会议和文件精神，对创建工作进行部署。", D(2026, 5, 10), "5月上旬", None),
-    ("制定创建工作责任落实方案", "5.1.1", None, 0, "对照《全国文明城市测评体系》，明确责任领导、责任人员、工作标准、完成时限，确保每个区域、每个地段、每个环节都有人管。", D(2026, 5, 10), "5月10日前", None),
+    ("召开创建全国文明城市动员大会", None, None, 0, "召开由各单位负责人、各村（社区）书记、主任参加的动员会，传达市创建办会议和文件精神，对创建工作进行部署。", D(2026, 5, 10), "5月上旬", None),
+    ("制定创建工作责任落实方案", None, None, 0, "对照《全国文明城市测评体系》，明确责任领导、责任人员、工作标准、完成时限，确保每个区域、每个地段、每个环节都有人管。", D(2026, 5, 10), "5月10日前", None),
     ("新建乡村（社区）宣传栏", "4.1.1", None, 1, "筹集资金建设宣传栏，使辖区各村（社区）都有宣传栏，宣传网络完善。", D(2026, 8, 31), "8月底前", ("7", "个", "sum")),
     ("组织开展志愿服务活动", "3.3.2", 8, 1, "注册志愿者累计参加志愿服务时长达184小时，人均2小时，基本实现志愿服务时间全覆盖。", D(2026, 11, 30), "11月底前", ("184", "小时", "sum")),
     ("户外公益广告占比达标", "1.3.1", 3, 1, "辖区户外广告牌、电子显示屏公益广告占比达20%以上。", D(2026, 9, 30), "9月底前", ("20", "%", "latest")),
@@ -378,7 +390,7 @@ STREET_TASKS = [
     ("评选县级文明家庭", "5.1.2", None, 1, "广泛开展五好文明家庭评选活动，评选表彰制度健全。", D(2026, 10, 31), "10月底前", ("81", "户", "sum")),
     ("开展“六清”清洁家园行动", "6.2.1", None, 1, "围绕“六清”行动，上下联动，清理卫生死角。", D(2026, 9, 15), "9月15日前", ("50", "处", "sum")),
     ("垃圾日产日清", "1.2.1", 2, 1, "完善垃圾收运体系，确保垃圾日产日清。", None, "长期坚持", None),
-    ("完善迎检档案资料", "4.1.2", 8, 2, "按测评体系逐项整理档案资料，做好迎检准备。", D(2026, 12, 20), "12月20日前", None),
+    ("完善迎检档案资料", None, None, 2, "按测评体系逐项整理档案资料，做好迎检准备。", D(2026, 12, 20), "12月20日前", None),
 ]
 
 COMMUNITY_TASKS = [
@@ -388,6 +400,46 @@ COMMUNITY_TASKS = [
     ("完善小区垃圾分类设施", "1.2.4", 2, 1, "小区生活垃圾分类设施齐全、标识清楚。", D(2026, 9, 30), "9月底前", None),
     ("开展新时代文明实践活动", "4.1.3", 8, 2, "依托文明实践站每月至少开展一次活动，记录完整。", D(2026, 12, 31), "12月底前", ("12", "次", "sum")),
 ]
+
+# Residents per street, township, community and village — a local example, not from the
+# documents. 芦洲乡's follows from the seed (65 volunteers are 1.4% of the township: about 4,650).
+UNIT_RESIDENTS = {
+    "芦洲乡": 4650, "南坝乡": 6200, "杨源乡": 3800,
+    "城东街道": 21000, "口岸街道": 18500, "城西街道": 16000, "城北街道": 12500, "坡子街街道": 9800,
+    "迎春社区": 5200, "东风社区": 4300, "新明社区": 4800, "春江社区": 3600, "惠泉社区": 4100,
+    "永安社区": 3900, "凤凰社区": 4500, "坡子街社区": 5600, "芦洲村": 1500, "南坝村": 1900, "杨源村": 1300,
+}
+SEED_RESIDENTS = 4650  # 芦洲乡, whose totals the templates' targets are
+# Targets that grow with a unit's size (counts of things, people, hours); rates (%), and
+# per-period counts (期, 次) are the same for every unit.
+SCALED_TARGETS = {
+    "新建乡村（社区）宣传栏", "组织开展志愿服务活动", "拆除违法建设", "评选县级文明家庭", "开展“六清”清洁家园行动",
+    "组建社区志愿服务队",
+}
+# 组建社区志愿服务队: the seed's 65 volunteers are 1.4% of 芦洲乡; a community is asked for the same share.
+VOLUNTEER_SHARE = "0.014"
+
+
+def scaled_target(unit_name: str, title: str, value: str) -> str:
+    """The template's target (芦洲乡's figure) for ``unit_name``, in proportion to its residents."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    residents = UNIT_RESIDENTS.get(unit_name)
+    if title not in SCALED_TARGETS or residents is None:
+        return value
+    if title == "组建社区志愿服务队":
+        scaled = Decimal(residents) * Decimal(VOLUNTEER_SHARE)
+    else:
+        scaled = Decimal(value) * residents / SEED_RESIDENTS
+    return str(max(scaled.quantize(Decimal("1"), rounding=ROUND_HALF_UP), Decimal("1")))
+
+
+# Tasks completed below their target in the demo, with the reason the unit gave (目标未达).
+SHORTFALL_REASONS = {
+    "组织开展志愿服务活动": "入冬后户外志愿服务活动减少，剩余时长计划在12月集中开展的“敬老助残”活动中完成。",
+    "新建乡村（社区）宣传栏": "部分村宣传栏选址涉及道路改造，待改造完成后补建。",
+    "评选县级文明家庭": "部分候选家庭材料不全，推迟到下一批评选。",
+}
 
 # Department tasks: unit → list of templates.
 DEPARTMENT_TASKS = {
