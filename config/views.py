@@ -10,6 +10,7 @@ from django.utils import timezone
 from campaign import access
 from campaign.selectors import current_campaign, current_phase
 from campaign.workdays import WorkCalendar
+from inspections import selectors as inspection_selectors
 from inspections.models import Finding, FindingStatus, SupervisionOrder
 from tasks.deadlines import done_q, due_soon_q, overdue_q
 from tasks.models import Task, TaskStatus
@@ -46,6 +47,9 @@ def home(request: HttpRequest) -> HttpResponse:
         .select_related("unit")
         .order_by("-issued_at")[:5],
     )
+    if access.can(request.user, "inspections.record"):
+        # Inspectors (and the office): today's inspections, last points, the review backlog.
+        context["inspector"] = inspection_selectors.inspector_home(request.user, campaign, today)
     if access.sees_all_units(request.user):
         # Office and leaders: the units with most overdue tasks and open findings.
         context["unit_overview"] = (

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Max, Prefetch, Q, QuerySet, Value, When
 
 from campaign import access
 from campaign.models import Campaign, Indicator, InspectionPoint, Role
@@ -298,3 +298,45 @@ def pass_rate(checks: list[Check]) -> Decimal | None:
         return None
     passed = sum(1 for c in counted if c.result == "pass")
     return (Decimal(passed) * 100 / Decimal(len(counted))).quantize(Decimal("0.1"))
+
+
+@dataclass
+class InspectorHome:
+    """What an inspector needs first on the home page (see :func:`inspector_home`)."""
+
+    today_inspections: list[Inspection]
+    recent_points: list[tuple[InspectionPoint, dt.datetime]]  # (point, when the user last recorded there)
+    reviews: list[tuple[Rectification, int]]  # oldest first, with working days waited
+    review_count: int
+
+
+def inspector_home(user: Any, campaign: Campaign, today: dt.date, *, recent: int = 6, reviews: int = 10) -> InspectorHome:
+    """Today's inspections the user takes part in, the points they recorded at last (findings or
+    checklist items), and the rectifications waiting for review, oldest first. A bounded number of queries."""
+    todays = list(
+        Inspection.objects.filter(campaign=campaign, date=today)
+        .filter(Q(inspectors=user) | Q(created_by=user))
+        .distinct()
+        .select_related("special_action")
+        .annotate(finding_count=Count("findings", distinct=True))
+        .order_by("-pk")
+    )
+    last_seen: dict[int, dt.datetime] = {}
+    sources = (
+        Finding.objects.filter(campaign=campaign, created_by=user, point__isnull=False)
+        .values("point_id").annotate(last=Max("created_at")).order_by("-last")[:recent],
+        Check.objects.filter(inspection__campaign=campaign, checked_by=user)
+        .values("point_id").annotate(last=Max("checked_at")).order_by("-last")[:recent],
+    )
+    for rows in sources:
+        for row in rows:
+            if row["point_id"] not in last_seen or row["last"] > last_seen[row["point_id"]]:
+                last_seen[row["point_id"]] = row["last"]
+    points = InspectionPoint.objects.select_related("point_type", "unit").in_bulk(list(last_seen))
+    recent_points = sorted(
+        ((points[pk], at) for pk, at in last_seen.items() if pk in points), key=lambda pair: pair[1], reverse=True
+    )[:recent]
+    backlog = review_backlog(user, campaign, today)
+    return InspectorHome(
+        today_inspections=todays, recent_points=recent_points, reviews=backlog.rows[:reviews], review_count=backlog.count,
+    )

@@ -64,3 +64,14 @@ def test_the_point_history_and_order_detail_are_bounded(world, client_for, djang
         assert client.get(f"/inspections/points/{world.point_a.pk}/").status_code == 200
     with django_assert_max_num_queries(MAX_QUERIES):
         assert client.get(f"/inspections/orders/{order.pk}/").status_code == 200
+
+
+@pytest.mark.parametrize("n", [10, 1000])
+def test_the_inspectors_home_is_bounded(world, client_for, django_assert_max_num_queries, n):
+    # The home page also counts tasks, findings and orders for every role; the inspector's part adds 5 queries.
+    _many(world, n)
+    client = client_for(world.inspector)
+    client.get("/")
+    with django_assert_max_num_queries(30):
+        html = client.get("/").content.decode()
+    assert "人民路（城东段）" in html  # a recent point
