@@ -3,6 +3,9 @@
 - :class:`AxesLoginBackend` puts django-axes in front of every login made
   through a web request (lockout after repeated failures, see settings
   ``AXES_*``).
+- :class:`LoginLockHandler` locks per (account, address) pair, with ceilings
+  per account (credential stuffing from many addresses) and per address
+  (password spraying over many accounts); see docs/security.md.
 - :class:`PasswordExpiryMiddleware` sends users whose password is older than
   ``PASSWORD_MAX_AGE_DAYS`` to the password change page (0 = off, the default).
 - :class:`RejectNulBytesMiddleware` answers NUL bytes in the query string with HTTP 400.
@@ -14,7 +17,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Callable
 
+from axes.attempts import get_cool_off_threshold
 from axes.backends import AxesStandaloneBackend
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_client_username, get_failure_limit
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
@@ -69,6 +75,72 @@ class RejectNulBytesMiddleware:
         if request_has_nul_byte(request):
             raise NulByteInRequest("NUL byte in the request path or query string")
         return self.get_response(request)
+
+
+def capped_failures(*, since: dt.datetime, pair_limit: int, username: str | None = None, ip_address: str | None = None) -> int:
+    """Failures recorded since ``since`` for one account (any address) or one address (any account).
+
+    Each (account, address) pair counts at most ``pair_limit``: a pair that is already locked
+    adds nothing more, so one person retrying a locked login from one place never reaches a
+    ceiling — only failures spread over many addresses (or many accounts) do.
+    """
+    from axes.models import AccessAttempt
+    from django.db.models import IntegerField, Sum, Value
+    from django.db.models.functions import Least
+
+    rows = AccessAttempt.objects.filter(attempt_time__gte=since)
+    if username is not None:
+        rows = rows.filter(username=username)
+    if ip_address is not None:
+        rows = rows.filter(ip_address=ip_address)
+    capped = Least("failures_since_start", Value(pair_limit), output_field=IntegerField())
+    return rows.aggregate(total=Sum(capped))["total"] or 0
+
+
+def lock_reason(*, pair_failures: int, account_failures: int, address_failures: int, pair_limit: int,
+                account_ceiling: int, address_ceiling: int) -> str | None:
+    """Which lock applies: ``"pair"``, ``"account"``, ``"address"``, or None (a ceiling of 0 is off)."""
+    if pair_failures >= pair_limit:
+        return "pair"
+    if account_ceiling and account_failures >= account_ceiling:
+        return "account"
+    if address_ceiling and address_failures >= address_ceiling:
+        return "address"
+    return None
+
+
+class LoginLockHandler(AxesDatabaseHandler):
+    """django-axes' database handler with ceilings on top of the per-pair lock.
+
+    ``AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]`` makes axes count, reset on
+    success and lock per (account, address) pair: one account's success never clears another
+    account's failures, and one person's typos behind an office NAT lock only their own
+    account from that address. On top, an account is locked from every address once its
+    failures from all addresses reach ``LOGIN_ACCOUNT_FAILURE_CEILING``, and an address for
+    every account once its failures reach ``LOGIN_ADDRESS_FAILURE_CEILING`` (each pair capped
+    at the pair limit, see :func:`capped_failures`). Axes compares ``get_failures()`` with the
+    limit both before a login and after a failure, so answering "at least the limit" here
+    locks through axes' own machinery (signal, lockout page, audit).
+    """
+
+    def get_failures(self, request, credentials: dict | None = None) -> int:
+        pair = super().get_failures(request, credentials)
+        limit = get_failure_limit(request, credentials)
+        account_ceiling = int(getattr(settings, "LOGIN_ACCOUNT_FAILURE_CEILING", 0) or 0)
+        address_ceiling = int(getattr(settings, "LOGIN_ADDRESS_FAILURE_CEILING", 0) or 0)
+        if pair >= limit or not (account_ceiling or address_ceiling):
+            request.axes_lock_reason = "pair" if pair >= limit else None
+            return pair
+        since = get_cool_off_threshold(request)
+        username = get_client_username(request, credentials)
+        reason = lock_reason(
+            pair_failures=pair,
+            account_failures=capped_failures(since=since, pair_limit=limit, username=username) if username and account_ceiling else 0,
+            address_failures=capped_failures(since=since, pair_limit=limit, ip_address=request.axes_ip_address) if address_ceiling else 0,
+            pair_limit=limit, account_ceiling=account_ceiling, address_ceiling=address_ceiling,
+        )
+        request.axes_lock_reason = reason
+        return max(pair, limit) if reason else pair
 
 
 def password_changed_at(user: Any) -> dt.datetime:

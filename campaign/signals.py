@@ -68,14 +68,22 @@ def audit_login_failed(sender: Any, credentials: dict, request: HttpRequest | No
     )
 
 
+# What a lock covers (campaign.security.LoginLockHandler sets request.axes_lock_reason).
+LOCK_MESSAGES = {
+    "pair": "连续登录失败次数过多，该账户在该地址的登录已锁定",
+    "account": "该账户从多个地址登录失败次数过多，账户已锁定",
+    "address": "该地址对多个账户登录失败次数过多，地址已锁定",
+}
+
+
 @receiver(user_locked_out, dispatch_uid="audit_lockout")
 def audit_lockout(sender: Any, request: HttpRequest | None = None, username: str | None = None, ip_address: str | None = None, **kwargs: Any) -> None:
     audit.record(
         "auth.lockout",
         actor_name=str(username or "")[:150],
         request=request,
-        after={"username": username, "ip_address": ip_address},
-        message="连续登录失败次数过多，账户和来源地址已锁定",
+        after={"username": username, "ip_address": ip_address, "scope": getattr(request, "axes_lock_reason", None)},
+        message=LOCK_MESSAGES.get(getattr(request, "axes_lock_reason", None), "连续登录失败次数过多，登录已锁定"),
     )
 
 

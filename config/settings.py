@@ -153,14 +153,21 @@ AUTH_PASSWORD_VALIDATORS = [
 # Periodic password change: days a password may be used (0 = off). See campaign/security.py.
 PASSWORD_MAX_AGE_DAYS = envint("PASSWORD_MAX_AGE_DAYS", 0)
 
-# Login lockout (django-axes, see docs/security.md): after AXES_FAILURE_LIMIT failures the account
-# (from any address) and the source address (for any account) are locked for the cool-off time.
+# Login lockout (django-axes, see docs/security.md §1): AXES_FAILURE_LIMIT failures of one account
+# from one address lock that (account, address) pair for the cool-off time; a success resets only
+# its own pair. Ceilings on top (campaign.security.LoginLockHandler; each pair counts at most the
+# limit): LOGIN_ACCOUNT_FAILURE_CEILING failures of one account over all addresses lock the account
+# everywhere (credential stuffing); LOGIN_ADDRESS_FAILURE_CEILING failures from one address over all
+# accounts lock the address (password spraying). 0 switches a ceiling off.
 # Axes counts failures while the previous one is younger than the cool-off time.
 AXES_ENABLED = envbool("AXES_ENABLED", True)
+AXES_HANDLER = "campaign.security.LoginLockHandler"
 AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCK_MINUTES", 30))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+LOGIN_ACCOUNT_FAILURE_CEILING = envint("LOGIN_ACCOUNT_FAILURE_CEILING", 20)
+LOGIN_ADDRESS_FAILURE_CEILING = envint("LOGIN_ADDRESS_FAILURE_CEILING", 50)
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_CLIENT_IP_CALLABLE = "campaign.audit.client_ip"
 AXES_VERBOSE = False

@@ -58,16 +58,112 @@ def test_four_failures_do_not_lock_the_account(world):
     assert logged_in(client)
 
 
-def test_the_lock_covers_the_account_from_another_address(world):
-    fail_five_times(ip="10.1.2.3")
-    other = Client(REMOTE_ADDR="10.9.9.9")
-    assert attempt(other, "official_a", world.password).status_code == 429
+# ------------------------------------------------------------------ per (account, address) pair, with ceilings
 
 
-def test_the_lock_covers_the_address_for_another_account(world):
-    fail_five_times(ip="10.1.2.3")
-    same_address = Client(REMOTE_ADDR="10.1.2.3")
-    assert attempt(same_address, "official_b", world.password).status_code == 429
+def test_another_accounts_success_does_not_reset_the_failures_of_the_victim(world):
+    """Issue 11's bypass: 4 wrong guesses at the victim, 1 good login of one's own, repeat."""
+    attacker = "10.6.6.6"
+    statuses = []
+    for _ in range(4):
+        for _ in range(4):
+            statuses.append(attempt(Client(REMOTE_ADDR=attacker), "official_a", WRONG).status_code)
+        own = Client(REMOTE_ADDR=attacker)
+        assert attempt(own, "official_b", world.password).status_code == 302  # the attacker's own account
+    # The 5th guess is the last one checked (it fails and locks); all later ones meet the lock.
+    assert statuses == [200] * 4 + [429] * 12
+    assert attempt(Client(REMOTE_ADDR=attacker), "official_a", world.password).status_code == 429
+    assert AccessAttempt.objects.get(username="official_a", ip_address=attacker).failures_since_start >= 5
+
+
+def test_one_persons_typos_behind_an_office_nat_do_not_lock_the_office(world):
+    nat = "10.20.0.1"
+    fail_five_times("official_a", ip=nat)
+    # The colleague behind the same address, the admin too, sign in as usual.
+    colleague = Client(REMOTE_ADDR=nat)
+    assert attempt(colleague, "official_b", world.password).status_code == 302
+    assert attempt(Client(REMOTE_ADDR=nat), "admin_test", world.password).status_code == 302
+    # The pair that failed stays locked.
+    assert attempt(Client(REMOTE_ADDR=nat), "official_a", world.password).status_code == 429
+    lock = AuditLog.objects.filter(action="auth.lockout").earliest("at")
+    assert lock.message == "连续登录失败次数过多，该账户在该地址的登录已锁定"
+    assert lock.after["scope"] == "pair"
+
+
+def test_the_locked_pair_does_not_lock_the_account_from_its_own_office(world):
+    fail_five_times("official_a", ip="10.1.2.3")
+    assert attempt(Client(REMOTE_ADDR="10.9.9.9"), "official_a", world.password).status_code == 302
+
+
+def test_failures_from_many_addresses_lock_the_account_everywhere(world):
+    # Credential stuffing: 4 guesses from each of 5 addresses (no pair reaches 5) = the ceiling of 20.
+    statuses = []
+    for host in range(1, 6):
+        client = Client(REMOTE_ADDR=f"172.16.0.{host}")
+        for _ in range(4):
+            statuses.append(attempt(client, "official_a", WRONG).status_code)
+    assert statuses == [200] * 19 + [429]  # the 20th failure reaches the ceiling
+    response = attempt(Client(REMOTE_ADDR="192.168.9.9"), "official_a", world.password)
+    assert response.status_code == 429
+    assert "登录已锁定" in response.content.decode()
+    assert not logged_in(Client(REMOTE_ADDR="192.168.9.9"))
+    lock = AuditLog.objects.filter(action="auth.lockout").earliest("at")
+    assert lock.message == "该账户从多个地址登录失败次数过多，账户已锁定"
+    assert lock.after["scope"] == "account"
+    # Other accounts are untouched, from those addresses too.
+    assert attempt(Client(REMOTE_ADDR="172.16.0.1"), "official_b", world.password).status_code == 302
+
+
+def test_nineteen_failures_from_many_addresses_stay_below_the_ceiling(world):
+    for host in range(1, 5):
+        client = Client(REMOTE_ADDR=f"172.16.0.{host}")
+        for _ in range(4):
+            attempt(client, "official_a", WRONG)
+    client = Client(REMOTE_ADDR="172.16.0.5")
+    for _ in range(3):
+        attempt(client, "official_a", WRONG)
+    assert attempt(Client(REMOTE_ADDR="192.168.9.9"), "official_a", world.password).status_code == 302
+
+
+def test_hammering_a_locked_pair_never_reaches_a_ceiling(world):
+    # Each pair counts at most the limit (5) towards the ceilings, however often it is retried.
+    client = Client(REMOTE_ADDR="10.1.2.3")
+    for _ in range(60):
+        attempt(client, "official_a", WRONG)
+    assert AccessAttempt.objects.get(username="official_a").failures_since_start > 50
+    assert attempt(Client(REMOTE_ADDR="10.9.9.9"), "official_a", world.password).status_code == 302
+    assert attempt(Client(REMOTE_ADDR="10.1.2.3"), "official_b", world.password).status_code == 302
+
+
+def test_spraying_many_accounts_from_one_address_locks_the_address(world):
+    sprayer = Client(REMOTE_ADDR="10.66.0.1")
+    for n in range(13):  # 13 accounts × 4 guesses = 52 ≥ the address ceiling of 50
+        for _ in range(4):
+            attempt(sprayer, f"guess{n}", WRONG)
+    assert attempt(Client(REMOTE_ADDR="10.66.0.1"), "official_b", world.password).status_code == 429
+    assert AuditLog.objects.filter(action="auth.lockout", after__scope="address").exists()
+    assert attempt(Client(REMOTE_ADDR="10.66.0.2"), "official_b", world.password).status_code == 302
+
+
+def test_an_admin_lifts_an_account_wide_lock(world):
+    for host in range(1, 6):
+        client = Client(REMOTE_ADDR=f"172.16.0.{host}")
+        for _ in range(4):
+            attempt(client, "official_a", WRONG)
+    assert attempt(Client(REMOTE_ADDR="192.168.9.9"), "official_a", world.password).status_code == 429
+    from campaign.security import accounts_unlock
+
+    assert accounts_unlock(usernames=["official_a"]) >= 5
+    assert attempt(Client(REMOTE_ADDR="192.168.9.9"), "official_a", world.password).status_code == 302
+
+
+@override_settings(LOGIN_ACCOUNT_FAILURE_CEILING=0, LOGIN_ADDRESS_FAILURE_CEILING=0)
+def test_a_ceiling_of_zero_is_off(world):
+    for host in range(1, 8):
+        client = Client(REMOTE_ADDR=f"172.16.0.{host}")
+        for _ in range(4):
+            attempt(client, "official_a", WRONG)
+    assert attempt(Client(REMOTE_ADDR="192.168.9.9"), "official_a", world.password).status_code == 302
 
 
 def test_login_is_allowed_again_after_the_cool_off(world):
@@ -118,7 +214,9 @@ def test_an_admin_unlocks_an_account_in_the_admin_and_the_unlock_is_audited(worl
 def test_the_lockout_limit_and_time_are_settings(settings):
     assert settings.AXES_FAILURE_LIMIT == 5
     assert settings.AXES_COOLOFF_TIME == dt.timedelta(minutes=30)
-    assert settings.AXES_LOCKOUT_PARAMETERS == ["username", "ip_address"]
+    assert settings.AXES_LOCKOUT_PARAMETERS == [["username", "ip_address"]]
+    assert settings.AXES_HANDLER == "campaign.security.LoginLockHandler"
+    assert (settings.LOGIN_ACCOUNT_FAILURE_CEILING, settings.LOGIN_ADDRESS_FAILURE_CEILING) == (20, 50)
     assert settings.AUTHENTICATION_BACKENDS[0] == "campaign.security.AxesLoginBackend"
     assert settings.MIDDLEWARE[-1] == "axes.middleware.AxesMiddleware"
 
