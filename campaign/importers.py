@@ -91,6 +91,28 @@ UNIT_SUFFIXES = (
 )
 
 
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})(?:\s*[-/.月]\s*(\d{1,2})\s*日?|\s*月?)$")
+
+
+def to_date(value: Any, *, label: str) -> dt.date | None:
+    """A date cell: a real date, "2026-11-01", "2026/11/1", "2026年11月1日", or a month ("2026-11",
+    "2026年11月" → its first day); empty → None; anything else a CellError in Chinese."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    match = _DATE.match(text)
+    try:
+        if match:
+            return dt.date(int(match[1]), int(match[2]), int(match[3] or 1))
+    except ValueError:
+        pass
+    raise CellError(f"{label}“{text}”不是有效日期：请填写如 2026-11-01 或 2026年11月1日。")
+
+
 def strip_unit_suffix(name: str) -> str:
     """"城东街道办事处" → "城东街道"; names that are only a suffix stay as they are."""
     name = re.sub(r"\s+", "", name)
@@ -569,6 +591,8 @@ class UnitKind(ImportKind):
         Column("parent", "上级单位", ("上级", "所属单位", "隶属单位", "上级主管单位"), carry=True, note="留空表示最上级；须为本表或系统中的单位。", example="城东区"),
         Column("unit_type", "单位类型", ("类型", "类别", "单位类别"), carry=True, note="市、区/县、乡镇、街道、村、社区、部门、处室/科室、医院、学校、企业。新单位必填。", example="街道"),
         Column("group", "考核组别", ("组别", "考核分组", "排名组别", "考核类别"), carry=True, note="如 乡镇街道组、市直部门组；系统中没有的组别会新建。可留空。", example="乡镇街道组"),
+        Column("active_from", "启用日期", ("启用时间", "设立日期", "参加考核日期"), note="自该日所在月份起参加月度考核，如 2026-11-01；留空表示一直参加。年中新设的单位请填写，否则重新发布以前月份时会参加排名。"),
+        Column("active_until", "停用日期", ("停用时间", "撤并日期", "撤销日期"), note="参加月度考核到该日所在月份为止；留空表示一直参加。"),
     ))
 
     def plan(self, campaign: Campaign, table: Table) -> Plan:
@@ -610,6 +634,14 @@ class UnitKind(ImportKind):
             if group_name and group_name not in groups and group_name not in new_groups:
                 new_groups.append(group_name)
             item["parent_name"] = to_text(row.get("parent"))
+            for date_field, label in (("active_from", "启用日期"), ("active_until", "停用日期")):
+                item[date_field] = getattr(current, date_field) if current and date_field not in has else None
+                try:
+                    item[date_field] = to_date(row.get(date_field), label=label) if date_field in has else item[date_field]
+                except CellError as exc:
+                    table.problem(str(exc), row, date_field)
+            if item["active_from"] and item["active_until"] and item["active_until"] < item["active_from"]:
+                table.problem("停用日期不能早于启用日期。", row, "active_until")
             planned[key] = item
             file_names[strip_unit_suffix(key)] = key
 
@@ -673,6 +705,10 @@ class UnitKind(ImportKind):
                 pairs.append(("单位类型", unit_type_label(current.unit_type), unit_type_label(item["unit_type"])))
             if "group" in has:
                 pairs.append(("考核组别", current.ranking_group.name if current.ranking_group else "", item["group"]))
+            if "active_from" in has:
+                pairs.append(("启用日期", current.active_from, item["active_from"]))
+            if "active_until" in has:
+                pairs.append(("停用日期", current.active_until, item["active_until"]))
             changed = diff(pairs)
             if changed:
                 updates.append(item)
@@ -696,6 +732,7 @@ class UnitKind(ImportKind):
                         name=item["name"], short_name=item["short_name"], unit_type=item["unit_type"],
                         parent=saved[parent] if parent else None,
                         ranking_group_id=group_ids.get(item["group"]) if item["group"] else None,
+                        active_from=item["active_from"], active_until=item["active_until"],
                     )
                     unit.save()
                     saved[unit.name] = unit
@@ -713,6 +750,7 @@ class UnitKind(ImportKind):
                     unit.ranking_group_id = group_ids.get(item["group"]) if item["group"] else None
                 if "parent" in has:
                     unit.parent = saved[item["parent"]] if item["parent"] else None
+                unit.active_from, unit.active_until = item["active_from"], item["active_until"]
                 unit.save()
 
         return Plan(changes, apply)
@@ -720,7 +758,7 @@ class UnitKind(ImportKind):
     def export_rows(self, campaign: Campaign) -> list[list[Any]]:
         return [
             [u.name, u.short_name, u.parent.name if u.parent else "", unit_type_label(u.unit_type),
-             u.ranking_group.name if u.ranking_group else ""]
+             u.ranking_group.name if u.ranking_group else "", u.active_from, u.active_until]
             for u in Unit.objects.select_related("parent", "ranking_group").order_by("path")
         ]
 

@@ -196,6 +196,7 @@ class Unit(models.Model):
             models.CheckConstraint(
                 condition=Q(active_from__isnull=True) | Q(active_until__isnull=True) | Q(active_until__gte=models.F("active_from")),
                 name="unit_active_until_after_from",
+                violation_error_message="停用日期不能早于启用日期。",
             ),
         ]
 

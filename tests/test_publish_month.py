@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 
-from campaign.models import AssessmentPeriod, AuditLog, PeriodEvent, PeriodStatus
+from campaign.models import AssessmentPeriod, AuditLog, PeriodEvent, PeriodStatus, UnitType
 from inspections import services as inspection_services
 from inspections.models import Bonus, BonusStatus, Check, CheckResult, Finding, FindingStatus
 from reports.models import ScoreLineSnapshot, UnitMonthScore
@@ -148,6 +148,26 @@ def test_a_correction_in_a_later_month_reverses_a_published_deduction(october):
     assert a.change == D("0.60")  # against the published 99.70
     assert [line.kind for line in a.lines] == ["correction"]
     assert month_scores(campaign=w.campaign, month=OCT).get(w.unit_a.pk).score == D("99.70")
+
+
+def test_units_are_ranked_only_in_the_months_they_are_active(october):
+    # The issue: units imported in November appeared in October at rank 1 when October was re-published.
+    w = october
+    street = {"unit_type": UnitType.STREET, "parent": w.district_east, "ranking_group": w.group_street}
+    late = f.UnitFactory(name="新设街道", active_from=dt.date(2026, 11, 3), **street)
+    gone = f.UnitFactory(name="撤并街道", active_until=dt.date(2026, 9, 30), **street)
+    leaving = f.UnitFactory(name="合并中街道", active_from=dt.date(2026, 1, 1), active_until=dt.date(2026, 10, 1), **street)
+    october_ids = {u.unit_id for u in score_month(campaign=w.campaign, month=OCT, today=TODAY).units}
+    assert october_ids == {w.unit_a.pk, w.unit_b.pk, w.dept.pk, leaving.pk}
+    november_ids = {u.unit_id for u in score_month(campaign=w.campaign, month=NOV, today=dt.date(2026, 12, 5)).units}
+    assert november_ids == {w.unit_a.pk, w.unit_b.pk, w.dept.pk, late.pk}
+
+    publish(w)
+    period_revoke(campaign=w.campaign, month=OCT, actor=w.admin, reason="复核")
+    period = publish(w)
+    ranks = {r.unit_id: r.rank for r in UnitMonthScore.objects.filter(period=period, ranking_group="乡镇街道组")}
+    # 口岸 100.50, 合并中 100.00, 城东 99.70; the November unit (100.00) would have been 2nd, 城东 5th.
+    assert ranks == {w.unit_b.pk: 1, leaving.pk: 2, w.unit_a.pk: 3}
 
 
 # --- the database refuses (PostgreSQL) --------------------------------------------

@@ -21,6 +21,7 @@ class Migration(migrations.Migration):
             constraint=models.CheckConstraint(
                 condition=models.Q(("active_from__isnull", True), ("active_until__isnull", True), ("active_until__gte", models.F("active_from")), _connector="OR"),
                 name="unit_active_until_after_from",
+                violation_error_message="停用日期不能早于启用日期。",
             ),
         ),
         migrations.AddField(
