@@ -28,6 +28,8 @@ from campaign.models import AssessmentPeriod, Notification
 from campaign.uploads import store_upload
 from inspections.models import (
     Accountability,
+    Appeal,
+    AppealEvidence,
     Bonus,
     Correction,
     FindingPhoto,
@@ -55,6 +57,8 @@ SEGMENT_KINDS = {
     "points": "point",
     "checklist": "point",
     "orders": "order",
+    "appeals": "appeal",
+    "appeal-files": "appeal_evidence",
     "bonuses": "bonus",
     "corrections": "correction",
     "accountability": "accountability",
@@ -64,7 +68,7 @@ SEGMENT_KINDS = {
 KWARG_KINDS = {"point_pk": "point", "point_id": "point", "unit_id": "unit", "unit_pk": "unit", "task_pk": "task",
                "finding_pk": "finding", "inspection_pk": "inspection", "order_pk": "order"}
 # Arguments that are not objects: a fixed, valid value.
-PLAIN_VALUES = {"month": MONTH}
+PLAIN_VALUES = {"month": MONTH, "year": 2026}
 # Slug arguments naming a table or template, per URL name: any known value will do for the sweep.
 SLUG_VALUES = {("tasks-dashboard-export", "table"): "overdue", ("tasks-import-template", "kind"): "tasks",
                ("tasks-import-export", "kind"): "tasks"}
@@ -73,7 +77,8 @@ SLUG_VALUES = {("tasks-dashboard-export", "table"): "overdue", ("tasks-import-te
 POST_DATA = {
     "text": "越权填报", "value": "5", "reason": "越权操作", "comment": "越权验收", "accept": "1", "decision": "accept",
     "action": "accept", "approve": "1", "description": "越权整改", "points": "0.10", "deadline": "2026-12-31",
-    "working_days": "3", "start": "2026-11-02", "confirm": "1", "kind": "bulletin-pdf",
+    "working_days": "3", "start": "2026-11-02", "confirm": "1", "kind": "bulletin-pdf", "outcome": "revoked",
+    "new_points": "0.10",
 }
 
 
@@ -149,6 +154,10 @@ def build_unit_b_objects(w: SimpleNamespace) -> dict[str, Any]:
     order = SupervisionOrder.objects.create(campaign=c, year=2026, number=1, unit=w.unit_b, deadline=dt.date(2026, 12, 10),
                                             issued_by=w.inspector)
     order.findings.add(finding)
+    appeal = Appeal.objects.create(finding=finding, campaign=c, unit=w.unit_b, reason="点位不属于本街道",
+                                   submitted_by=w.official_b, original_points=finding.points)
+    appeal_evidence = store_upload(AppealEvidence(appeal=appeal), demo_photo("申诉材料", colour=(3, 2, 1)), folder="appeals",
+                                   user=w.official_b)
     bonus = Bonus.objects.create(campaign=c, unit=w.unit_b, month=dt.date(2026, 11, 1), points=Decimal("1.00"),
                                  reason="获评省级卫生乡镇", created_by=w.inspector)
     correction = Correction.objects.create(campaign=c, unit=w.unit_b, month=dt.date(2026, 11, 1), points=Decimal("0.30"),
@@ -161,7 +170,7 @@ def build_unit_b_objects(w: SimpleNamespace) -> dict[str, Any]:
     return {
         "task": task, "progress": entry, "evidence": evidence, "inspection": inspection, "finding": finding,
         "finding_photo": finding_photo, "rectification": rectification, "rectification_photo": rectification_photo,
-        "point": w.point_b, "order": order, "bonus": bonus, "correction": correction, "accountability": accountability,
+        "point": w.point_b, "order": order, "appeal": appeal, "appeal_evidence": appeal_evidence, "bonus": bonus, "correction": correction, "accountability": accountability,
         "job": job, "unit": w.unit_b,
     }
 
