@@ -27,6 +27,7 @@ MENU: list[MenuItem] = [
     MenuItem("检查督查", "inspections-list", frozenset({Role.ADMIN, Role.INSPECTOR, Role.LEADER}), "clipboard-check"),
     MenuItem("问题整改", "inspections-findings", ALL, "exclamation-triangle"),
     MenuItem("督办单", "inspections-orders", ALL, "file-earmark-text"),
+    MenuItem("申诉", "inspections-appeals", ALL, "chat-left-quote"),
     MenuItem("月度考核", "reports-months", ALL, "trophy"),
     MenuItem("报表导出", "reports-jobs", frozenset({Role.ADMIN, Role.LEADER}), "download"),
     MenuItem("数据导入", "tasks-import", frozenset({Role.ADMIN}), "upload"),

@@ -18,6 +18,8 @@ from campaign.admin import (
 )
 
 from .models import (
+    Appeal,
+    AppealEvidence,
     Accountability,
     Bonus,
     Check,
@@ -131,13 +133,22 @@ class RectificationPhotoInline(StoredFileInlineMixin, admin.TabularInline):
 
 
 @admin.register(Rectification)
-class RectificationAdmin(SimpleHistoryAdmin):
-    list_display = ("finding", "round", "submitted_by", "submitted_at", "status", "reviewed_by", "reviewed_at")
+class RectificationAdmin(FrozenMonthAdminMixin, SimpleHistoryAdmin):
+    """A rectification belongs to its finding's month: read-only once that month is published (units
+    submit and inspectors review through the findings pages; the database allows only that review)."""
+
+    list_display = ("finding", "round", "submitted_by", "submitted_at", "status", "reviewed_by", "reviewed_at", "month_frozen")
     list_filter = ("status", "finding__campaign")
     search_fields = ("description", "review_comment", "finding__description", "finding__unit__name")
     autocomplete_fields = ("finding", "submitted_by", "reviewed_by")
     list_select_related = ("finding__unit", "finding__indicator", "submitted_by", "reviewed_by")
     inlines = [RectificationPhotoInline]
+
+    def campaign_id_of(self, obj: Rectification) -> int:
+        return obj.finding.campaign_id
+
+    def month_of(self, obj: Rectification):
+        return obj.finding.month
 
 
 @admin.register(RectificationPhoto)
@@ -183,3 +194,26 @@ class AccountabilityAdmin(admin.ModelAdmin):
     autocomplete_fields = ("campaign", "unit", "findings", "created_by")
     date_hierarchy = "date"
     list_select_related = ("unit",)
+
+
+class AppealEvidenceInline(StoredFileInlineMixin, admin.TabularInline):
+    model = AppealEvidence
+
+
+@admin.register(Appeal)
+class AppealAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    """Read-only: appeals are made and decided through the services (access, window, corrections)."""
+
+    list_display = ("finding", "unit", "status", "original_points", "new_points", "submitted_at", "decided_at")
+    list_filter = ("campaign", "status")
+    search_fields = ("unit__name", "reason", "decision_reason", "finding__description")
+    list_select_related = ("finding__unit", "finding__indicator", "unit")
+    inlines = [AppealEvidenceInline]
+
+
+@admin.register(AppealEvidence)
+class AppealEvidenceAdmin(StoredFileAdminMixin, admin.ModelAdmin):
+    list_display = ("original_name", "appeal", "content_type", "size", "uploaded_by", "uploaded_at")
+    search_fields = ("original_name", "sha256")
+    readonly_fields = ("appeal", *StoredFileAdminMixin.readonly_fields)
+    list_select_related = ("appeal__finding__unit", "appeal__finding__indicator", "uploaded_by")

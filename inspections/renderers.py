@@ -71,3 +71,20 @@ def findings_pdf(findings: list[Finding], *, title: str, subtitle: str = "") -> 
 def order_pdf(order: SupervisionOrder) -> bytes:
     findings = list(order.findings.all())
     return render_pdf("inspections/pdf/order.html", {"order": order, "findings": findings})
+
+
+def order_receipt_pdf(order: SupervisionOrder, *, today: Any) -> bytes:
+    """督办单回执: the unit's reply — each finding with its rectification rounds and review — and the order's state."""
+    from . import lifecycle
+    from .models import Rectification
+
+    findings = list(order.findings.all())
+    rounds: dict[int, list[Rectification]] = {}
+    for rect in Rectification.objects.filter(finding__in=findings).select_related("submitted_by", "reviewed_by").order_by("finding_id", "round"):
+        rounds.setdefault(rect.finding_id, []).append(rect)
+    rows = [{"finding": f, "rounds": rounds.get(f.pk, []), "last": (rounds.get(f.pk) or [None])[-1]} for f in findings]
+    state = lifecycle.order_state(findings, today)
+    return render_pdf("inspections/pdf/order_receipt.html", {
+        "order": order, "rows": rows, "state_label": lifecycle.order_state_label(state), "today": today,
+        "accepted": sum(1 for f in findings if f.status == "accepted"), "total": len(findings),
+    })

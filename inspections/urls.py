@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_appeals
 
 urlpatterns = [
     path("", views.inspection_list, name="inspections-list"),
@@ -27,6 +27,11 @@ urlpatterns = [
     path("orders/new/", views.order_create, name="inspections-order-create"),
     path("orders/<int:pk>/", views.order_detail, name="inspections-order-detail"),
     path("orders/<int:pk>/pdf/", views.order_pdf, name="inspections-order-pdf"),
+    path("orders/<int:pk>/receipt.pdf", views_appeals.order_receipt_pdf, name="inspections-order-receipt-pdf"),
+    path("findings/<int:pk>/appeal/", views_appeals.appeal_create, name="inspections-appeal-create"),
+    path("appeals/", views_appeals.appeal_list, name="inspections-appeals"),
+    path("appeals/<int:pk>/decide/", views_appeals.appeal_decide, name="inspections-appeal-decide"),
+    path("appeal-files/<int:pk>/", views_appeals.appeal_evidence, name="inspections-appeal-evidence"),
     path("adjustments/", views.adjustments, name="inspections-adjustments"),
     path("corrections/new/", views.correction_create, name="inspections-correction-create"),
     path("bonuses/new/", views.bonus_create, name="inspections-bonus-create"),

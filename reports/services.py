@@ -23,6 +23,7 @@ from django.utils import timezone
 from campaign import access, audit
 from campaign.models import AssessmentPeriod, Campaign, PeriodEvent, PeriodStatus, month_start
 from campaign.periods import month_label
+from inspections.selectors import open_appeals as open_appeals_of
 from inspections.services import overdue_penalties_apply
 
 from .data import published_figures_write
@@ -126,7 +127,7 @@ def _notify_publication(*, period: AssessmentPeriod, scores: MonthScores, today:
 
 def period_publish(
     *, campaign: Campaign, month: dt.date, actor: Any, request: HttpRequest | None = None, today: dt.date | None = None,
-    confirm_empty: bool = False,
+    confirm_empty: bool = False, confirm_open_appeals: bool = False,
 ) -> AssessmentPeriod:
     """Publish ``month``: apply due overdue penalties, snapshot every unit's score and lines and the
     month's rectification and task figures as of ``today``, freeze, notify every unit official.
@@ -144,6 +145,15 @@ def period_publish(
     if not (month_start(campaign.start_date) <= month <= campaign.end_date):
         raise ValidationError(f"{month_label(month)}不在创建活动“{campaign.name}”的起止时间内。")
     holds_data = publish_order_check(campaign=campaign, month=month, confirm_empty=confirm_empty)
+    # Appeals not yet decided (inspections.selectors.open_appeals): publishing freezes their findings, so
+    # the admin must confirm it explicitly; the confirmation is recorded in the event and the audit row.
+    open_appeals = list(open_appeals_of(campaign, month).values_list("finding_id", flat=True))
+    if open_appeals and not confirm_open_appeals:
+        raise ValidationError(
+            f"{month_label(month)}还有 {len(open_appeals)} 个申诉未裁定（问题 {'、'.join(f'#{pk}' for pk in open_appeals[:10])}）。"
+            "请先裁定；如确需发布，请勾选“确认在申诉未裁定时发布”（发布后裁定将以更正记录计入未发布月份）。",
+            code="open_appeals",
+        )
     # Penalties due by today go into their (open) months before this month is frozen.
     overdue_penalties_apply(today=today)
     with transaction.atomic():
@@ -163,12 +173,16 @@ def period_publish(
         period.published_by = actor
         period.save(update_fields=["status", "published_at", "published_by", "digest", "digest_previous"])
         empty_note = "" if holds_data else "确认发布无考核数据的月份"
+        if open_appeals:
+            appeals_note = f"确认在 {len(open_appeals)} 个申诉未裁定时发布（问题 {'、'.join(f'#{pk}' for pk in open_appeals)}）"
+            empty_note = f"{empty_note}；{appeals_note}" if empty_note else appeals_note
         event = PeriodEvent.objects.create(period=period, action=PeriodEvent.Action.PUBLISH, actor=actor, reason=empty_note)
         published_figures_write(period=period, event=event, as_of=today, unit_ids={u.unit_id for u in scores.units})
         notified = _notify_publication(period=period, scores=scores, today=today)
         audit.record(
             "period.publish", actor=actor, obj=period, request=request,
-            after={"units": count, "month": month.isoformat(), "digest": period.digest, "empty_confirmed": not holds_data, "notified": notified},
+            after={"units": count, "month": month.isoformat(), "digest": period.digest, "empty_confirmed": not holds_data, "notified": notified,
+                   "open_appeals_confirmed": open_appeals},
             message=f"发布{month_label(month)}考核结果（{count}个单位）{'，' + empty_note if empty_note else ''}",
         )
     return period

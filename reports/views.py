@@ -23,6 +23,7 @@ from campaign import access
 from campaign.models import Campaign, Unit
 from campaign.periods import month_label, parse_month
 from campaign.selectors import current_campaign
+from inspections.selectors import open_appeals
 
 from . import selectors, services
 from .charts import trend_svg
@@ -166,6 +167,8 @@ def month_detail(request: HttpRequest, month: str) -> HttpResponse:
         "top_indicators": data.top_indicators, "top_points": data.top_points, "row": rows.get(day),
         "holds_data": day in selectors.months_with_data(campaign=campaign) if access.can(request.user, "reports.publish") else True,
         "can_publish": access.can(request.user, "reports.publish"), "revoke_form": RevokeForm(),
+        # The preview lists the month's undecided appeals (inspections.selectors.open_appeals).
+        "open_appeals": list(open_appeals(campaign, day)) if not data.is_published and access.sees_all_units(request.user) else [],
         "sort_columns": [("rank", "排名"), ("name", "单位"), ("deductions", "扣分合计"), ("bonus", "加分"),
                          ("score", "得分"), ("change", "较上月")],
         "pass_rate_tables": [
@@ -233,7 +236,8 @@ def publish(request: HttpRequest, month: str) -> HttpResponse:
     campaign, day = _admin_month(request, month, "只有创建办管理员可以发布月度考核结果。")
     try:
         services.period_publish(campaign=campaign, month=day, actor=request.user, request=request,
-                                confirm_empty=request.POST.get("confirm_empty") == "1")
+                                confirm_empty=request.POST.get("confirm_empty") == "1",
+                                confirm_open_appeals=request.POST.get("confirm_open_appeals") == "1")
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     else:
