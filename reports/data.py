@@ -142,6 +142,7 @@ class ReportData:
     published_at: dt.datetime | None = None  # when the figures were frozen (published months)
     frozen: bool = False  # findings and tasks come from the publication's frozen copy
     year_summary: YearData | None = None  # the year's published months up to this one (年度汇总)
+    digest: str = ""  # the publication's SHA-256 snapshot digest (reports/digest.py), hex; "" while open
     # Derived figures (filled by build_report_data).
     findings_count: int = 0
     findings_points: Decimal = ZERO
@@ -190,6 +191,13 @@ class ReportData:
         if self.is_published:
             return f"数据截至{self.as_of:%Y年%m月%d日}（已发布）"
         return f"本月考核结果尚未发布，以下为截至{self.as_of:%Y年%m月%d日}的实时计算结果，仍可能变化"
+
+    @property
+    def digest_short(self) -> str:
+        """The digest's short form the bulletin prints (first 16 hex digits in groups of four)."""
+        from reports.digest import short_digest
+
+        return short_digest(self.digest) if self.is_published else ""
 
     @property
     def deductions_total(self) -> Decimal:
@@ -241,6 +249,7 @@ def build_report_data(
     published_at: dt.datetime | None = None,
     frozen: bool = False,
     year_summary: YearData | None = None,
+    digest: str = "",
 ) -> ReportData:
     """Compute the summary figures from plain inputs (no database access).
 
@@ -264,6 +273,7 @@ def build_report_data(
         published_at=published_at,
         frozen=frozen,
         year_summary=year_summary,
+        digest=digest,
     )
     data.findings_points = sum((u.finding_deductions for u in data.units), ZERO)
     data.penalty_points = sum((u.penalty_deductions for u in data.units), ZERO)
@@ -459,9 +469,11 @@ def report_data(*, campaign: Campaign, month: dt.date, as_of: dt.date | None = N
     scores: MonthScores = month_scores(campaign=campaign, month=month, with_lines=True)
     published_at = None
     frozen = None
+    digest = ""
     if scores.is_published:
         period = AssessmentPeriod.objects.get(campaign=campaign, month=month, status=PeriodStatus.PUBLISHED)
         published_at = period.published_at
+        digest = getattr(period, "digest", "") or ""
         frozen = PublishedFigures.objects.filter(period=period).order_by("-event__at", "-pk").first()
     if frozen is not None:
         as_of = frozen.as_of
@@ -489,6 +501,7 @@ def report_data(*, campaign: Campaign, month: dt.date, as_of: dt.date | None = N
         published_at=published_at,
         frozen=frozen is not None,
         year_summary=year_data(campaign=campaign, year=month.year, upto=month),
+        digest=digest,
     )
 
 

@@ -215,6 +215,8 @@ def render_workbook_xlsx(data: ReportData, *, progress: Progress | None = None) 
     summary = _Sheet(wb, "概况", ["项目", "数值"], {}, widths={0: 30, 1: 60})
     summary.append(["标题", data.title])
     summary.append(["数据说明", data.data_note])
+    if data.digest_short:
+        summary.append(["快照摘要（SHA-256）", data.digest])
     for label, value in summary_figures(data):
         summary.append([label, value])
     for i, ind in enumerate(data.top_indicators, 1):

@@ -321,3 +321,17 @@ def test_the_bar_chart_axis_starts_near_the_lowest_score():
     assert 'width="180.0"' in svg and 'width="330.0"' in svg and ">90</text>" in svg
     low = score_chart_svg("x", [unit(1, "甲", "组", "40.00", 1)], full_score=D("100"))
     assert 'width="132.0"' in low  # scores below 50 keep the axis from 0: 40 ÷ 100 × 330
+
+
+def test_the_bulletin_prints_the_short_digest_of_the_publication(october, client_for):
+    period = publish(october)
+    period.refresh_from_db()
+    assert len(period.digest) == 64
+    short = " ".join(period.digest[i:i + 4] for i in range(0, 16, 4))
+    data = report_data(campaign=october.campaign, month=OCT)
+    assert data.digest_short == short
+    assert short in client_for(october.official_b).get("/reports/months/2026-10/bulletin/").content.decode()
+    pdf = "".join(p.extract_text() for p in PdfReader(io.BytesIO(render_bulletin_pdf(data, appendix=False).content)).pages)
+    assert short.replace(" ", "") in re.sub(r"\s+", "", pdf)
+    sheet = {row[0]: row[1] for row in load_workbook(io.BytesIO(render_workbook_xlsx(data).content))["概况"].iter_rows(values_only=True)}
+    assert sheet["快照摘要（SHA-256）"] == period.digest
