@@ -16,7 +16,7 @@ from campaign.widgets import DateInput
 from tasks.forms import MultipleFileField, MultipleFileInput
 
 from .models import AccountabilityKind, Finding, FindingStatus, Inspection
-from .selectors import staff_users
+from .selectors import order_candidates, person_name, staff_users, units_with_order_candidates
 
 
 class MultiplePhotoField(MultipleFileField):
@@ -49,6 +49,7 @@ class InspectionForm(forms.ModelForm):
         self.fields["inspectors"].queryset = staff_users()
         self.fields["inspectors"].required = False
         self.fields["inspectors"].help_text = "您本人自动列为督查员"
+        self.fields["inspectors"].label_from_instance = person_name
         self.fields["date"].initial = timezone.localdate()
         self.helper = _helper("保存检查")
 
@@ -113,8 +114,14 @@ class ReviewForm(forms.Form):
 
 
 class OrderForm(forms.Form):
-    unit = forms.ModelChoiceField(Unit.objects.filter(is_active=True), label="责任单位")
-    findings = forms.ModelMultipleChoiceField(Finding.objects.none(), label="督办问题", widget=forms.CheckboxSelectMultiple)
+    """督办单: the unit first, then only that unit's open findings that have no order yet."""
+
+    unit = forms.ModelChoiceField(Unit.objects.none(), label="责任单位", empty_label="请选择责任单位",
+                                  error_messages={"required": "请选择责任单位。",
+                                                  "invalid_choice": "该单位没有待督办的问题，请重新选择。"})
+    findings = forms.ModelMultipleChoiceField(Finding.objects.none(), label="督办问题", widget=forms.CheckboxSelectMultiple,
+                                              error_messages={"required": "请勾选要督办的问题。",
+                                                              "invalid_choice": "所选问题已销号、已撤销或已有督办单，请刷新后重新勾选。"})
     deadline_working_days = forms.IntegerField(label="整改时限（工作日）", required=False, min_value=1, initial=5)
     deadline = forms.DateField(label="或指定整改截止日期", required=False, widget=DateInput())
     requirements = forms.CharField(label="督办要求", required=False, widget=forms.Textarea(attrs={"rows": 3}),
@@ -122,10 +129,14 @@ class OrderForm(forms.Form):
 
     def __init__(self, *args: Any, campaign: Campaign, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        candidates = order_candidates(campaign)
+        self.fields["unit"].queryset = units_with_order_candidates(campaign)
+        self.fields["unit"].label_from_instance = lambda u: f"{u.name}（{u.candidate_count} 个问题待督办）"
+        self.fields["unit"].widget.attrs.update({"class": "form-select form-select-lg", "id": "unit-pick"})
+        unit_id = self["unit"].value()
+        # Until a unit is chosen there is nothing to tick: no unit's findings are listed for another.
         self.fields["findings"].queryset = (
-            Finding.objects.filter(campaign=campaign)
-            .exclude(status__in=[FindingStatus.WITHDRAWN, FindingStatus.ACCEPTED])
-            .select_related("unit", "indicator", "point")
+            candidates.filter(unit_id=unit_id) if str(unit_id or "").isdigit() else Finding.objects.none()
         )
         self.fields["findings"].label_from_instance = (
             lambda f: f"{f.found_on:%m-%d} {f.unit.display_name} · {f.indicator.code} · {f.description[:30]}"

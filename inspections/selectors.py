@@ -57,6 +57,33 @@ def staff_users() -> QuerySet[Any]:
     )
 
 
+def person_name(user: Any) -> str:
+    """How people are named on pages: the name kept in the account (first/last name, e.g. 王主任), else the login."""
+    return (user.get_full_name() or user.username) if user is not None else ""
+
+
+def order_candidates(campaign: Campaign) -> QuerySet[Finding]:
+    """Findings a 督办单 may list: still awaiting the unit (待整改, 已退回) and not on an order yet."""
+    return (
+        Finding.objects.filter(campaign=campaign, status__in=AWAITING_UNIT, orders__isnull=True)
+        .select_related("unit", "indicator", "point")
+        .order_by("found_on", "pk")
+    )
+
+
+def units_with_order_candidates(campaign: Campaign) -> QuerySet[Any]:
+    """Active units with at least one :func:`order_candidates` finding, as ``candidate_count``, in tree order."""
+    from campaign.models import Unit
+
+    waiting = Q(findings__campaign=campaign, findings__status__in=AWAITING_UNIT, findings__orders__isnull=True)
+    return (
+        Unit.objects.filter(is_active=True)
+        .annotate(candidate_count=Count("findings", filter=waiting, distinct=True))
+        .filter(candidate_count__gt=0)
+        .order_by("path")
+    )
+
+
 def inspections_for(user: Any, campaign: Campaign) -> QuerySet[Inspection]:
     return (
         Inspection.objects.filter(campaign=campaign)

@@ -430,6 +430,8 @@ def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and access.can(request.user, "inspections.submit_rectification", finding),
         "can_review": pending is not None and access.can(request.user, "inspections.review_rectification", finding),
         "can_issue": access.can(request.user, "inspections.issue_order"),
+        "has_order": bool(finding.orders.all()),  # prefetched
+        "can_see_inspection": access.sees_all_units(request.user),  # inspection pages are the office's
         "can_record": access.can(request.user, "inspections.record"),
         "can_manage": access.can(request.user, "inspections.manage"),
     })
@@ -577,19 +579,18 @@ def order_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def order_create(request: HttpRequest) -> HttpResponse:
+    """督办单: pick the unit (a reload with ?unit=, by htmx on change), then tick its findings awaiting an order."""
     _require_perm(request, "inspections.issue_order")
     campaign = _campaign(request)
     initial: dict[str, Any] = {}
+    prefill = None
     if request.GET.get("finding", "").isdigit():
-        f = Finding.objects.filter(pk=request.GET["finding"], campaign=campaign).first()
-        if f:
-            initial = {"unit": f.unit_id, "findings": [f.pk]}
-    if request.GET.get("unit", "").isdigit():
-        initial.setdefault("unit", int(request.GET["unit"]))
+        prefill = Finding.objects.filter(pk=request.GET["finding"], campaign=campaign).prefetch_related("orders").first()
+    if prefill is not None:
+        initial = {"unit": prefill.unit_id, "findings": [prefill.pk]}
+    elif request.GET.get("unit", "").isdigit():
+        initial = {"unit": int(request.GET["unit"])}
     form = OrderForm(request.POST or None, campaign=campaign, initial=initial)
-    unit_id = form["unit"].value()
-    if unit_id and str(unit_id).isdigit():
-        form.fields["findings"].queryset = form.fields["findings"].queryset.filter(unit_id=unit_id)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -603,7 +604,11 @@ def order_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"{order.label} 已签发给{order.unit.name}。")
             return redirect(order)
-    return render(request, "inspections/order_form.html", {"form": form})
+    unit_id = form["unit"].value()
+    return render(request, "inspections/order_form.html", {
+        "form": form, "unit_chosen": str(unit_id or "").isdigit(),
+        "prefill_orders": list(prefill.orders.all()) if prefill is not None else [],
+    })
 
 
 @login_required

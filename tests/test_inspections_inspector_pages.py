@@ -91,3 +91,75 @@ def test_without_an_inspection_today_start_opens_a_new_one(world, client_for, on
     # Officials and leaders do not get the inspector's part.
     assert 'data-testid="inspector-home"' not in client_for(world.official_a).get("/").content.decode()
     assert 'data-testid="inspector-home"' not in client_for(world.leader).get("/").content.decode()
+
+
+def _finding(world, point, indicator, desc):
+    from inspections import services
+
+    return services.finding_create(inspector=world.inspector, inspection=inspection(world), point=point,
+                                   indicator=indicator, description=desc)
+
+
+def test_the_order_form_asks_for_the_unit_first_and_preselects_none(world, client_for):
+    _finding(world, world.point_a, world.leaf_clean, "人民路垃圾未清运")
+    _finding(world, world.point_b, world.leaf_market, "市场占道经营")
+    html = client_for(world.inspector).get("/inspections/orders/new/").content.decode()
+    select = html[html.index('id="unit-pick"'):html.index("</select>")]
+    # Only units with findings awaiting an order, with counts; nothing chosen (泰和市 used to be preselected).
+    assert '<option value="" selected>请选择责任单位</option>' in select
+    assert "城东街道（1 个问题待督办）" in select and "口岸街道（1 个问题待督办）" in select
+    assert "泰和市" not in select and " selected" not in select.replace('value="" selected', "")
+    # No unit chosen: no finding of any unit to tick.
+    assert 'name="findings"' not in html and "请先选择责任单位" in html
+
+
+def test_a_chosen_unit_lists_only_its_findings_awaiting_an_order(world, client_for):
+    from inspections import services
+    from inspections.models import FindingStatus
+
+    listed = _finding(world, world.point_a, world.leaf_clean, "人民路垃圾未清运")
+    ordered = _finding(world, world.point_a, world.leaf_clean, "已督办的问题")
+    services.order_issue(issuer=world.inspector, unit=world.unit_a, findings=[ordered], deadline_working_days=5)
+    withdrawn = _finding(world, world.point_a, world.leaf_clean, "撤销的问题")
+    services.finding_withdraw(actor=world.admin, finding=withdrawn, reason="误报")
+    _finding(world, world.point_b, world.leaf_market, "市场占道经营")
+    client = client_for(world.inspector)
+    html = client.get("/inspections/orders/new/", {"unit": world.unit_a.pk}).content.decode()
+    assert html.count('name="findings"') == 1 and f'value="{listed.pk}"' in html
+    assert "已督办的问题" not in html and "撤销的问题" not in html and "市场占道经营" not in html
+    # Opened from a finding already on an order: said so, nothing to tick again.
+    html = client.get("/inspections/orders/new/", {"finding": ordered.pk}).content.decode()
+    assert 'data-testid="already-ordered"' in html and "督办〔" in html
+    # Ticking a finding of another unit (or one on an order) is refused in Chinese and issues nothing.
+    response = client.post("/inspections/orders/new/", {
+        "unit": world.unit_a.pk, "findings": [ordered.pk], "deadline_working_days": 5,
+    })
+    assert response.status_code == 200 and "请刷新后重新勾选" in response.content.decode()
+    response = client.post("/inspections/orders/new/", {
+        "unit": world.unit_a.pk, "findings": [listed.pk], "deadline_working_days": 5,
+    })
+    assert response.status_code == 302
+    listed.refresh_from_db()
+    assert listed.orders.count() == 1 and listed.status == FindingStatus.OPEN
+
+
+def test_the_finding_page_links_its_inspection_and_hides_the_order_action_once_ordered(world, client_for):
+    from inspections import services
+
+    finding = _finding(world, world.point_a, world.leaf_clean, "人民路垃圾未清运")
+    client = client_for(world.inspector)
+    html = client.get(f"/inspections/findings/{finding.pk}/").content.decode()
+    assert f'href="/inspections/{finding.inspection_id}/" data-testid="finding-inspection"' in html
+    assert "为此问题签发督办单" in html
+    services.order_issue(issuer=world.inspector, unit=world.unit_a, findings=[finding], deadline_working_days=5)
+    html = client.get(f"/inspections/findings/{finding.pk}/").content.decode()
+    assert "为此问题签发督办单" not in html
+    # The unit's official sees the finding but not the office's inspection page, so no link to it.
+    official = client_for(world.official_a).get(f"/inspections/findings/{finding.pk}/").content.decode()
+    assert 'data-testid="finding-inspection"' not in official
+
+
+def test_inspectors_are_offered_by_their_names_not_their_logins(world, client_for):
+    html = client_for(world.inspector).get("/inspections/new/").content.decode()
+    assert "李督查" in html and "王主任" in html
+    assert "inspector_test" not in html and "admin_test" not in html
