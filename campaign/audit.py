@@ -95,6 +95,7 @@ ACTION_GROUPS: list[tuple[str, str]] = [
     ("period", "月度考核发布/撤销"),
     ("import", "数据导入"),
     ("report", "报表下载"),
+    ("file", "文件下载与导出"),
     ("order", "督办单"),
 ]
 
@@ -128,6 +129,7 @@ ACTION_LABELS: dict[str, str] = {
     "period.revoke": "撤销发布",
     "import.apply": "数据导入",
     "report.download": "下载报表",
+    "file.download": "下载文件",
     "order.issue": "签发督办单",
     "audit.export": "导出审计日志",
     "audit.purge": "清理审计日志",

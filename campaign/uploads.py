@@ -2,15 +2,28 @@
 served only through views that have checked access.
 
 One function accepts an upload (:func:`store_upload`), one serves it
-(:func:`file_response`). Every app uses these two.
+(:func:`file_response`, through the audited ``campaign.downloads.send``). Every
+app uses these two.
+
+- Images are fully decoded before they are accepted (``verify()`` alone does not
+  decode: a truncated JPEG passes it).
+- A file is served under the uploader's name with the extension of the type
+  detected from its bytes (never the extension the uploader chose).
+- A rejected submission leaves no file behind: write the files of one
+  submission inside :func:`atomic_with_files`, which deletes them again when the
+  transaction rolls back.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import io
+import threading
 import uuid
 import warnings
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -18,9 +31,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.http import FileResponse
-from PIL import Image
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from PIL import Image, ImageFile
 
+from . import downloads
 from .models import StoredFile
 
 PDF_MAGIC = b"%PDF-"
@@ -28,8 +43,24 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .doc / .xls
 ZIP_MAGIC = b"PK\x03\x04"
 
 IMAGE_FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"), "WEBP": ("webp", "image/webp")}
+# Legacy Office (OLE compound) files are told apart by their main stream's name (UTF-16 in the directory).
+OLE_STREAMS = (
+    ("WordDocument".encode("utf-16-le"), "doc", "application/msword"),
+    ("Workbook".encode("utf-16-le"), "xls", "application/vnd.ms-excel"),
+    ("Book".encode("utf-16-le"), "xls", "application/vnd.ms-excel"),
+)
+# Extension of each type we store, for serving (the stored name carries it too).
+EXTENSIONS = {
+    "image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf",
+    "application/msword": "doc", "application/vnd.ms-excel": "xls",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+}
 # Upper bound on what an Office zip may expand to; protects against zip bombs.
 MAX_OFFICE_UNCOMPRESSED = 200 * 1024 * 1024
+
+
+_STRICT_DECODE = threading.Lock()  # guards the switch of ImageFile.LOAD_TRUNCATED_IMAGES below
 
 
 @dataclass(frozen=True)
@@ -60,6 +91,23 @@ def _detect_image(data: bytes, *, max_pixels: int) -> Detected | None:
         return None
     if fmt not in IMAGE_FORMATS:
         return None
+    # verify() checks the structure without decoding: decode every pixel (a truncated JPEG fails here).
+    # WeasyPrint sets ImageFile.LOAD_TRUNCATED_IMAGES = True for the whole process when it is imported,
+    # which makes load() pad a truncated image silently: switch it off while we decode.
+    try:
+        with warnings.catch_warnings(), _STRICT_DECODE:
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            saved = ImageFile.LOAD_TRUNCATED_IMAGES
+            ImageFile.LOAD_TRUNCATED_IMAGES = False
+            try:
+                with Image.open(io.BytesIO(data)) as img:
+                    img.load()
+            finally:
+                ImageFile.LOAD_TRUNCATED_IMAGES = saved
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValidationError("图片像素过大或已损坏，请压缩后再上传。") from None
+    except Exception:
+        raise ValidationError("图片已损坏或不完整（无法完整解码），请重新拍摄或导出后再上传。") from None
     ext, ctype = IMAGE_FORMATS[fmt]
     return Detected(ext, ctype)
 
@@ -96,7 +144,10 @@ def detect(data: bytes, *, images_only: bool = False, max_pixels: int | None = N
         if office:
             return office
     if data.startswith(OLE_MAGIC):
-        return Detected("doc", "application/msword")
+        # Only Word and Excel documents; other compound files (.msi installers and the like) are refused.
+        for stream, ext, ctype in OLE_STREAMS:
+            if stream in data:
+                return Detected(ext, ctype)
     raise ValidationError("不支持的文件类型：只能上传照片（JPEG/PNG/WebP）、PDF、Word 或 Excel 文件。")
 
 
@@ -128,6 +179,34 @@ def validate_upload(upload: Any, *, images_only: bool = False) -> tuple[bytes, D
     return data, detect(data, images_only=images_only)
 
 
+_WRITTEN: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("uploads_written", default=None)
+
+
+@contextlib.contextmanager
+def atomic_with_files(using: str | None = None) -> Iterator[None]:
+    """``transaction.atomic()`` that also deletes the files stored inside it if it rolls back.
+
+    A submission with 20 good photos and one bad file stores the 20 before the
+    bad one is refused; the rows roll back and so do the files. Nested blocks
+    hand their files to the enclosing one.
+    """
+    parent = _WRITTEN.get()
+    written: list[str] = []
+    token = _WRITTEN.set(written)
+    try:
+        with transaction.atomic(using=using):
+            yield
+    except BaseException:
+        for name in written:
+            with contextlib.suppress(Exception):
+                default_storage.delete(name)
+        raise
+    finally:
+        _WRITTEN.reset(token)
+    if parent is not None:
+        parent.extend(written)
+
+
 def store_upload(
     instance: StoredFile, upload: Any, *, folder: str, user: Any = None, images_only: bool = False, save: bool = True
 ) -> StoredFile:
@@ -140,19 +219,24 @@ def store_upload(
     instance.uploaded_by = user
     generated = f"{folder}/{uuid.uuid4().hex}.{detected.extension}"
     instance.file.save(generated, ContentFile(data), save=False)
+    written = _WRITTEN.get()
+    if written is not None:
+        written.append(instance.file.name)
     if save:
         instance.save()
     return instance
 
 
-def file_response(stored: StoredFile, *, inline: bool = False) -> FileResponse:
-    """Stream a stored file (after the caller checked access), as an attachment with nosniff."""
+def served_name(stored: StoredFile) -> str:
+    """The name a stored file is served under: the uploader's, with the extension of its detected type."""
+    extension = EXTENSIONS.get(stored.content_type) or stored.file.name.rsplit(".", 1)[-1]
+    return downloads.download_name(stored.original_name, extension)
+
+
+def file_response(stored: StoredFile, *, request: HttpRequest | None = None, inline: bool = False) -> HttpResponse:
+    """Stream a stored file (after the caller checked access): audited, nosniff, named by its detected type."""
     handle: IO[bytes] = default_storage.open(stored.file.name, "rb")
-    response = FileResponse(
-        handle, as_attachment=not inline, filename=stored.original_name, content_type=stored.content_type
+    return downloads.send(
+        request, handle, filename=served_name(stored), content_type=stored.content_type, inline=inline, obj=stored,
+        what="查看图片" if inline else "下载文件", size=stored.size,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=0"
-    if inline:
-        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    return response

@@ -77,7 +77,7 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     )
     wb = table_workbook("审计日志", AUDIT_HEADERS, data)
     audit.record("audit.export", actor=request.user, request=request, after=form.filters() if form.is_bound else {}, message="导出审计日志")
-    return xlsx_response(wb, f"审计日志-{timezone.localdate():%Y%m%d}.xlsx")
+    return xlsx_response(wb, f"审计日志-{timezone.localdate():%Y%m%d}.xlsx", request=request, what="导出审计日志")
 
 
 # ------------------------------------------------------------------ password change

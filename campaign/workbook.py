@@ -8,7 +8,9 @@ names, and reports every problem with sheet, row and column, in Chinese:
 1. :func:`open_workbook` checks the bytes before openpyxl sees them: the size
    cap (``IMPORT_MAX_BYTES``), that it is a zip (an OLE container is either an
    encrypted workbook or a legacy .xls), that it is an Excel package, and that
-   the zip does not expand to something huge (zip bomb). Then it loads with
+   the zip does not expand to something huge (zip bomb), and that no sheet holds
+   far more rows than the cap (:func:`count_rows` scans the XML without loading
+   it: a million-row file is refused in about a second). Then it loads with
    plain openpyxl (not read-only: merged cells need the full model) and
    ``data_only=False``, so formulas are seen as formulas and reported.
 2. :func:`read_table` finds the header row (or two-row header) by the column
@@ -240,6 +242,55 @@ def check_zip(data: bytes) -> None:
         )
 
 
+# A row element in a sheet's XML: <row ...> or, from some generators, <x:row ...>.
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
+# Rows a sheet may hold beyond the data cap: titles, headers, notes, blank lines.
+ROW_COUNT_SLACK = HEADER_SEARCH_ROWS + 1000
+
+
+def count_rows(data: bytes, *, stop_after: int | None = None) -> int:
+    """The most ``<row>`` elements in any worksheet of an .xlsx, counted without loading it.
+
+    The sheets' XML is decompressed in 1 MB pieces and scanned for row tags, so
+    a million-row file is counted in about a second and a few MB, where loading
+    it takes minutes and gigabytes. ``stop_after`` ends the count early once a
+    sheet passes it.
+    """
+    most = 0
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for info in zf.infolist():
+            if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
+                continue
+            n, tail = 0, b""
+            with zf.open(info) as stream:
+                while chunk := stream.read(1024 * 1024):
+                    block = tail + chunk
+                    n += len(_ROW_TAG.findall(block))
+                    # Keep the end of the block in case a tag is split, without counting it twice.
+                    cut = block.rfind(b"<")
+                    tail = block[cut:] if cut >= len(block) - 16 else b""
+                    if tail:
+                        n -= len(_ROW_TAG.findall(tail))
+                    if stop_after is not None and n > stop_after:
+                        return n
+            most = max(most, n)
+    return most
+
+
+def check_row_count(data: bytes) -> None:
+    """Refuse a workbook whose sheets hold far more rows than the import cap, before openpyxl loads it."""
+    cap = max_rows()
+    limit = cap + ROW_COUNT_SLACK
+    try:
+        rows = count_rows(data, stop_after=limit)
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        raise WorkbookError("文件已损坏，无法作为 Excel 工作簿打开，请在 Excel 中重新保存为 .xlsx 后再导入。") from None
+    if rows > limit:
+        raise WorkbookError(
+            f"工作簿中的工作表超过 {limit:,} 行（数据上限 {cap:,} 行），请拆分为多个文件后再导入。"
+        )
+
+
 def open_workbook(data: bytes) -> Workbook:
     """Check ``data`` and open it with openpyxl; :class:`WorkbookError` says what is wrong."""
     cap = max_bytes()
@@ -254,6 +305,7 @@ def open_workbook(data: bytes) -> Workbook:
     if not data.startswith(ZIP_MAGIC):
         raise WorkbookError("文件不是 Excel 工作簿（.xlsx）：内容与扩展名不符，请上传用 Excel 或 WPS 保存的 .xlsx 文件。")
     check_zip(data)
+    check_row_count(data)
     try:
         return load_workbook(io.BytesIO(data), data_only=False, read_only=False)
     except Exception:  # openpyxl raises many kinds on broken XML; all mean the same to the user.

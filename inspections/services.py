@@ -34,7 +34,7 @@ from campaign.models import (
     month_start,
 )
 from campaign.periods import ensure_month_open, is_month_published, month_label
-from campaign.uploads import store_upload
+from campaign.uploads import atomic_with_files, store_upload
 from campaign.workdays import WorkCalendar
 
 from . import deductions, lifecycle
@@ -178,7 +178,7 @@ def finding_create(
     )
     deadline = WorkCalendar.load().add_working_days(found_on, campaign.rectify_working_days)
     try:
-        with transaction.atomic():
+        with atomic_with_files():  # a refused photo rolls back the rows and the photos already written
             finding = Finding.objects.create(
                 campaign=campaign, inspection=inspection, unit=unit, point=point, indicator=indicator,
                 description=description.strip(), points=points, found_on=found_on, month=month,
@@ -207,7 +207,7 @@ def finding_create(
 def finding_add_photos(*, actor: Any, finding: Finding, photos: Sequence[Any], request: HttpRequest | None = None) -> list[FindingPhoto]:
     """Attach more photos to a finding (a weak signal may have dropped them the first time)."""
     _require(actor, "inspections.record")
-    with transaction.atomic():
+    with atomic_with_files():
         stored = [store_upload(FindingPhoto(finding=finding), p, folder="findings", user=actor, images_only=True) for p in photos]
         audit.record("finding.photos", actor=actor, obj=finding, message=f"补充照片 {len(stored)} 张", request=request)
     return stored
@@ -444,7 +444,7 @@ def rectification_submit(
         raise ValidationError("请填写整改情况。")
     if not after_photos:
         raise ValidationError("请上传至少一张整改后照片。")
-    with transaction.atomic():
+    with atomic_with_files():  # 20 good photos and 1 refused file: no rows and no files
         # Lock the finding so two submissions cannot take the same round number.
         locked = Finding.objects.select_for_update().get(pk=finding.pk)
         if locked.status not in (FindingStatus.OPEN, FindingStatus.RETURNED):
@@ -732,7 +732,7 @@ def appeal_submit(
             f"（{last_day:%Y-%m-%d} 前）提出申诉。"
         )
     try:
-        with transaction.atomic():
+        with atomic_with_files():
             appeal = Appeal.objects.create(
                 finding=finding, campaign_id=finding.campaign_id, unit_id=finding.unit_id, reason=reason,
                 submitted_by=official, submitted_at=at or timezone.now(), original_points=finding.points,

@@ -69,7 +69,8 @@ def progress_add(
     if value is not None and value < 0:
         raise ValidationError("完成数值不能为负数。")
     try:
-        with transaction.atomic():
+        # The files written before a refused one are deleted again when the rows roll back.
+        with uploads.atomic_with_files():
             entry = ProgressEntry(task=task, author=author, text=text, value=value, client_token=client_token)
             entry._history_user = author
             entry.save()

@@ -132,7 +132,7 @@ def task_list_export(request: HttpRequest) -> HttpResponse:
         for t in tasks
     ]
     wb = excel.table_workbook("任务清单", headers, rows, number_formats={12: "0.00", 14: "0.00", 15: "0.0"})
-    return excel.xlsx_response(wb, f"{campaign.name}任务清单{today:%Y%m%d}.xlsx")
+    return excel.xlsx_response(wb, f"{campaign.name}任务清单{today:%Y%m%d}.xlsx", request=request, what="导出任务清单")
 
 
 # ---------------------------------------------------------------------------
@@ -211,7 +211,7 @@ def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
     """Serve an evidence file after checking the user may see its task's unit (404 otherwise)."""
     evidence = access.get_visible_or_404(request.user, Evidence.objects.all(), field="entry__task__unit", pk=pk)
     inline = request.GET.get("inline") == "1" and evidence.is_image
-    return uploads.file_response(evidence, inline=inline)
+    return uploads.file_response(evidence, request=request, inline=inline)
 
 
 @login_required
@@ -372,4 +372,4 @@ def task_dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
         ]
         formats = {4: "0.00", 6: "0.00", 7: "0.0"}
     wb = excel.table_workbook(title, headers, rows, number_formats=formats)
-    return excel.xlsx_response(wb, f"{campaign.name}{title}{today:%Y%m%d}.xlsx")
+    return excel.xlsx_response(wb, f"{campaign.name}{title}{today:%Y%m%d}.xlsx", request=request, what=f"导出{title}")

@@ -154,7 +154,9 @@ def import_template(request: HttpRequest, kind: str) -> HttpResponse:
     """The empty template of one kind, with an example row and a 说明 sheet."""
     _admin_campaign(request)
     kind = _kind_or_404(kind)
-    return xlsx_response(imports.template_workbook(kind), f"{imports.KINDS[kind].label}导入模板.xlsx")
+    return xlsx_response(
+        imports.template_workbook(kind), f"{imports.KINDS[kind].label}导入模板.xlsx", request=request, what="下载导入模板"
+    )
 
 
 @login_required
@@ -169,4 +171,4 @@ def import_export(request: HttpRequest, kind: str) -> HttpResponse:
         raise Http404(str(exc)) from None
     audit.record("import.export", actor=request.user, obj=campaign, request=request,
                  message=f"导出{imports.KINDS[kind].label}")
-    return xlsx_response(wb, imports.export_filename(campaign, kind))
+    return xlsx_response(wb, imports.export_filename(campaign, kind), request=request, what=f"导出{imports.KINDS[kind].label}")

@@ -274,3 +274,44 @@ def test_a_zip_bomb_is_refused_before_openpyxl_opens_it(world):
     assert len(bomb) < 200 * 1024
     preview = imports.import_preview(campaign=world.campaign, kind="units", data=bomb)
     assert "压缩炸弹" in preview.errors[0].message
+
+
+def _many_rows(n: int) -> bytes:
+    """A workbook of ``n`` data rows written the cheap way (openpyxl write-only)."""
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Sheet1")
+    ws.append(UNIT_HEADER)
+    for i in range(n):
+        ws.append([f"新单位{i}", None, "城东区", "社区", None])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+@override_settings(IMPORT_MAX_ROWS=50)
+def test_rows_are_counted_before_the_workbook_is_loaded(world, monkeypatch):
+    from campaign import workbook
+
+    data = _many_rows(5000)
+    assert workbook.count_rows(data) == 5001  # header + data, read from the XML without loading it
+
+    def must_not_load(*args, **kwargs):
+        raise AssertionError("the workbook was loaded before its rows were counted")
+
+    monkeypatch.setattr(workbook, "load_workbook", must_not_load)
+    preview = imports.import_preview(campaign=world.campaign, kind="units", data=data)
+    assert "超过 1,062 行（数据上限 50 行）" in preview.errors[0].message  # 50 + 12 header rows + 1000 slack
+    assert not Unit.objects.filter(name__startswith="新单位").exists()
+
+
+def test_the_row_count_sees_prefixed_tags_and_tags_split_across_reads():
+    from campaign.workbook import count_rows
+
+    # Rows padded so that tags straddle the 1 MB read boundary somewhere.
+    row = b'<x:row r="1"><x:c><x:v>1</x:v></x:c></x:row>' + b" " * 37
+    sheet = b"<x:worksheet><x:sheetData>" + row * 60000 + b"</x:sheetData></x:worksheet>"
+    assert len(sheet) > 4 * 1024 * 1024
+    data = _zip({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>", "xl/worksheets/sheet1.xml": sheet})
+    assert count_rows(data) == 60000
