@@ -9,12 +9,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from campaign import access
+from campaign import access, downloads
 from campaign.selectors import current_campaign
 
 from . import job_services
@@ -53,7 +53,10 @@ def job_list(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            if created:
+            job.refresh_from_db()
+            if job.status == JobStatus.FAILED:  # Redis could not take it (job_services.report_job_enqueue)
+                messages.error(request, job.error)
+            elif created:
                 messages.success(request, "报表任务已提交，生成完成后可在此下载。")
             else:
                 messages.info(request, "相同的报表正在生成中，已为您打开该任务。")
@@ -67,7 +70,8 @@ def job_list(request: HttpRequest) -> HttpResponse:
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One job; htmx polls the status fragment until the job is done or failed."""
     job = _get_job_for_user(request, pk)
-    context = {"job": job, "poll_seconds": POLL_SECONDS, "finished": job.status in (JobStatus.DONE, JobStatus.FAILED)}
+    context = {"job": job, "poll_seconds": POLL_SECONDS, "finished": job.status in (JobStatus.DONE, JobStatus.FAILED),
+               "chunks": job_services.report_job_chunks(job)}
     if request.headers.get("HX-Request"):
         return render(request, "reports/job_status.html", context)
     return render(request, "reports/job_detail.html", context)
@@ -86,10 +90,7 @@ def job_download(request: HttpRequest, pk: int) -> HttpResponse:
     content_type = "application/pdf" if job.kind.endswith("-pdf") else (
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    response = FileResponse(handle, as_attachment=True, filename=job.filename, content_type=content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=0"
-    return response
+    return downloads.send(request, handle, filename=job.filename, content_type=content_type, obj=job, what="下载报表")
 
 
 @login_required
@@ -101,5 +102,22 @@ def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
     else:
-        messages.success(request, "已重新提交生成。")
+        job.refresh_from_db()
+        if job.status == JobStatus.FAILED:
+            messages.error(request, job.error)
+        else:
+            messages.success(request, "已重新提交生成。")
     return redirect(job)
+
+
+@login_required
+def job_unit_appendix(request: HttpRequest, pk: int, unit_id: int) -> HttpResponse:
+    """One unit's appendix, cut from a finished chunked bulletin (access-checked, audited)."""
+    job = _get_job_for_user(request, pk)
+    try:
+        rendered = job_services.report_job_unit_appendix(job=job, unit_id=unit_id, user=request.user, request=request)
+    except (ValidationError, FileNotFoundError):
+        raise Http404("该单位在本通报中没有扣分明细，或通报尚未生成完成。") from None
+    return downloads.send(
+        request, rendered.content, filename=rendered.filename, content_type=rendered.mimetype, obj=job, what="下载单位附件"
+    )

@@ -11,7 +11,11 @@ row id to the service, and only decides about retries.
   (10 s, 20 s, 40 s … at most 5 minutes, 5 times); then the job is marked failed.
 - ``acks_late`` + ``reject_on_worker_lost``: a worker killed mid-render leaves the
   message unacknowledged and it is delivered again; the service restarts the
-  render cleanly.
+  render cleanly. Long before that (the visibility timeout is an hour), the
+  sweeper ``sweep_report_jobs`` (beat) sees the job's heartbeat stop and queues
+  it again (issue 11).
+- The bulletin renders in parts: ``render_bulletin_chunk`` per part, then
+  ``finish_bulletin`` merges them (issue 14); both on the ``pdf`` queue.
 """
 from __future__ import annotations
 
@@ -30,13 +34,7 @@ def _backoff(retries: int) -> int:
 
 
 def _run(task, job_id: int) -> None:
-    try:
-        job_services.report_job_run(job_id)
-    except TRANSIENT_ERRORS as exc:
-        if task.request.retries >= MAX_RETRIES:
-            job_services.report_job_fail(job_id, f"数据库连接多次失败，已停止重试：{exc}"[:2000])
-            raise
-        raise task.retry(exc=exc, countdown=_backoff(task.request.retries))
+    _retrying(task, job_services.report_job_run, job_id)
 
 
 _OPTIONS = dict(
@@ -59,6 +57,34 @@ def render_pdf_report(self, job_id: int) -> None:
 def render_report(self, job_id: int) -> None:
     """Render any other report job (default queue)."""
     _run(self, job_id)
+
+
+def _retrying(task, fn, *args) -> None:
+    try:
+        fn(*args)
+    except TRANSIENT_ERRORS as exc:
+        if task.request.retries >= MAX_RETRIES:
+            job_services.report_job_fail(args[0], f"数据库连接多次失败，已停止重试：{exc}"[:2000])
+            raise
+        raise task.retry(exc=exc, countdown=_backoff(task.request.retries))
+
+
+@shared_task(name="reports.jobs.render_bulletin_chunk", **_OPTIONS)
+def render_bulletin_chunk(self, job_id: int, attempt: int, index: int) -> None:
+    """Render one part of the chunked bulletin (queue ``pdf``); the last part sends the merge."""
+    _retrying(self, job_services.report_chunk_run, job_id, attempt, index)
+
+
+@shared_task(name="reports.jobs.finish_bulletin", **_OPTIONS)
+def finish_bulletin(self, job_id: int, attempt: int) -> None:
+    """Merge the parts of a chunked bulletin into one PDF (queue ``pdf``)."""
+    _retrying(self, job_services.report_bulletin_finish, job_id, attempt)
+
+
+@shared_task(name="reports.jobs.sweep_report_jobs")
+def sweep_report_jobs() -> None:
+    """Beat, every ``REPORT_SWEEP_SECONDS``: re-queue or fail jobs whose heartbeat stopped."""
+    job_services.report_jobs_sweep()
 
 
 @shared_task(name="reports.jobs.monthly_reports")

@@ -426,8 +426,9 @@ def render_bulletin_part(payload: dict[str, Any]) -> BulletinPart:
         bookmarks.append({"title": payload["group"], "page": where.get("group", 0), "level": 2, "group": payload["group"]})
     for item in payload["items"]:
         unit = item["unit"]
-        bookmarks.append({"title": unit.unit_name, "page": where.get(f"unit-{unit.unit_id}", 0), "level": 3,
-                          "unit_id": unit.unit_id, "group": payload["group"]})
+        start = where.get(f"unit-{unit.unit_id}", 0)
+        bookmarks.append({"title": unit.unit_name, "page": start, "level": 3, "unit_id": unit.unit_id,
+                          "group": payload["group"], "last_page": max(start, where.get(f"end-{unit.unit_id}", start))})
     return BulletinPart(doc.write_pdf(), len(doc.pages), bookmarks)
 
 
@@ -447,7 +448,8 @@ def merge_bulletin_parts(parts: Sequence[BulletinPart], *, title: str, filename:
     entries: list[dict] = []  # groups and units, page relative to the appendix's first page
     offset = 0
     for part in appendix:
-        entries.extend({**b, "page": offset + b["page"]} for b in part.bookmarks)
+        entries.extend({**b, "page": offset + b["page"], "last_page": offset + b.get("last_page", b["page"])}
+                       for b in part.bookmarks)
         offset += part.pages
     appendix_pages = offset
 
@@ -497,10 +499,8 @@ def merge_bulletin_parts(parts: Sequence[BulletinPart], *, title: str, filename:
                 group_item = writer.add_outline_item(e["title"], first + e["page"], parent=root)
             else:
                 writer.add_outline_item(e["title"], first + e["page"], parent=group_item or root)
-                units.append({"id": e["unit_id"], "name": e["title"], "group": e.get("group", ""), "start": first + e["page"] + 1})
-        for n, unit in enumerate(units):
-            unit["end"] = units[n + 1]["start"] - 1 if n + 1 < len(units) else total
-            unit["end"] = max(unit["end"], unit["start"])
+                units.append({"id": e["unit_id"], "name": e["title"], "group": e.get("group", ""),
+                              "start": first + e["page"] + 1, "end": first + e["last_page"] + 1})
     writer.page_mode = "/UseOutlines"
     writer.add_metadata({"/Title": title})
     buffer = io.BytesIO()

@@ -11,6 +11,7 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import OperationalError
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from campaign.models import AssessmentPeriod, AuditLog, Notification, PeriodStatus
@@ -125,8 +126,11 @@ def test_without_redis_the_bulletin_pdf_is_produced_too(october, django_capture_
 
 def test_a_redelivered_job_restarts_cleanly_and_ends_with_one_file(october):
     job, _ = ask(october)
-    # A previous attempt died mid-render: status running, a half-written temporary file, a stale final file.
-    ReportJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, attempts=1, progress=45)
+    # A previous attempt died mid-render (its heartbeat stopped 10 minutes ago): status running,
+    # a half-written temporary file, a stale final file.
+    ReportJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.RUNNING, attempts=1, progress=45, heartbeat_at=timezone.now() - dt.timedelta(minutes=10)
+    )
     default_storage.save(f"{job_services.TMP_DIR}/job-{job.pk}-1.part", ContentFile(b"half"))
     default_storage.save(f"reports/{october.campaign.slug}/2026-10/job-{job.pk}-workbook-xlsx.xlsx", ContentFile(b"stale"))
     job = job_services.report_job_run(job.pk)
@@ -299,3 +303,360 @@ def test_render_report_command_writes_the_same_file(october, tmp_path):
 def test_the_jobs_page_preselects_kind_and_month_from_the_link(world, client_for):
     page = client_for(world.admin).get(reverse("reports-jobs") + "?kind=bulletin-pdf&month=2026-10").content.decode()
     assert 'value="bulletin-pdf" selected' in page and 'value="2026-10" selected' in page
+
+
+# ---------------------------------------------------------------- jobs that always end (issue 11)
+
+def _age(job, **delta):
+    """Pretend the job's last heartbeat (and start) happened ``delta`` ago."""
+    then = timezone.now() - dt.timedelta(**delta)
+    ReportJob.objects.filter(pk=job.pk).update(heartbeat_at=then, started_at=then)
+
+
+def _broken_broker(*args, **kwargs):
+    from kombu.exceptions import OperationalError as KombuOperationalError
+
+    raise KombuOperationalError("Error 111 connecting to 127.0.0.1:6399. Connection refused.")
+
+
+@pytest.mark.django_db(transaction=True)  # real commits: on_commit runs inside the request, as in production
+def test_redis_down_at_request_time_fails_the_job_with_a_clear_message_and_retry_then_works(october, client_for, monkeypatch):
+    monkeypatch.setattr(jobs.render_report, "apply_async", _broken_broker)
+    client = client_for(october.admin)
+    response = client.post(reverse("reports-jobs"), {"kind": "workbook-xlsx", "month": "2026-10"}, follow=True)
+    assert response.status_code == 200  # not a 500
+    job = ReportJob.objects.get()
+    assert job.status == JobStatus.FAILED and job.error == job_services.ENQUEUE_FAILED
+    page = response.content.decode()
+    assert "消息队列 Redis 连接失败" in page and reverse("reports-job-retry", args=[job.pk]) in page
+    # Not left queued: asking again makes a new job instead of waiting for the dead one.
+    monkeypatch.undo()
+    retried = client.post(reverse("reports-job-retry", args=[job.pk]), follow=True)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE, job.error
+    assert "已重新提交生成" in retried.content.decode()
+
+
+def test_a_running_job_whose_heartbeat_stopped_does_not_block_a_new_request(world):
+    stuck, _ = ask(world)
+    ReportJob.objects.filter(pk=stuck.pk).update(status=JobStatus.RUNNING, attempts=1)
+    _age(stuck, seconds=30)  # younger than REPORT_STALE_SECONDS: healthy, the request waits for it
+    same, created = ask(world)
+    assert (same.pk, created) == (stuck.pk, False)
+    _age(stuck, minutes=10)
+    fresh, created = ask(world)
+    assert created and fresh.pk != stuck.pk
+    stuck.refresh_from_db()
+    assert stuck.status == JobStatus.FAILED and stuck.error == job_services.SUPERSEDED
+
+
+def test_a_queued_job_nobody_picked_up_does_not_block_a_new_request(world, settings):
+    lost, _ = ask(world)
+    _age(lost, seconds=settings.REPORT_QUEUED_STALE_SECONDS - 60)
+    assert ask(world)[0].pk == lost.pk
+    _age(lost, seconds=settings.REPORT_QUEUED_STALE_SECONDS + 60)
+    fresh, created = ask(world)
+    assert created and fresh.pk != lost.pk
+
+
+def test_a_delivery_for_a_job_another_worker_renders_right_now_leaves_it_alone(october):
+    job, _ = ask(october)
+    ReportJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, attempts=1, progress=45)
+    _age(job, seconds=5)
+    again = job_services.report_job_run(job.pk)
+    assert again.status == JobStatus.RUNNING and again.attempts == 1 and again.progress == 45
+    assert files_of(job) == []
+
+
+def test_the_sweeper_requeues_a_stale_running_job_a_bounded_number_of_times_then_fails_it(world, monkeypatch, settings):
+    sent = []
+    monkeypatch.setattr(job_services, "report_job_enqueue", lambda job_id, kind: sent.append(job_id) or True)
+    settings.REPORT_MAX_REQUEUES = 2
+    job, _ = ask(world)
+    healthy, _ = ask(world, kind="bulletin-pdf")
+    ReportJob.objects.filter(pk__in=[job.pk, healthy.pk]).update(status=JobStatus.RUNNING, attempts=1)
+    _age(healthy, seconds=10)
+    for round_ in (1, 2):
+        _age(job, seconds=settings.REPORT_STALE_SECONDS + 1)
+        with django_on_commit():
+            done = job_services.report_jobs_sweep()
+        assert done["requeued"] == [job.pk]
+        job.refresh_from_db()
+        assert job.status == JobStatus.QUEUED and job.requeues == round_
+        assert f"第{round_}次" in job.message
+        ReportJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)  # a worker took it, and died again
+    assert sent == [job.pk, job.pk]
+    _age(job, seconds=settings.REPORT_STALE_SECONDS + 1)
+    done = job_services.report_jobs_sweep()
+    assert done == {"requeued": [], "failed": [job.pk], "parts": [], "merged": []}
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.error == job_services.GAVE_UP_RUNNING
+    healthy.refresh_from_db()
+    assert healthy.status == JobStatus.RUNNING and healthy.requeues == 0  # its heartbeat is fresh
+
+
+def test_the_sweeper_sends_a_lost_queued_job_again_then_gives_up(world, monkeypatch, settings):
+    sent = []
+    monkeypatch.setattr(job_services, "report_job_enqueue", lambda job_id, kind: sent.append(job_id) or True)
+    settings.REPORT_MAX_REQUEUES = 1
+    job, _ = ask(world)
+    assert job_services.report_jobs_sweep()["requeued"] == []  # just queued
+    _age(job, seconds=settings.REPORT_QUEUED_STALE_SECONDS + 1)
+    with django_on_commit():
+        assert job_services.report_jobs_sweep()["requeued"] == [job.pk]
+    assert sent == [job.pk]
+    _age(job, seconds=settings.REPORT_QUEUED_STALE_SECONDS + 1)
+    assert job_services.report_jobs_sweep()["failed"] == [job.pk]
+    job.refresh_from_db()
+    assert job.error == job_services.GAVE_UP_QUEUED
+
+
+def test_a_user_retry_resets_the_requeue_bound(world, monkeypatch):
+    monkeypatch.setattr(job_services, "report_job_enqueue", lambda job_id, kind: True)
+    job, _ = ask(world)
+    ReportJob.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, requeues=2)
+    job = job_services.report_job_retry(job=job, user=world.admin)
+    assert job.status == JobStatus.QUEUED and job.requeues == 0
+
+
+def test_sweeper_and_heartbeat_settings_sit_well_below_the_visibility_timeout(settings):
+    from config.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["reports-sweep"]
+    assert entry["task"] == "reports.jobs.sweep_report_jobs"
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    assert settings.REPORT_HEARTBEAT_SECONDS * 2 <= settings.REPORT_STALE_SECONDS
+    # A dead worker's job is back in the queue within stale + one sweep, a small part of the hour Redis waits.
+    assert settings.REPORT_STALE_SECONDS + entry["schedule"] <= visibility / 10
+    assert app.conf.worker_max_memory_per_child == settings.CELERY_WORKER_MAX_MEMORY_PER_CHILD
+    assert 0 < app.conf.worker_max_memory_per_child <= 2 * 1024 * 1024  # KiB: at most 2 GiB per process
+    for name in ("reports.jobs.render_bulletin_chunk", "reports.jobs.finish_bulletin"):
+        assert app.amqp.router.route({}, name)["queue"].name == "pdf"
+
+
+class django_on_commit:
+    """Run on_commit callbacks registered inside the block (the test itself runs in a transaction)."""
+
+    def __enter__(self):
+        from django.db import connection
+
+        self.connection = connection
+        self.start = len(connection.run_on_commit)
+        return self
+
+    def __exit__(self, *exc):
+        callbacks = self.connection.run_on_commit[self.start:]
+        del self.connection.run_on_commit[self.start:]
+        for _sids, callback, _robust in callbacks:
+            callback()
+        return False
+
+
+# ---------------------------------------------------------------- the full bulletin in parts (issue 14)
+
+def _unit(unit_id, name, group, n_lines, score="100.00"):
+    from reports.scoring import ScoreLine, UnitScore
+
+    lines = [ScoreLine("finding", f"{name}问题{i}", Decimal("-0.10"), "1.1.1", f"点位{i}", OCT, "inspections.finding", unit_id * 100 + i)
+             for i in range(n_lines)]
+    return UnitScore(unit_id=unit_id, unit_name=name, unit_type="street", ranking_group=group, full_score=Decimal("100.00"),
+                     finding_deductions=Decimal("0"), penalty_deductions=Decimal("0"), task_deductions=Decimal("0"),
+                     bonus=Decimal("0"), corrections=Decimal("0"), pass_rate=None, score=Decimal(score), score_rate=None,
+                     rank=1, change=None, lines=lines)
+
+
+def _hand_built(groups):
+    from reports.data import build_report_data
+
+    units = [u for _name, members in groups for u in members]
+    return build_report_data(campaign_name="泰和市2026年创建全国文明城市", city_name="泰和市", year=2026, month=OCT,
+                             is_published=True, units=units, groups=groups, kind_label="全国文明城市")
+
+
+def test_the_bulletin_is_cut_per_group_into_slices_of_at_most_n_lines_without_splitting_a_unit():
+    street = [_unit(1, "城东街道", "乡镇街道组", 3), _unit(2, "口岸街道", "乡镇街道组", 2), _unit(3, "城西街道", "乡镇街道组", 4),
+              _unit(4, "城北街道", "乡镇街道组", 0), _unit(5, "坡子街", "乡镇街道组", 7)]
+    dept = [_unit(6, "市城管局", "市直部门组", 0)]
+    community = [_unit(7, "迎春社区", "社区组", 1)]
+    plan = renderers.plan_bulletin_chunks(_hand_built([("乡镇街道组", street), ("市直部门组", dept), ("社区组", community)]), max_rows=5)
+    # 3+2 = 5 fits; 4 starts a new slice; no lines → no appendix; 7 > 5 alone in its own slice;
+    # 市直部门组 has no lines at all → no part; a group never shares a slice with another.
+    assert [(p.group, p.unit_ids, p.first_of_group, p.first_of_appendix) for p in plan] == [
+        ("", (), False, False),
+        ("乡镇街道组", (1, 2), True, True),
+        ("乡镇街道组", (3,), False, False),
+        ("乡镇街道组", (5,), False, False),
+        ("社区组", (7,), True, False),
+    ]
+    assert plan[0].front and plan[1].label == "附件·乡镇街道组（第1/3段），2个单位"
+
+
+def _read_pdf(content):
+    from pypdf import PdfReader
+
+    return PdfReader(io.BytesIO(content))
+
+
+def _outline(reader):
+    """[(title, page number 1-based, [children…])] of the PDF's bookmarks."""
+    def walk(items):
+        out = []
+        for n, item in enumerate(items):
+            if isinstance(item, list):
+                continue
+            children = items[n + 1] if n + 1 < len(items) and isinstance(items[n + 1], list) else []
+            out.append((item.title, reader.get_destination_page_number(item) + 1, walk(children)))
+        return out
+
+    return walk(reader.outline)
+
+
+def test_the_merged_bulletin_has_continuous_page_numbers_a_contents_page_and_bookmarks_per_group_and_unit():
+    street = [_unit(1, "城东街道", "乡镇街道组", 70, "93.00"), _unit(2, "口岸街道", "乡镇街道组", 3, "99.70"),
+              _unit(3, "城西街道", "乡镇街道组", 45, "95.50")]
+    community = [_unit(4, "迎春社区", "社区组", 2, "99.80"), _unit(5, "白云社区", "社区组", 0)]
+    dept = [_unit(6, "市城管局", "市直部门组", 0)]
+    data = _hand_built([("乡镇街道组", street), ("社区组", community), ("市直部门组", dept)])
+    plan = renderers.plan_bulletin_chunks(data, max_rows=50)
+    assert [p.unit_ids for p in plan] == [(), (1,), (2, 3), (4,)]
+    parts = [renderers.render_bulletin_part(renderers.bulletin_part_payload(data, p)) for p in plan]
+    assert parts[1].pages >= 2  # 70 lines: the unit runs over a page break inside its part
+    rendered, outline = renderers.merge_bulletin_parts(parts, title=data.title, filename=f"{data.title}.pdf")
+    reader = _read_pdf(rendered.content)
+    total = len(reader.pages)
+    texts = [page.extract_text() for page in reader.pages]
+    assert total == outline["pages"] > sum(p.pages for p in parts)  # plus the 目录
+    for number, text in enumerate(texts, start=1):
+        assert f"第 {number} 页 / 共 {total} 页" in text, number  # every page, numbered across the parts
+    assert data.title in texts[0]
+
+    tree = _outline(reader)
+    titles = [t for t, _p, _c in tree]
+    assert titles[:2] == ["一、总体情况", "二、考核排名"] and titles[-2:] == ["附件目录", "附件：各单位扣分明细"]
+    ranking = dict((t, c) for t, _p, c in tree)["二、考核排名"]
+    assert [t for t, _p, _c in ranking if t in dict(data.groups)] == ["乡镇街道组", "社区组", "市直部门组"]
+    appendix = tree[-1][2]
+    # Groups and units with lines, units in the order they are printed (the order given: rank order).
+    assert [(g, [u for u, _p, _c in units]) for g, _p, units in appendix] == [
+        ("乡镇街道组", ["城东街道", "口岸街道", "城西街道"]), ("社区组", ["迎春社区"]),
+    ]
+    contents_page = dict((t, p) for t, p, _c in tree)["附件目录"]
+    contents = "\n" + "\n".join(texts[contents_page - 1:tree[-1][1] - 1])
+    for group, group_page, units in appendix:
+        assert group in texts[group_page - 1] and f"\n{group_page}{group}\n" in contents
+        for name, page, _c in units:
+            assert f"{name}（" in texts[page - 1] and f"{name}（" not in texts[page - 2], (name, page)
+            assert f"\n{page}{name}\n" in contents, (name, page)  # 目录 row: page number, then the name
+    for unit in outline["units"]:  # each unit's pages: from its heading to its last line, no page more
+        pages = texts[unit["start"] - 1:unit["end"]]
+        assert f"{unit['name']}（" in pages[0] and all(f"{unit['name']}问题" in t for t in pages), unit
+        assert unit["end"] == total or f"{unit['name']}问题" not in texts[unit["end"]], unit
+    by_name = {u["name"]: u for u in outline["units"]}
+    assert by_name["城东街道"]["end"] > by_name["城东街道"]["start"]
+    assert by_name["城西街道"]["start"] >= by_name["口岸街道"]["end"] and outline["units"][-1]["end"] == total
+
+
+def test_a_chunked_bulletin_job_merges_its_parts_shows_them_and_offers_each_units_appendix(
+    october, settings, client_for, django_capture_on_commit_callbacks
+):
+    # 口岸街道 (99.70, 1 line) ranks before 城东街道 (99.40, 2 lines); each gets a part of its own.
+    settings.REPORT_CHUNK_ROWS = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        job, _ = ask(october, kind="bulletin-pdf")
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE, job.error
+    chunks = list(job.chunks.order_by("index"))
+    assert [(c.index, c.unit_ids, c.status, c.attempts) for c in chunks] == [
+        (0, [], "done", 1), (1, [october.unit_b.pk], "done", 1), (2, [october.unit_a.pk], "done", 1),
+    ]
+    assert files_of(job) == [f"job-{job.pk}-bulletin-pdf.pdf"] and tmp_files_of(job) == []  # parts cleared
+    with default_storage.open(job.file.name, "rb") as handle:
+        reader = _read_pdf(handle.read())
+    total = len(reader.pages)
+    assert [u["name"] for u in job.outline["units"]] == ["口岸街道", "城东街道"] and job.outline["pages"] == total
+    page = client_for(october.admin).get(reverse("reports-job-detail", args=[job.pk])).content.decode()
+    link = reverse("reports-job-unit-appendix", args=[job.pk, october.unit_b.pk])
+    assert link in page and "各单位附件" in page
+    response = client_for(october.leader).get(link)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    excerpt = _read_pdf(response.content)
+    text = "".join(p.extract_text() for p in excerpt.pages)
+    unit_b = job.outline["units"][0]
+    assert len(excerpt.pages) == unit_b["end"] - unit_b["start"] + 1
+    assert "口岸街道（" in text and "城东街道（" not in text
+    assert AuditLog.objects.filter(action="report.download", message__contains="单位附件：口岸街道").exists()
+    assert client_for(october.official_a).get(link).status_code == 404
+    assert client_for(october.admin).get(reverse("reports-job-unit-appendix", args=[job.pk, october.dept.pk])).status_code == 404
+
+
+def test_a_failed_part_is_retried_alone(october, settings, monkeypatch, django_capture_on_commit_callbacks):
+    settings.REPORT_CHUNK_ROWS = 1
+    real = renderers.render_bulletin_part
+    calls = []
+
+    def flaky(payload):
+        index = 0 if payload["front"] else payload["items"][0]["unit"].unit_id
+        calls.append(index)
+        if index == october.unit_b.pk and calls.count(index) == 1:
+            raise RuntimeError("字体缓存损坏")
+        return real(payload)
+
+    monkeypatch.setattr(renderers, "render_bulletin_part", flaky)
+    with django_capture_on_commit_callbacks(execute=True):
+        job, _ = ask(october, kind="bulletin-pdf")
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE, job.error
+    assert sorted(calls) == sorted([0, october.unit_a.pk, october.unit_b.pk, october.unit_b.pk])  # only that part twice
+    assert [c.attempts for c in job.chunks.order_by("index")] == [1, 2, 1]  # part 1 is 口岸街道
+    assert job.attempts == 1
+
+
+def test_a_part_failing_every_time_fails_the_job_with_its_reason(october, settings, monkeypatch, django_capture_on_commit_callbacks):
+    settings.REPORT_CHUNK_ROWS = 1
+    real = renderers.render_bulletin_part
+
+    def broken(payload):
+        if not payload["front"] and payload["items"][0]["unit"].unit_id == october.unit_b.pk:
+            raise RuntimeError("字体缓存损坏")
+        return real(payload)
+
+    monkeypatch.setattr(renderers, "render_bulletin_part", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        job, _ = ask(october, kind="bulletin-pdf")
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert "附件第 1 部分" in job.error and "字体缓存损坏" in job.error
+    assert job.chunks.get(index=1).attempts == job_services.CHUNK_MAX_ATTEMPTS
+
+
+def test_the_sweeper_resends_only_the_part_whose_worker_died(october, settings, monkeypatch):
+    from reports.models import ReportChunk
+
+    settings.REPORT_CHUNK_ROWS = 1
+    sent = []
+    monkeypatch.setattr(job_services, "report_chunk_enqueue", lambda job_id, attempt, index, countdown=0: sent.append(index) or True)
+    job, _ = ask(october, kind="bulletin-pdf")
+    job = job_services.report_job_run(job.pk)  # plans three parts; nothing renders them (enqueue stubbed)
+    assert sent == [0, 1, 2] and job.status == JobStatus.RUNNING
+    sent.clear()
+    old = timezone.now() - dt.timedelta(seconds=settings.REPORT_STALE_SECONDS + 5)
+    ReportChunk.objects.filter(job=job, index=0).update(status=JobStatus.DONE)
+    ReportChunk.objects.filter(job=job, index=1).update(status=JobStatus.RUNNING, attempts=1, heartbeat_at=old)  # its worker died
+    ReportChunk.objects.filter(job=job, index=2).update(status=JobStatus.RUNNING, attempts=1, heartbeat_at=timezone.now())
+    ReportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
+    with django_on_commit():
+        done = job_services.report_jobs_sweep()
+    assert sent == [1] and len(done["parts"]) == 1 and done["requeued"] == []
+    assert ReportChunk.objects.get(job=job, index=1).status == JobStatus.QUEUED
+    job.refresh_from_db()
+    assert job.status == JobStatus.RUNNING and job.requeues == 1
+
+
+def test_the_render_report_command_writes_the_chunked_bulletin(october, tmp_path, settings):
+    settings.REPORT_CHUNK_ROWS = 1
+    out = tmp_path / "oct.pdf"
+    call_command("render_report", campaign="taihe-2026", month="2026-10", kind="bulletin-pdf", out=str(out))
+    reader = _read_pdf(out.read_bytes())
+    total = len(reader.pages)
+    assert all(f"第 {n} 页 / 共 {total} 页" in p.extract_text() for n, p in enumerate(reader.pages, start=1))
+    assert [t for t, _p, _c in _outline(reader)][-1] == "附件：各单位扣分明细"
