@@ -35,6 +35,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.utils import timezone
 
 from campaign.models import (
     AssessmentPeriod,
@@ -50,13 +51,18 @@ from campaign.models import (
     Phase,
     PointType,
     RankingGroup,
+    Role,
     SpecialAction,
     Unit,
 )
+from inspections import lifecycle
 from inspections import services as inspection_services
 from inspections.models import (
     Accountability,
     AccountabilityKind,
+    Appeal,
+    AppealEvidence,
+    AppealStatus,
     Bonus,
     Check,
     CheckResult,
@@ -76,7 +82,7 @@ from tasks import services as task_services
 from tasks.models import Evidence, ProgressEntry, Task, TaskCategory, TaskStatus
 
 from . import demo_data as data
-from .models import ReportJob, ScoreLineSnapshot, UnitMonthScore
+from .models import PublishedFigures, ReportJob, ScoreLineSnapshot, UnitMonthScore
 
 DEMO_TODAY = dt.date(2026, 11, 29)
 TZ = ZoneInfo("Asia/Shanghai")
@@ -216,6 +222,7 @@ def wipe(campaign: Campaign, *, admin: Any, demo_user_ids: list[int]) -> None:
     jobs = ReportJob.objects.filter(campaign=campaign)
     files += [job.file for job in jobs if job.file]
     jobs.delete()
+    PublishedFigures.objects.filter(period__in=periods).delete()
     PeriodEvent.objects.filter(period__in=periods).delete()
     periods.delete()
 
@@ -224,6 +231,11 @@ def wipe(campaign: Campaign, *, admin: Any, demo_user_ids: list[int]) -> None:
     penalty_ids = [str(pk) for pk in OverduePenalty.objects.filter(campaign=campaign).values_list("pk", flat=True)]
     Accountability.objects.filter(campaign=campaign).delete()
     Bonus.objects.filter(campaign=campaign).delete()
+    appeal_evidence = AppealEvidence.objects.filter(appeal__campaign=campaign)
+    files += [row.file for row in appeal_evidence]
+    appeal_evidence.delete()
+    appeal_ids = list(Appeal.objects.filter(campaign=campaign).values_list("pk", flat=True))
+    Appeal.objects.filter(campaign=campaign).delete()
     Correction.objects.filter(campaign=campaign).delete()
     OverduePenalty.objects.filter(campaign=campaign).delete()
     for model, lookup in ((RectificationPhoto, "rectification__finding__in"), (FindingPhoto, "finding__in")):
@@ -233,6 +245,7 @@ def wipe(campaign: Campaign, *, admin: Any, demo_user_ids: list[int]) -> None:
     Rectification.objects.filter(finding__in=findings).delete()
     orders = SupervisionOrder.objects.filter(campaign=campaign)
     order_years = set(orders.values_list("year", flat=True))
+    order_ids = [str(pk) for pk in orders.values_list("pk", flat=True)]
     orders.delete()
     Check.objects.filter(inspection__campaign=campaign).delete()
     findings.delete()
@@ -259,8 +272,10 @@ def wipe(campaign: Campaign, *, admin: Any, demo_user_ids: list[int]) -> None:
     _history(Finding).filter(campaign_id=campaign.pk).delete()
     _history(Rectification).filter(finding_id__in=finding_ids).delete()
     _history(Bonus).filter(campaign_id=campaign.pk).delete()
+    _history(Appeal).filter(id__in=appeal_ids).delete()
     AuditLog.objects.filter(actor_id__in=demo_user_ids).delete()
     AuditLog.objects.filter(object_type="inspections.OverduePenalty", object_id__in=penalty_ids).delete()
+    AuditLog.objects.filter(object_type="inspections.SupervisionOrder", object_id__in=order_ids).delete()  # system rows
     Notification.objects.filter(user_id__in=demo_user_ids).delete()
 
     # Files go only once the rows are surely gone.
@@ -558,7 +573,7 @@ def _rectifications(findings: list[Finding], users, rng: random.Random, log: Log
             photo.seek(0)
         rect = inspection_services.rectification_submit(
             official=official, finding=finding, description="已组织人员清理整改，落实长效管理措施，整改前后照片附后。",
-            before_photos=[before], after_photos=[after],
+            before_photos=[before], after_photos=[after], at=at(submit_day, 16),
         )
         Rectification.objects.filter(pk=rect.pk).update(submitted_at=at(submit_day, 16))
         review_day = submit_day + dt.timedelta(days=1)
@@ -568,6 +583,7 @@ def _rectifications(findings: list[Finding], users, rng: random.Random, log: Log
         if 0.08 <= roll < 0.18:
             inspection_services.rectification_review(
                 reviewer=ducha, rectification=rect, accept=False, comment="整改后照片未反映点位全貌，请补充后重新提交。",
+                at=at(review_day, 11),
             )
             Rectification.objects.filter(pk=rect.pk).update(reviewed_at=at(review_day, 11))
             counts["returned"] += 1
@@ -577,17 +593,18 @@ def _rectifications(findings: list[Finding], users, rng: random.Random, log: Log
             for photo in (before, after):
                 photo.seek(0)
             finding.refresh_from_db()
+            submit_day = review_day + dt.timedelta(days=2)
             again = inspection_services.rectification_submit(
                 official=official, finding=finding, description="已按要求补充整改后全景照片，问题已彻底整改。",
-                before_photos=[before], after_photos=[after],
+                before_photos=[before], after_photos=[after], at=at(submit_day, 16),
             )
-            submit_day = review_day + dt.timedelta(days=2)
             Rectification.objects.filter(pk=again.pk).update(submitted_at=at(submit_day, 16))
             rect, review_day = again, submit_day + dt.timedelta(days=1)
         if not october and roll > 0.8:
             counts["pending"] += 1
             continue
-        inspection_services.rectification_review(reviewer=ducha, rectification=rect, accept=True, comment="整改到位，同意销号。")
+        inspection_services.rectification_review(reviewer=ducha, rectification=rect, accept=True, comment="整改到位，同意销号。",
+                                                 at=at(review_day, 11))
         Rectification.objects.filter(pk=rect.pk).update(reviewed_at=at(review_day, 11))
         Finding.objects.filter(pk=finding.pk).update(accepted_at=at(review_day, 11))
         counts["accepted"] += 1
@@ -628,6 +645,106 @@ def _orders(findings: list[Finding], users, log: Log) -> None:
     log(f"督办单 {issued} 份")
 
 
+def _order_story(campaign, users, log: Log) -> None:
+    """督办〔2026〕1号 is answered and closed (已办结); the other October orders stay unanswered past their
+    deadline (逾期) and notify the unit, the office and the leaders once."""
+    ducha = users["ducha"]
+    orders = list(SupervisionOrder.objects.filter(campaign=campaign).prefetch_related("findings").order_by("year", "number"))
+    if not orders:
+        return
+    first = orders[0]
+    issued = timezone.localtime(first.issued_at).date()
+    after = demo_photo("整改后", colour=(60, 130, 160), name="整改后.jpg")
+    for finding in first.findings.select_related("unit"):
+        if finding.status in (FindingStatus.OPEN, FindingStatus.RETURNED):
+            after.seek(0)
+            submit_day = issued + dt.timedelta(days=2)
+            rect = inspection_services.rectification_submit(
+                official=_official_for(finding.unit, users, users["chuangjianban"]), finding=finding,
+                description=f"按{first.label}要求已整改到位：清理现场并落实专人巡查，整改后照片附后。",
+                after_photos=[after], at=at(submit_day, 16),
+            )
+        else:
+            rect = finding.rectifications.filter(status="pending").first()
+            if rect is None:
+                continue
+            submit_day = timezone.localtime(rect.submitted_at).date()
+        review_day = max(issued + dt.timedelta(days=3), submit_day + dt.timedelta(days=1))
+        inspection_services.rectification_review(reviewer=ducha, rectification=rect, accept=True, comment="督办问题整改到位，同意销号。",
+                                                 at=at(review_day, 10))
+    notified = inspection_services.orders_overdue_notify(today=DEMO_TODAY)
+    states = [lifecycle.order_state_label(lifecycle.order_state(o.findings.all(), DEMO_TODAY)) for o in orders]
+    log(f"督办单状态：{'、'.join(f'{o.label}{s}' for o, s in zip(orders, states))}；逾期提醒 {len(notified)} 份")
+
+
+def _appeal(finding: Finding, users, *, reason: str, day: dt.date, evidence: str) -> Appeal:
+    official = Membership.objects.filter(
+        role=Role.OFFICIAL, unit=finding.unit, user__in=[u.pk for u in users.values()]
+    ).select_related("user").first().user
+    appeal = inspection_services.appeal_submit(
+        official=official, finding=finding, reason=reason, today=day, at=at(day, 10),
+        evidence=[demo_photo(evidence, colour=(120, 120, 90), name=f"{evidence}.jpg")],
+    )
+    return appeal
+
+
+def _decide(appeal: Appeal, users, *, outcome: str, reason: str, day: dt.date, new_points: str | None = None) -> None:
+    inspection_services.appeal_decide(actor=users["chuangjianban"], appeal=appeal, outcome=outcome, reason=reason,
+                                      new_points=new_points, today=day)
+    Appeal.objects.filter(pk=appeal.pk).update(decided_at=at(day, 15))
+    Finding.objects.filter(pk=appeal.finding_id, withdrawn_at__isnull=False).update(withdrawn_at=at(day, 15))
+
+
+def _appeal_finding(campaign, units, month: dt.date, names: tuple[str, ...], *, min_points: str = "0.01",
+                    before: dt.date | None = None, latest: bool = False) -> Finding | None:
+    """A finding of the first unit in ``names`` that has one (officials of these units are demo accounts)."""
+    for name in names:
+        qs = Finding.objects.filter(campaign=campaign, month=month, unit=units[name], points__gte=Decimal(min_points),
+                                    appeal__isnull=True).exclude(status=FindingStatus.WITHDRAWN)
+        if before is not None:
+            qs = qs.filter(found_on__lt=before)
+        found = qs.select_related("unit", "campaign", "indicator").order_by(*(("-found_on", "-pk") if latest else ("found_on", "pk"))).first()
+        if found is not None:
+            return found
+    return None
+
+
+def _appeals_october(campaign, units, users, log: Log) -> Appeal | None:
+    """Before October is published: one appeal upheld (维持), one still open (decided after publication)."""
+    upheld = _appeal_finding(campaign, units, dt.date(2026, 10, 1), ("口岸街道", "城西街道", "城北街道"))
+    if upheld is not None:
+        appeal = _appeal(upheld, users, day=upheld.found_on + dt.timedelta(days=1), evidence="现场说明",
+                         reason="检查当日该路段正在进行管线施工，垃圾为施工单位临时堆放，已协调清运，申请撤销扣分。")
+        _decide(appeal, users, outcome=AppealStatus.UPHELD, day=upheld.found_on + dt.timedelta(days=3),
+                reason="经复核，临时堆放未设置围挡和警示，属于责任单位日常管理问题，维持扣分。")
+    rescored = _appeal_finding(campaign, units, dt.date(2026, 10, 1), ("坡子街街道", "芦洲乡", "杨源乡"), min_points="0.20")
+    if rescored is None:
+        return None
+    appeal = _appeal(rescored, users, day=rescored.found_on + dt.timedelta(days=1), evidence="整改台账",
+                     reason="问题发现当日已完成大部分整改，仅剩少量残留，扣分偏重，申请减轻扣分。")
+    log("申诉：10月维持 1 条，10月待裁定 1 条（发布时确认）")
+    return appeal
+
+
+def _appeals_november(campaign, units, users, october_open: Appeal | None, log: Log) -> None:
+    """After October's publication: the open October appeal is re-scored (a correction in November);
+    a November finding is revoked (撤销) and another appeal waits for the office (listed in the preview)."""
+    if october_open is not None:
+        _decide(october_open, users, outcome=AppealStatus.RESCORED, new_points="0.10", day=dt.date(2026, 11, 10),
+                reason="经复核，现场问题已部分整改，按轻微问题改为扣 0.10 分；10月已发布，按更正记录计入11月。")
+    revoked = _appeal_finding(campaign, units, dt.date(2026, 11, 1), ("城西街道", "口岸街道", "城北街道"), before=dt.date(2026, 11, 20))
+    if revoked is not None:
+        appeal = _appeal(revoked, users, day=revoked.found_on + dt.timedelta(days=1), evidence="包保责任图",
+                         reason="该点位位于辖区分界处，按包保责任图属于相邻单位，申请撤销。")
+        _decide(appeal, users, outcome=AppealStatus.REVOKED, day=revoked.found_on + dt.timedelta(days=3),
+                reason="经核对包保责任图，该点位不属于本单位包保范围，撤销扣分。")
+    pending = _appeal_finding(campaign, units, dt.date(2026, 11, 1), ("城北街道", "南坝乡", "杨源乡"), latest=True)
+    if pending is not None:
+        _appeal(pending, users, day=min(pending.found_on + dt.timedelta(days=1), DEMO_TODAY), evidence="整改照片",
+                reason="检查时问题已在整改中，照片为整改过程中拍摄，申请复核。")
+    log("申诉：10月改分 1 条（11月更正），11月撤销 1 条、待裁定 1 条")
+
+
 def _bonuses_accountability(campaign, units, users, log: Log) -> None:
     ducha, admin = users["ducha"], users["chuangjianban"]
     plan = [
@@ -660,7 +777,9 @@ def _publish_october(campaign, users, log: Log) -> None:
     publish = getattr(report_services, "period_publish", None)
     if publish is None:
         return
-    publish(campaign=campaign, month=dt.date(2026, 10, 1), actor=users["chuangjianban"], today=DEMO_TODAY)
+    # One October appeal is still open: publishing needs (and records) the explicit confirmation.
+    publish(campaign=campaign, month=dt.date(2026, 10, 1), actor=users["chuangjianban"], today=DEMO_TODAY,
+            confirm_open_appeals=True)
     log("已发布 2026年10月 考核结果")
 
 
@@ -699,11 +818,14 @@ def load_demo(*, log: Log = lambda message: None) -> Campaign:
         findings = _inspections(campaign, users, points, indicators, actions, rng, log)
         _rectifications(findings, users, rng, log)
         _orders(findings, users, log)
+        _order_story(campaign, users, log)
+        october_open = _appeals_october(campaign, units, users, log)
         penalties = inspection_services.overdue_penalties_apply(today=DEMO_TODAY)
         log(f"逾期整改扣分 {len(penalties)} 条")
         _bonuses_accountability(campaign, units, users, log)
         _publish_october(campaign, users, log)
         _correction(campaign, units, users, log)
+        _appeals_november(campaign, units, users, october_open, log)
         reminders = task_services.reminders_send(today=DEMO_TODAY)
         log(f"任务提醒 {reminders.created} 条")
     return campaign

@@ -170,3 +170,22 @@ def test_each_demo_user_logs_in_to_their_home(demo, client, username, role):
 def test_the_demo_admin_may_use_the_django_admin(demo, client):
     client.login(username="chuangjianban", password=DEMO_PASSWORD)
     assert client.get("/admin/campaign/unit/").status_code == 200
+
+
+def test_the_demo_shows_an_appeal_of_each_outcome_and_orders_overdue_and_finished(demo, db):
+    from campaign.models import PeriodEvent
+    from inspections import lifecycle
+    from inspections.models import Appeal, FindingStatus
+
+    appeals = {a.status: a for a in Appeal.objects.filter(campaign=demo).select_related("finding", "correction")}
+    assert set(appeals) == {"pending", "upheld", "revoked", "rescored"}
+    assert appeals["revoked"].finding.status == FindingStatus.WITHDRAWN
+    assert appeals["revoked"].finding.month == dt.date(2026, 11, 1)  # an open month: the finding itself
+    rescored = appeals["rescored"]
+    assert rescored.finding.month == dt.date(2026, 10, 1) and rescored.correction.month == dt.date(2026, 11, 1)
+    assert rescored.correction.points == rescored.original_points - rescored.new_points
+    event = PeriodEvent.objects.get(period__campaign=demo, period__month=dt.date(2026, 10, 1), action="publish")
+    assert "申诉未裁定时发布" in event.reason
+    states = {lifecycle.order_state(o.findings.all(), DEMO_TODAY) for o in SupervisionOrder.objects.filter(campaign=demo)}
+    assert {"done", "overdue"} <= states
+    assert SupervisionOrder.objects.filter(campaign=demo, overdue_notified_at__isnull=False).exists()
