@@ -71,6 +71,10 @@ class FrozenMonthForm(forms.ModelForm):
         if campaign is None and getattr(self.instance, "campaign_id", None):
             campaign = self.instance.campaign
         month = data.get("month")
+        finding = data.get("finding") if "month" not in self.fields else None
+        if finding is not None and hasattr(finding, "month"):
+            # Rectifications belong to their finding's month (they carry no month of their own).
+            campaign, month = finding.campaign, finding.month
         if campaign is not None and month is not None:
             try:
                 ensure_month_open(campaign, month)
@@ -82,8 +86,9 @@ class FrozenMonthForm(forms.ModelForm):
 class FrozenMonthAdminMixin:
     """Rows with ``campaign`` and ``month`` become read-only once that month is published.
 
-    Used for findings, checklist items, overdue penalties, corrections and bonuses; a mistake in a
-    published month is answered by a correction in an open month, never by an edit.
+    Used for findings, checklist items, overdue penalties, corrections, bonuses and rectifications
+    (which belong to their finding's month); a mistake in a published month is answered by a
+    correction in an open month, never by an edit.
     """
 
     form = FrozenMonthForm
@@ -91,10 +96,13 @@ class FrozenMonthAdminMixin:
     def is_frozen(self, obj: Model | None) -> bool:
         if obj is None or not getattr(obj, "pk", None):
             return False
-        return is_month_published(self.campaign_id_of(obj), obj.month)
+        return is_month_published(self.campaign_id_of(obj), self.month_of(obj))
 
     def campaign_id_of(self, obj: Model) -> int:
         return obj.campaign_id
+
+    def month_of(self, obj: Model) -> Any:
+        return obj.month
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         if self.is_frozen(obj):
@@ -182,7 +190,7 @@ class CampaignAdmin(admin.ModelAdmin):
         (None, {"fields": ("name", "slug", "kind", "year", "city_name", "start_date", "end_date", "is_active")}),
         ("计分规则", {"fields": (
             "scoring_mode", "deduction_weight", "full_score", "repeat_window_days", "rectify_working_days",
-            "task_overdue_points", "task_overdue_cap", "bonus_cap",
+            "task_overdue_points", "task_overdue_cap", "bonus_cap", "annual_weights",
         )}),
     )
 
