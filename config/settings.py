@@ -134,6 +134,17 @@ def database_url(argv: list[str], environ: os._Environ | dict) -> str:
 DATABASES = {
     "default": dj_database_url.parse(database_url(sys.argv, os.environ), conn_max_age=envint("DB_CONN_MAX_AGE", 0))
 }
+# Connection pooling for PostgreSQL (psycopg_pool through Django's OPTIONS; README, 生产部署):
+# DB_POOL=1 gives each process a pool of DB_POOL_MIN..DB_POOL_MAX connections instead of one new
+# connection per request; waiting longer than DB_POOL_TIMEOUT seconds for a free one is an error.
+# Meant for the gunicorn processes; persistent connections (DB_CONN_MAX_AGE) are then off.
+if envbool("DB_POOL", False) and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": envint("DB_POOL_MIN", 2),
+        "max_size": envint("DB_POOL_MAX", 10),
+        "timeout": envint("DB_POOL_TIMEOUT", 10),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -295,6 +306,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", True)
+    # Load balancers probe /healthz on the plain-HTTP backend port.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from inspections import offline_views
 
-from . import views
+from . import health, views
 
 admin.site.site_header = "创文工作平台 · 后台管理"
 admin.site.site_title = "创文工作平台"
@@ -12,6 +12,8 @@ admin.site.index_title = "数据管理"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # For load balancers: database and Redis reachable? JSON, 200 or 503, no login (config/health.py).
+    path("healthz", health.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
