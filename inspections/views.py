@@ -157,15 +157,27 @@ def finding_create(request: HttpRequest, pk: int) -> HttpResponse:
             if request.POST.get("next") == "again":
                 return redirect(f"{request.path}?point={finding.point_id or ''}")
             return redirect("inspections-finding-detail", finding.pk)
-    chosen_point = form["point"].value()
-    chosen_indicator = form["indicator"].value()
+    chosen_point_id = form["point"].value()
+    chosen_point = (InspectionPoint.objects.select_related("unit", "point_type").filter(pk=chosen_point_id).first()
+                    if str(chosen_point_id or "").isdigit() else None)
+    point_indicators: list[Indicator] = []
+    if chosen_point is not None and not form.is_bound:
+        # Opened at a point (from the home page, or 保存并继续): its type's standards, one tap each;
+        # a type with a single standard has it chosen already (before the field's value is first read).
+        point_indicators = selectors.checklist_indicators(inspection.campaign, chosen_point)
+        if len(point_indicators) == 1:
+            form.initial["indicator"] = point_indicators[0].pk
+            point_indicators = []
+    chosen_indicator_id = form["indicator"].value()
+    chosen_indicator = (Indicator.objects.filter(pk=chosen_indicator_id, campaign=inspection.campaign).first()
+                        if str(chosen_indicator_id or "").isdigit() else None)
+    if chosen_indicator is not None:
+        point_indicators = []
+    elif form.is_bound and chosen_point is not None:
+        point_indicators = selectors.checklist_indicators(inspection.campaign, chosen_point)
     return render(request, "inspections/finding_form.html", {
-        "inspection": inspection, "form": form,
-        "chosen_point": InspectionPoint.objects.select_related("unit", "point_type").filter(pk=chosen_point).first()
-        if str(chosen_point or "").isdigit() else None,
-        "chosen_indicator": Indicator.objects.filter(pk=chosen_indicator, campaign=inspection.campaign).first()
-        if str(chosen_indicator or "").isdigit() else None,
-        "point_types": PointType.objects.all(),
+        "inspection": inspection, "form": form, "chosen_point": chosen_point, "chosen_indicator": chosen_indicator,
+        "point_indicators": point_indicators, "point_types": PointType.objects.all(),
     })
 
 
@@ -216,9 +228,26 @@ def indicator_search(request: HttpRequest) -> HttpResponse:
     # The finding form asks for its inspection's campaign, which may not be the one chosen in the menu.
     inspection = Inspection.objects.select_related("campaign").filter(pk=_id_param(request, "inspection")).first()
     campaign = inspection.campaign if inspection else _campaign(request)
+    if request.GET.get("for") == "point":
+        return _point_indicators(request, campaign)
     return render(request, "inspections/_indicator_results.html", {
         "indicators": selectors.search_indicators(campaign, request.GET.get("q", "")),
     })
+
+
+def _point_indicators(request: HttpRequest, campaign: Campaign) -> HttpResponse:
+    """After a point is picked on 登记问题: its type's standards, one tap each; a type with one standard
+    picks it (swapped into the form out of band, then the suggested points follow the "pick" event).
+    Nothing once a standard has been chosen."""
+    point = InspectionPoint.objects.filter(pk=_id_param(request, "point")).first()
+    if point is None or str(request.GET.get("indicator") or "").isdigit():
+        return HttpResponse("")
+    indicators = selectors.checklist_indicators(campaign, point)
+    if len(indicators) == 1:
+        response = render(request, "inspections/_indicator_auto.html", {"indicator": indicators[0]})
+        response["HX-Trigger-After-Settle"] = "pick"
+        return response
+    return render(request, "inspections/_indicator_results.html", {"indicators": indicators, "for_point": point})
 
 
 @login_required

@@ -135,3 +135,41 @@ def test_the_demo_points_lie_around_taihe_each_in_its_area():
     assert max(distance_m(26.79, 114.90, lat, lng) for lat, lng in coords.values()) < 6000
     assert distance_m(*data.AREA_CENTRES["城东街道"], *coords["迎春小区"]) < 1000
     assert data.point_coordinates("迎春小区", "迎春社区") == data.point_coordinates("迎春小区", "迎春社区")
+
+
+@pytest.fixture
+def toilet(world):
+    """A point whose type has a single standard (1.1.2)."""
+    pt = f.PointTypeFactory(name="公共厕所", order=3)
+    world.leaf_ads.point_types.add(pt)
+    return f.PointFactory(name="人民路公厕", point_type=pt, unit=world.unit_a, address="人民路120号旁")
+
+
+def test_a_picked_point_offers_its_types_standards_and_picks_a_single_one(world, client_for, toilet):
+    from tests.inspections_support import inspection
+
+    insp = inspection(world)
+    client = client_for(world.inspector)
+    url = "/inspections/search/indicators/"
+    two = client.get(url, {"inspection": insp.pk, "for": "point", "point": world.point_b.pk}).content.decode()
+    assert two.count("data-pick-indicator=") == 2 and "农贸市场的测评标准" in two
+    assert f'data-pick-indicator="{world.leaf_market.pk}"' in two and f'data-pick-indicator="{world.leaf_ads.pk}"' not in two
+    one = client.get(url, {"inspection": insp.pk, "for": "point", "point": toilet.pk})
+    html = one.content.decode()
+    assert one["HX-Trigger-After-Settle"] == "pick"
+    assert f'id="id_indicator" value="{world.leaf_ads.pk}" hx-swap-oob="true"' in html and "1.1.2 户外广告规范" in html
+    # Once a standard is chosen, picking another point leaves it alone.
+    chosen = client.get(url, {"inspection": insp.pk, "for": "point", "point": world.point_b.pk, "indicator": world.leaf_clean.pk})
+    assert chosen.content == b""
+
+
+def test_the_form_opened_at_a_point_lists_or_chooses_its_standards(world, client_for, toilet):
+    from tests.inspections_support import inspection
+
+    insp = inspection(world)
+    client = client_for(world.inspector)
+    market = client.get(f"/inspections/{insp.pk}/findings/new/", {"point": world.point_b.pk}).content.decode()
+    assert market.count("data-pick-indicator=") == 2
+    single = client.get(f"/inspections/{insp.pk}/findings/new/", {"point": toilet.pk}).content.decode()
+    assert f'name="indicator" value="{world.leaf_ads.pk}"' in single and "data-pick-indicator=" not in single
+    assert "已选：<strong data-role=\"label\">1.1.2 户外广告规范</strong>" in single
