@@ -38,6 +38,28 @@ class ScoringMode(models.TextChoices):
     MIXED = "mixed", "扣分制与及格率制加权"
 
 
+def validate_annual_weights(value) -> None:
+    """``Campaign.annual_weights``: {"YYYY-MM": weight ≥ 0}; a clear Chinese message otherwise."""
+    from django.core.exceptions import ValidationError
+
+    if value in (None, ""):
+        return
+    if not isinstance(value, dict):
+        raise ValidationError('年度考核月份权重应写成 {"2026-11": 2} 的形式（月份: 权重）。')
+    for key, weight in value.items():
+        try:
+            year, month = str(key).split("-")
+            dt.date(int(year), int(month), 1)
+        except ValueError:
+            raise ValidationError(f"年度考核月份权重中的月份“{key}”格式不正确，应为 YYYY-MM，如 2026-11。") from None
+        try:
+            number = Decimal(str(weight))
+        except ArithmeticError:
+            number = None
+        if isinstance(weight, bool) or number is None or not number.is_finite() or number < 0:
+            raise ValidationError(f"{key}的权重“{weight}”不正确：应为不小于 0 的数字。")
+
+
 class Campaign(models.Model):
     """One campaign (创建活动) with its scoring parameters.
 
@@ -71,6 +93,11 @@ class Campaign(models.Model):
     task_overdue_points = models.DecimalField("任务逾期扣分", default=Decimal("1.00"), **SCORE_FIELD)
     task_overdue_cap = models.DecimalField("任务逾期每月扣分上限", default=Decimal("5.00"), **SCORE_FIELD)
     bonus_cap = models.DecimalField("每月加分上限", default=Decimal("5.00"), **SCORE_FIELD)
+    annual_weights = models.JSONField(
+        "年度考核月份权重", default=dict, blank=True, validators=[validate_annual_weights],
+        help_text='年度得分默认为已发布月份得分的平均值；如需加权，按月份填写权重，如 {"2026-11": 2, "2026-12": 2}。'
+                  "未填写的月份权重为 1，权重为 0 的月份不计入。",
+    )
 
     class Meta:
         verbose_name = "创建活动"

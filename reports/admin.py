@@ -10,7 +10,7 @@ from django.http import HttpRequest
 
 from campaign.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin, download_link
 
-from .models import ReportJob, ScoreLineSnapshot, UnitMonthScore
+from .models import PublishedFigures, ReportJob, ScoreLineSnapshot, UnitMonthScore
 
 
 class ScoreLineInline(ReadOnlyInlineMixin, admin.TabularInline):
@@ -33,6 +33,24 @@ class ScoreLineSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("kind",)
     search_fields = ("label", "indicator_code", "point_name", "score__unit__name")
     list_select_related = ("score__unit", "score__period__campaign")
+
+
+@admin.register(PublishedFigures)
+class PublishedFiguresAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What a publication froze besides the scores (rectification states and tasks); view-only."""
+
+    list_display = ("period", "as_of", "event", "finding_count", "task_count")
+    list_filter = ("period__campaign",)
+    search_fields = ("period__campaign__name",)
+    list_select_related = ("period__campaign", "event")
+
+    @admin.display(description="问题数")
+    def finding_count(self, obj: PublishedFigures) -> int:
+        return len(obj.findings or [])
+
+    @admin.display(description="任务数")
+    def task_count(self, obj: PublishedFigures) -> int:
+        return len(obj.tasks or [])
 
 
 @admin.register(ReportJob)

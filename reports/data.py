@@ -532,6 +532,14 @@ class YearData:
     year: int
     months: list[dt.date]  # the published months of the year that count, oldest first
     units: list[YearUnit]
+    weights: dict[dt.date, Decimal] = field(default_factory=dict)  # set by the campaign; others weigh 1
+
+    def weight(self, month: dt.date) -> Decimal:
+        return self.weights.get(month, Decimal(1))
+
+    @property
+    def weighted(self) -> bool:
+        return any(self.weight(m) != 1 for m in self.months)
 
     @property
     def groups(self) -> list[tuple[str, list[YearUnit]]]:
@@ -545,21 +553,33 @@ class YearData:
         return f"{self.year}年度考核汇总"
 
 
+def annual_weight_map(value: dict | None) -> dict[dt.date, Decimal]:
+    """``Campaign.annual_weights`` ({"2026-11": 2}) as {date(2026, 11, 1): Decimal("2")}."""
+    weights = {}
+    for key, weight in (value or {}).items():
+        year, month = str(key).split("-")
+        weights[dt.date(int(year), int(month), 1)] = Decimal(str(weight))
+    return weights
+
+
 def build_year_data(
     *, campaign_name: str, year: int, months: Sequence[dt.date],
-    rows: Iterable[tuple[dt.date, int, str, str, int, Decimal]],
+    rows: Iterable[tuple[dt.date, int, str, str, int, Decimal]], weights: dict[dt.date, Decimal] | None = None,
 ) -> YearData:
     """The year from plain rows ``(month, unit_id, unit_name, ranking_group, group_order, score)`` of the
     published months (no database access).
 
-    Rule (docs/scoring.md “年度考核”): a unit's annual score is the plain average of its scores in the
-    year's published months, rounded half up to 0.01 (a unit scored in fewer months, e.g. set up in
-    the autumn, averages the months it was scored in); its group is the one of its latest month;
-    units are ranked per group, highest first, equal averages share a rank (1, 2, 2, 4).
+    Rule (docs/scoring.md “年度考核”): a unit's annual score is the average of its scores in the
+    year's published months, weighted by ``weights`` (month → weight; months not listed weigh 1,
+    months weighing 0 do not count), rounded half up to 0.01: Σ weight × score ÷ Σ weight over the
+    months the unit was scored in (a unit set up in the autumn averages its own months); its group
+    is the one of its latest month; units are ranked per group, highest first, equal averages share
+    a rank (1, 2, 2, 4).
     """
     from reports.scoring import competition_ranks
 
-    months = sorted(set(months))
+    weights = weights or {}
+    months = sorted(m for m in set(months) if weights.get(m, Decimal(1)) > 0)
     wanted = set(months)
     per_unit: dict[int, dict] = {}
     for month, unit_id, name, group, order, score in sorted(rows, key=lambda r: r[0]):
@@ -570,8 +590,9 @@ def build_year_data(
         entry["scores"][month] = score
     units = []
     for unit_id, entry in per_unit.items():
-        values = list(entry["scores"].values())
-        average = (sum(values, ZERO) / len(values)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        total_weight = sum((weights.get(m, Decimal(1)) for m in entry["scores"]), ZERO)
+        weighted = sum((weights.get(m, Decimal(1)) * score for m, score in entry["scores"].items()), ZERO)
+        average = (weighted / total_weight).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
         units.append(YearUnit(unit_id, entry["name"], entry["group"], entry["order"], dict(sorted(entry["scores"].items())), average))
     by_group: dict[str, list[YearUnit]] = defaultdict(list)
     for unit in units:
@@ -581,7 +602,8 @@ def build_year_data(
         for unit, rank in zip(members, competition_ranks([u.average for u in members])):
             unit.rank = rank
     units.sort(key=lambda u: (u.ranking_group_order, u.ranking_group, u.rank, u.unit_name))
-    return YearData(campaign_name=campaign_name, year=year, months=months, units=units)
+    return YearData(campaign_name=campaign_name, year=year, months=months, units=units,
+                    weights={m: w for m, w in weights.items() if m in wanted})
 
 
 def year_data(*, campaign: Campaign, year: int, upto: dt.date | None = None) -> YearData:
@@ -602,4 +624,5 @@ def year_data(*, campaign: Campaign, year: int, upto: dt.date | None = None) -> 
             "period__month", "unit_id", "unit__name", "ranking_group", "score"
         ).order_by("period__month", "unit_id")
     ]
-    return build_year_data(campaign_name=campaign.name, year=year, months=[r[0] for r in rows], rows=rows)
+    return build_year_data(campaign_name=campaign.name, year=year, months=[r[0] for r in rows], rows=rows,
+                           weights=annual_weight_map(campaign.annual_weights))

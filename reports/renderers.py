@@ -296,7 +296,7 @@ def render_workbook_xlsx(data: ReportData, *, progress: Progress | None = None) 
     year = data.year_summary
     if year is not None:
         progress(88, "正在写入年度汇总")
-        labels = [f"{m.month}月" for m in year.months]
+        labels = [f"{m.month}月" + (f"（权重{year.weight(m).normalize()}）" if year.weighted else "") for m in year.months]
         annual = _Sheet(
             wb, "年度汇总",
             ["考核组别", "年度排名", "单位", "年度得分", "计入月数", *labels],

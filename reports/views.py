@@ -190,7 +190,8 @@ def year_summary(request: HttpRequest, year: int) -> HttpResponse:
     own = _visible_unit_ids(request)
     return render(request, "reports/year_summary.html", {
         "campaign": campaign, "year": year, "data": data, "own": own or set(),
-        "month_labels": [(f"{m:%Y-%m}", f"{m.month}月") for m in data.months],
+        "month_labels": [(f"{m:%Y-%m}", f"{m.month}月" + (f"（权重{data.weight(m).normalize()}）" if data.weighted else ""))
+                         for m in data.months],
         "groups": [
             (name, [(u, [u.scores.get(m) for m in data.months]) for u in members]) for name, members in data.groups
         ],

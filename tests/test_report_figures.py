@@ -335,3 +335,51 @@ def test_the_bulletin_prints_the_short_digest_of_the_publication(october, client
     assert short.replace(" ", "") in re.sub(r"\s+", "", pdf)
     sheet = {row[0]: row[1] for row in load_workbook(io.BytesIO(render_workbook_xlsx(data).content))["概况"].iter_rows(values_only=True)}
     assert sheet["快照摘要（SHA-256）"] == period.digest
+
+
+def test_the_year_follows_the_month_weights_the_campaign_sets():
+    rows = [
+        (SEP, 1, "甲", "组", 1, D("100.00")), (OCT, 1, "甲", "组", 1, D("97.00")), (NOV, 1, "甲", "组", 1, D("99.75")),
+        (SEP, 2, "乙", "组", 1, D("100.00")), (OCT, 2, "乙", "组", 1, D("99.00")), (NOV, 2, "乙", "组", 1, D("100.00")),
+    ]
+    # September does not count (0), November weighs 2: 甲 (97 + 2 × 99.75) ÷ 3 = 98.8333… → 98.83,
+    # 乙 (99 + 200) ÷ 3 = 99.6666… → 99.67 (plain averages would be 98.92 and 99.67).
+    year = build_year_data(campaign_name="x", year=2026, months=[SEP, OCT, NOV], rows=rows,
+                           weights={SEP: D("0"), NOV: D("2")})
+    assert year.months == [OCT, NOV] and year.weighted
+    assert [(u.unit_name, u.average, u.rank, u.months_counted) for u in year.units] == [
+        ("乙", D("99.67"), 1, 2), ("甲", D("98.83"), 2, 2)]
+
+
+def test_weights_set_on_the_campaign_reach_the_page_the_command_and_the_workbook(october, client_for):
+    w = october
+    publish(w, month=SEP, today=dt.date(2026, 10, 2), confirm_empty=True)
+    publish(w)
+    w.campaign.annual_weights = {"2026-09": 1, "2026-10": 3}
+    w.campaign.full_clean()
+    w.campaign.save()
+    # 城东街道 (100 + 3 × 97) ÷ 4 = 97.75; 口岸街道 (100 + 3 × 99) ÷ 4 = 99.25.
+    out = io.StringIO()
+    call_command("monthly_scores", "--year", "2026", "--campaign", "taihe-2026", "--json", stdout=out)
+    payload = json.loads(out.getvalue())
+    assert payload["weights"] == {"2026-09": "1", "2026-10": "3"}
+    assert [(u["unit"], u["average"]) for u in payload["units"][:2]] == [("口岸街道", "99.25"), ("城东街道", "97.75")]
+    page = client_for(w.leader).get("/reports/years/2026/").content.decode()
+    assert "10月（权重3）" in page and "97.75" in page and "加权" in page
+    sheet = load_workbook(io.BytesIO(render_workbook_xlsx(report_data(campaign=w.campaign, month=OCT)).content))["年度汇总"]
+    assert [c.value for c in sheet[1]][-2:] == ["9月（权重1）", "10月（权重3）"]
+
+
+@pytest.mark.parametrize("value, message", [
+    (["2026-10"], "应写成"),
+    ({"2026-13": 1}, "格式不正确"),
+    ({"十月": 1}, "格式不正确"),
+    ({"2026-10": -1}, "不小于 0"),
+    ({"2026-10": "高"}, "不小于 0"),
+])
+def test_bad_month_weights_get_a_clear_message(world, value, message):
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    world.campaign.annual_weights = value
+    with pytest.raises(DjangoValidationError, match=message):
+        world.campaign.full_clean()

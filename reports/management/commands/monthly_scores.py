@@ -92,7 +92,8 @@ class Command(BaseCommand):
         if opts["json"]:
             self.stdout.write(json.dumps({
                 "campaign": campaign.slug, "year": year, "months": [f"{m:%Y-%m}" for m in data.months],
-                "rule": "年度得分 = 本年度已发布月份得分的平均值（四舍五入到0.01），按考核组别排名",
+                "rule": "年度得分 = 本年度已发布月份得分的平均值（按创建活动设置的月份权重加权，未设置为1；四舍五入到0.01），按考核组别排名",
+                "weights": {f"{m:%Y-%m}": str(data.weight(m).normalize()) for m in data.months},
                 "units": [
                     {
                         "unit": u.unit_name, "ranking_group": u.ranking_group, "average": _num(u.average), "rank": u.rank,
