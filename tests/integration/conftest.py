@@ -85,7 +85,8 @@ def celery_over_redis(redis_url, settings, tmp_path, transactional_db) -> Iterat
     _reset_pools(app)
     workers: list[subprocess.Popen] = []
 
-    def start_worker(name: str, **extra_env: str) -> subprocess.Popen:
+    def start_worker(name: str, *, beat: bool = False, concurrency: int = 1, **extra_env: str) -> subprocess.Popen:
+        """A real worker (or, with ``beat=True``, the beat scheduler) in its own process group."""
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.integration.worker_settings",
@@ -95,14 +96,19 @@ def celery_over_redis(redis_url, settings, tmp_path, transactional_db) -> Iterat
             "CELERY_VISIBILITY_TIMEOUT": str(visibility),
             "REPORT_SOFT_TIME_LIMIT": "10",
             "REPORT_TIME_LIMIT": "12",
+            # Short liveness intervals (production: 15 s / 120 s / 120 s), so the sweeper acts within the test.
+            "REPORT_HEARTBEAT_SECONDS": "1",
+            "REPORT_STALE_SECONDS": "6",
+            "REPORT_SWEEP_SECONDS": "2",
             **extra_env,
         }
         log = open(tmp_path / f"{name}.log", "wb")
-        worker = subprocess.Popen(
-            [CELERY, "-A", "config", "worker", "-Q", "celery,pdf", "-c", "1", "--without-gossip",
-             "--without-mingle", "--without-heartbeat", "-n", f"{name}@%h", "--loglevel=INFO"],
-            cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
+        if beat:
+            argv = [CELERY, "-A", "config", "beat", "-s", str(tmp_path / f"{name}-schedule"), "--loglevel=INFO"]
+        else:
+            argv = [CELERY, "-A", "config", "worker", "-Q", "celery,pdf", "-c", str(concurrency), "--without-gossip",
+                    "--without-mingle", "--without-heartbeat", "-n", f"{name}@%h", "--loglevel=INFO"]
+        worker = subprocess.Popen(argv, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         worker.log_path = tmp_path / f"{name}.log"  # type: ignore[attr-defined]
         worker.log_handle = log  # type: ignore[attr-defined]
         workers.append(worker)
@@ -116,6 +122,15 @@ def celery_over_redis(redis_url, settings, tmp_path, transactional_db) -> Iterat
     app.conf.update(**old)
     _reset_pools(app)
     client.flushdb()
+
+
+def point_broker(url: str) -> None:
+    """Send this (web) process's Celery messages to ``url`` from now on (e.g. a Redis that is down)."""
+    from config.celery import app
+
+    app.conf.update(CELERY_BROKER_URL=url)
+    assert app.conf.broker_url == url
+    _reset_pools(app)
 
 
 def _reset_pools(app) -> None:
@@ -149,3 +164,50 @@ def wait_for(predicate: Callable[[], object], *, timeout: float, what: str, work
     if worker is not None:
         log = Path(worker.log_path).read_text(errors="replace")[-3000:]  # type: ignore[attr-defined]
     pytest.fail(f"等待超时（{timeout} 秒）：{what}\n{log}")
+
+
+class OwnRedis:
+    """A redis-server of the test's own, on a free port, persisting like production: AOF, fsync every second."""
+
+    def __init__(self, folder: Path) -> None:
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.folder = folder
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
+             "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--daemonize", "no"],
+            stdout=open(self.folder / "redis.log", "ab"), stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        import redis
+
+        wait_for(lambda: _pings(redis.Redis.from_url(self.url, socket_connect_timeout=1)), timeout=20, what="Redis 启动")
+
+    def kill(self) -> None:
+        """kill -9: no shutdown save, only what the append-only file already holds survives."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+def _pings(client) -> bool:
+    try:
+        return bool(client.ping())
+    except Exception:  # noqa: BLE001
+        return False
+
+
+@pytest.fixture
+def own_redis(redis_url, tmp_path) -> Iterator[OwnRedis]:
+    folder = tmp_path / "own-redis"
+    folder.mkdir()
+    server = OwnRedis(folder)
+    server.start()
+    yield server
+    server.kill()
