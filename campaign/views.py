@@ -16,7 +16,7 @@ from django.http import Http404
 from django.urls import reverse_lazy
 
 from . import access, audit
-from .excel import table_workbook, xlsx_response
+from .excel import STREAM_CHUNK_ROWS, stream_table
 from .forms import AuditSearchForm
 from .models import AuditLog, Notification
 
@@ -73,11 +73,14 @@ def audit_export(request: HttpRequest) -> HttpResponse:
             row.object_id, row.object_repr, str(row.unit) if row.unit else "", row.ip_address or "",
             _json_text(row.before), _json_text(row.after), row.message,
         ]
-        for row in rows[:AUDIT_EXPORT_MAX_ROWS]
+        for row in rows[:AUDIT_EXPORT_MAX_ROWS].iterator(chunk_size=STREAM_CHUNK_ROWS)
     )
-    wb = table_workbook("审计日志", AUDIT_HEADERS, data)
+    response = stream_table(
+        request, title="审计日志", headers=AUDIT_HEADERS, rows=data, filename=f"审计日志-{timezone.localdate():%Y%m%d}.xlsx",
+        what="导出审计日志",
+    )
     audit.record("audit.export", actor=request.user, request=request, after=form.filters() if form.is_bound else {}, message="导出审计日志")
-    return xlsx_response(wb, f"审计日志-{timezone.localdate():%Y%m%d}.xlsx", request=request, what="导出审计日志")
+    return response
 
 
 # ------------------------------------------------------------------ password change

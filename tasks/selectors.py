@@ -7,7 +7,7 @@ are. Numbers are computed here; templates and Excel exports only lay them out.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -177,7 +177,11 @@ def person_names(qs: QuerySet[Task]) -> list[str]:
 
 def mark(tasks: Iterable[Task], *, today: dt.date, calendar: WorkCalendar) -> list[Task]:
     """Attach the deadline flags and the progress percentage to each task (no queries)."""
-    marked = []
+    return list(mark_each(tasks, today=today, calendar=calendar))
+
+
+def mark_each(tasks: Iterable[Task], *, today: dt.date, calendar: WorkCalendar) -> Iterator[Task]:
+    """:func:`mark`, one task at a time (for streamed exports)."""
     for task in tasks:
         task.is_overdue = deadlines.is_overdue(deadline=task.deadline, status=task.status, today=today)
         task.is_due_soon = deadlines.is_due_soon(deadline=task.deadline, status=task.status, today=today, calendar=calendar)
@@ -187,8 +191,7 @@ def mark(tasks: Iterable[Task], *, today: dt.date, calendar: WorkCalendar) -> li
         task.percent = progress_percent(value, task.target_value)
         task.target_short = is_target_short(task.target_value, value)
         task.short_done = task.target_short and task.status in deadlines.DONE_STATUSES
-        marked.append(task)
-    return marked
+        yield task
 
 
 # ---------------------------------------------------------------------------

@@ -113,15 +113,14 @@ def task_list_export(request: HttpRequest) -> HttpResponse:
     calendar = WorkCalendar.load()
     base = selectors.visible_tasks(request.user, campaign)
     _, filters = _filters(request, campaign, base)
-    tasks = selectors.mark(
-        selectors.task_rows(selectors.apply_filters(base, filters, today=today, calendar=calendar), filters.status),
-        today=today, calendar=calendar,
-    )
+    queryset = selectors.task_rows(selectors.apply_filters(base, filters, today=today, calendar=calendar), filters.status)
+    # Streamed: the rows are read in chunks and written straight into a write-only workbook.
+    tasks = selectors.mark_each(queryset.iterator(chunk_size=excel.STREAM_CHUNK_ROWS), today=today, calendar=calendar)
     headers = [
         "序号", "任务名称", "测评指标", "专项行动", "工作阶段", "责任单位", "责任领导", "责任人", "完成时限", "状态",
         "完成日期", "是否按时", "量化目标", "目标单位", "当前进展", "完成比例(%)", "逾期天数",
     ]
-    rows = [
+    rows = (
         [
             t.code, t.title, str(t.indicator) if t.indicator else "", t.special_action.name if t.special_action else "",
             t.phase.name if t.phase else "", t.unit.name, t.leader_name, t.person_name,
@@ -130,9 +129,11 @@ def task_list_export(request: HttpRequest) -> HttpResponse:
             t.percent, t.days_overdue or None,
         ]
         for t in tasks
-    ]
-    wb = excel.table_workbook("任务清单", headers, rows, number_formats={12: "0.00", 14: "0.00", 15: "0.0"})
-    return excel.xlsx_response(wb, f"{campaign.name}任务清单{today:%Y%m%d}.xlsx", request=request, what="导出任务清单")
+    )
+    return excel.stream_table(
+        request, title="任务清单", headers=headers, rows=rows, number_formats={12: "0.00", 14: "0.00", 15: "0.0"},
+        filename=f"{campaign.name}任务清单{today:%Y%m%d}.xlsx", what="导出任务清单",
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -371,5 +372,7 @@ def task_dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
             for t in selectors.target_rows(qs)
         ]
         formats = {4: "0.00", 6: "0.00", 7: "0.0"}
-    wb = excel.table_workbook(title, headers, rows, number_formats=formats)
-    return excel.xlsx_response(wb, f"{campaign.name}{title}{today:%Y%m%d}.xlsx", request=request, what=f"导出{title}")
+    return excel.stream_table(
+        request, title=title, headers=headers, rows=rows, number_formats=formats,
+        filename=f"{campaign.name}{title}{today:%Y%m%d}.xlsx", what=f"导出{title}",
+    )

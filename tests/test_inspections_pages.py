@@ -174,14 +174,14 @@ def test_withdrawal_through_the_page_keeps_and_shows_the_reason(world, client_fo
 
 def test_the_xlsx_export_is_safe_against_formula_injection_and_respects_units(world, client_for, finding_a, finding_b):
     response = client_for(world.inspector).get("/inspections/findings/export.xlsx")
-    ws = load_workbook(io.BytesIO(response.content)).active
+    ws = load_workbook(io.BytesIO(response.getvalue())).active  # streamed (FileResponse)
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][:3] == ("编号", "发现日期", "计分月份")
     descriptions = {r[8] for r in rows[1:]}
     assert "'=HYPERLINK(\"http://evil\") 占道经营" in descriptions
     assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
     official = client_for(world.official_a).get("/inspections/findings/export.xlsx")
-    rows = list(load_workbook(io.BytesIO(official.content)).active.iter_rows(values_only=True))
+    rows = list(load_workbook(io.BytesIO(official.getvalue())).active.iter_rows(values_only=True))
     assert [r[4] for r in rows[1:]] == ["城东街道"]
 
 

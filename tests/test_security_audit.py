@@ -144,7 +144,7 @@ def test_the_export_is_an_xlsx_of_the_filtered_rows_and_is_itself_audited(world,
     response = client_for(world.admin).get(reverse("campaign-audit-export"), {"person": "李督查"})
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
-    ws = load_workbook(io.BytesIO(response.content)).active
+    ws = load_workbook(io.BytesIO(response.getvalue())).active
     values = list(ws.values)
     assert values[0][:5] == ("时间", "操作人账号", "操作人", "操作", "操作名称")
     assert values[1][4] == "登记问题"

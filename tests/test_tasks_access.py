@@ -110,7 +110,7 @@ def test_exports_and_dashboards_only_count_the_officials_units(world, client_for
     from openpyxl import load_workbook
     import io
 
-    wb = load_workbook(io.BytesIO(client.get("/tasks/export/").content))
+    wb = load_workbook(io.BytesIO(client.get("/tasks/export/").getvalue()))
     titles = [row[1] for row in wb.active.iter_rows(min_row=2, values_only=True)]
     assert titles == ["城东宣传栏建设"]
 

@@ -20,7 +20,7 @@ D = dt.date
 
 def sheet_rows(response) -> list[tuple]:
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    wb = load_workbook(io.BytesIO(response.content))
+    wb = load_workbook(io.BytesIO(response.getvalue()))  # exports are streamed
     return list(wb.active.iter_rows(values_only=True))
 
 
@@ -265,3 +265,47 @@ def test_the_task_page_takes_a_bounded_number_of_queries(world, client_for, djan
     client.get("/")
     with django_assert_max_num_queries(22):
         assert client.get(f"/tasks/{task.pk}/").status_code == 200
+
+
+def test_exports_are_streamed_from_a_write_only_workbook_with_frozen_header_and_filters(board, client_for, monkeypatch):
+    from django.http import FileResponse
+    from openpyxl import Workbook
+
+    from campaign import excel
+
+    modes = []
+    real = Workbook.__init__
+
+    def spy(self, *args, **kwargs):
+        modes.append(kwargs.get("write_only", False))
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Workbook, "__init__", spy)
+    monkeypatch.setattr(excel, "WIDTH_SAMPLE_ROWS", 2)  # widths from the first rows, the rest streamed after them
+    response = client_for(board.admin).get("/tasks/export/")
+    assert isinstance(response, FileResponse) and modes == [True]
+    monkeypatch.setattr(Workbook, "__init__", real)
+    ws = load_workbook(io.BytesIO(response.getvalue())).active
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == "A1:Q6"  # 17 columns, header + 5 tasks
+    rows = list(ws.iter_rows(values_only=True))
+    assert sorted(r[0] for r in rows[1:]) == ["1", "2", "3", "4", "5"]
+    assert ws["A1"].font.bold
+    # Widths fit the first two rows (tasks 3 and 4, no phase, come first): 志愿服务队伍建设 is 8 wide characters → 16 + 2.
+    assert [r[0] for r in rows[1:3]] == ["3", "4"]
+    assert ws.column_dimensions["B"].width == 18
+    # Dates and numbers keep their formats in the streamed sheet.
+    done = next(r for r in ws.iter_rows(min_row=2) if r[1].value == "志愿服务队伍建设")
+    assert done[10].number_format == excel.DATE_FORMAT
+    board_row = next(r for r in ws.iter_rows(min_row=2) if r[1].value == "新建乡村宣传栏")
+    assert board_row[15].value == 71.4 and board_row[15].number_format == "0.0"
+
+
+def test_a_streamed_table_of_many_rows_keeps_every_row(db):
+    from campaign import excel
+
+    handle = excel.table_file("大表", ["编号", "名称"], ([i, f"=行{i}"] for i in range(5000)))
+    ws = load_workbook(handle).active
+    rows = list(ws.iter_rows(values_only=True))
+    assert len(rows) == 5001 and rows[-1] == (4999, "'=行4999")
+    assert ws.auto_filter.ref == "A1:B5001" and ws.freeze_panes == "A2"

@@ -171,7 +171,7 @@ def test_the_dashboard_and_its_exports_show_the_shortfall(short_board, client_fo
     total = html.split('data-testid="short-total"')[1].split("</p>")[0]
     assert "<strong class=\"text-danger\">1</strong>" in total
     assert "冬季户外活动减少" in html
-    wb = load_workbook(io.BytesIO(client.get("/tasks/dashboard/targets/export/").content))
+    wb = load_workbook(io.BytesIO(client.get("/tasks/dashboard/targets/export/").getvalue()))
     rows = list(wb.active.iter_rows(values_only=True))
     assert rows[0][-3:] == ("状态", "目标未达", "目标未达原因")
     by_title = {r[1]: r[-3:] for r in rows[1:]}
@@ -180,7 +180,7 @@ def test_the_dashboard_and_its_exports_show_the_shortfall(short_board, client_fo
         "新建宣传栏": ("已完成", None, None),
         "评选文明家庭": ("进行中", None, None),
     }
-    unit_rows = list(load_workbook(io.BytesIO(client.get("/tasks/dashboard/unit/export/").content)).active.iter_rows(values_only=True))
+    unit_rows = list(load_workbook(io.BytesIO(client.get("/tasks/dashboard/unit/export/").getvalue())).active.iter_rows(values_only=True))
     assert unit_rows[0][-1] == "目标未达" and {r[0]: r[-1] for r in unit_rows[1:]} == {"城东街道": 1, "口岸街道": 0}
 
 
