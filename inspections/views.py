@@ -15,14 +15,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from campaign import access
-from campaign.excel import xlsx_response
+from campaign import access, downloads
+from campaign.excel import SCORE_FORMAT, STREAM_CHUNK_ROWS, stream_table
 from campaign.models import Campaign, Indicator, InspectionPoint, PointType
 from campaign.periods import is_month_published, month_label, parse_month
 from campaign.selectors import current_campaign
 from campaign.uploads import file_response
 
-from . import deductions, renderers, selectors, services
+from . import deductions, renderers, selectors, services, views_appeals
 from .forms import (
     AccountabilityForm,
     BonusForm,
@@ -425,7 +425,12 @@ def finding_export_xlsx(request: HttpRequest) -> HttpResponse:
     campaign = _campaign(request)
     filters, _ = _filters(request)
     qs = selectors.findings_for(request.user, campaign, filters)
-    return xlsx_response(renderers.findings_workbook(qs.iterator(chunk_size=500)), f"问题清单-{timezone.localdate():%Y%m%d}.xlsx")
+    # Streamed: rows read in chunks, written into a write-only workbook in a temporary file.
+    return stream_table(
+        request, title="问题清单", headers=renderers.FINDING_HEADERS,
+        rows=renderers.finding_rows(qs.iterator(chunk_size=STREAM_CHUNK_ROWS)), number_formats={9: SCORE_FORMAT},
+        filename=f"问题清单-{timezone.localdate():%Y%m%d}.xlsx", what="导出问题清单",
+    )
 
 
 @login_required
@@ -435,9 +440,7 @@ def finding_export_pdf(request: HttpRequest) -> HttpResponse:
     findings = list(selectors.with_photos(selectors.findings_for(request.user, campaign, filters))[: renderers.MAX_PDF_FINDINGS + 1])
     subtitle = month_label(filters.month) if filters.month else f"导出日期 {timezone.localdate():%Y-%m-%d}"
     data = renderers.findings_pdf(findings, title=f"{campaign.name}问题清单", subtitle=subtitle)
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote('问题清单.pdf')}"
-    return response
+    return downloads.send(request, data, filename="问题清单.pdf", content_type="application/pdf", what="导出问题清单PDF")
 
 
 @login_required
@@ -463,6 +466,7 @@ def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_see_inspection": access.sees_all_units(request.user),  # inspection pages are the office's
         "can_record": access.can(request.user, "inspections.record"),
         "can_manage": access.can(request.user, "inspections.manage"),
+        **views_appeals.appeal_context(request.user, finding),
     })
 
 
@@ -514,7 +518,7 @@ def photo_download(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         )
     else:
         raise Http404("未知的照片类型。")
-    return file_response(photo, inline=request.GET.get("download") != "1")
+    return file_response(photo, request=request, inline=request.GET.get("download") != "1")
 
 
 # --- rectification ----------------------------------------------------------------
@@ -601,6 +605,7 @@ def point_history(request: HttpRequest, pk: int) -> HttpResponse:
 def order_list(request: HttpRequest) -> HttpResponse:
     campaign = _campaign(request)
     page = Paginator(selectors.orders_for(request.user, campaign), PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = selectors.with_state(page.object_list, timezone.localdate())  # 已下发/办理中/已办结/逾期
     return render(request, "inspections/order_list.html", {
         "page": page, "can_issue": access.can(request.user, "inspections.issue_order"),
     })
@@ -643,6 +648,7 @@ def order_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     order = selectors.order_detail(request.user, pk)
+    (order,) = selectors.with_state([order], timezone.localdate())
     return render(request, "inspections/order_detail.html", {"order": order, "findings": order.findings.all(),
                                                               "today": timezone.localdate()})
 
@@ -650,9 +656,10 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def order_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     order = selectors.order_detail(request.user, pk)
-    response = HttpResponse(renderers.order_pdf(order), content_type="application/pdf")
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(order.label + '.pdf')}"
-    return response
+    return downloads.send(
+        request, renderers.order_pdf(order), filename=order.label + ".pdf", content_type="application/pdf", obj=order,
+        what="下载督办单",
+    )
 
 
 # --- corrections, bonuses, accountability ----------------------------------------------
