@@ -356,11 +356,23 @@
 
   // --- searching the cached campaign data when there is no signal ---------------------------
 
+  // The campaign data: fetched online (the service worker keeps a copy too) and kept in IndexedDB,
+  // which the page reads when there is no signal.
+  var dataStore = idb.createStore("cw-offline-data", "data");
+  var dataReady = Promise.resolve(null);
+
   function loadData(form) {
     var url = form.dataset.offlineData;
     if (!url) return;
-    fetch(url, {credentials: "same-origin"}).then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (json) { if (json) campaignData = json; }).catch(function () { /* searched online only */ });
+    var fromDevice = function () { return idb.get(url, dataStore).catch(function () { return null; }); };
+    var fromNetwork = fetch(url, {credentials: "same-origin"}).then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (json) {
+        if (!json) return fromDevice();
+        idb.set(url, json, dataStore).catch(function () { /* kept by the service worker only */ });
+        return json;
+      }, fromDevice);
+    dataReady = (navigator.onLine ? fromNetwork : fromDevice().then(function (json) { return json || fromNetwork; }))
+      .then(function (json) { campaignData = json; return json; });
   }
 
   function pointRows(q, typeId) {
@@ -414,20 +426,24 @@
 
   // htmx asks the server for search fragments; with no signal answer from the cached data instead.
   document.addEventListener("htmx:beforeRequest", function (event) {
-    if (navigator.onLine || !campaignData) return;
+    if (navigator.onLine) return;
     var target = event.detail.target;
-    if (!target) return;
-    if (target.id === "point-results") {
-      event.preventDefault();
-      var typeSel = document.getElementById("point-type");
-      renderPoints(target, pointRows((document.getElementById("point-q") || {}).value, typeSel && typeSel.value));
-    } else if (target.id === "indicator-results") {
-      event.preventDefault();
-      renderIndicators(target, (document.getElementById("indicator-q") || {}).value);
-    } else if (target.id === "suggestion") {
-      event.preventDefault();
+    if (!target || ["point-results", "indicator-results", "suggestion"].indexOf(target.id) < 0) return;
+    event.preventDefault();
+    if (target.id === "suggestion") {
       target.textContent = "离线：扣分留空则在发送时按规则计算。";
+      return;
     }
+    dataReady.then(function () {
+      if (!campaignData) {
+        target.textContent = "离线：本机没有点位和测评标准数据，请联网后打开一次本页。";
+      } else if (target.id === "point-results") {
+        var typeSel = document.getElementById("point-type");
+        renderPoints(target, pointRows((document.getElementById("point-q") || {}).value, typeSel && typeSel.value));
+      } else {
+        renderIndicators(target, (document.getElementById("indicator-q") || {}).value);
+      }
+    });
   });
 
   // --- start -------------------------------------------------------------------------------
@@ -462,7 +478,7 @@
       caches.delete("cw-data-v1");
     }
   });
-  window.cwOffline = {list: listItems, sync: syncAll, render: render, store: store, idb: idb};
+  window.cwOffline = {list: listItems, sync: syncAll, render: render, store: store, dataStore: dataStore, idb: idb};
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();

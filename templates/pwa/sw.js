@@ -36,6 +36,7 @@ function isHtml(response) {
 }
 
 // Network first: a good answer refreshes the cached copy; no answer (or a slow one) gives the copy.
+// The copy is kept per user by forgetting it at logout (offline.js), so Vary: Cookie is ignored.
 function networkFirst(request, cacheName, key, acceptable) {
   return caches.open(cacheName).then(function (cache) {
     var network = fetch(request).then(function (response) {
@@ -43,10 +44,10 @@ function networkFirst(request, cacheName, key, acceptable) {
       return response;
     });
     var fallback = function () {
-      return cache.match(key).then(function (hit) { return hit || network; });
+      return cache.match(key, {ignoreVary: true}).then(function (hit) { return hit || network; });
     };
     var timer = new Promise(function (resolve) { setTimeout(resolve, NETWORK_TIMEOUT_MS); }).then(function () {
-      return cache.match(key).then(function (hit) { return hit || network; });
+      return cache.match(key, {ignoreVary: true}).then(function (hit) { return hit || network; });
     });
     return Promise.race([network, timer]).catch(fallback);
   });

@@ -1,0 +1,198 @@
+"""Offline capture in headless Chromium: the service worker keeps 登记问题 and 清单检查, findings and a
+checklist round recorded with no signal wait in IndexedDB (photos as Blobs), survive closing the page,
+and reach the server exactly once when the signal returns; a refused one stays with the server's
+message until corrected. Photos are made small on the phone before upload."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from inspections import services
+from inspections.models import Check, Finding, FindingPhoto
+from tests.browser.conftest import PHONE
+
+pytestmark = pytest.mark.browser
+
+
+def _jpeg(path, color, size=(320, 240)):
+    Image.new("RGB", size, color).save(path, "JPEG", quality=90)
+    return str(path)
+
+
+def _inspection(w):
+    return services.inspection_create(
+        creator=w.inspector, campaign=w.campaign, kind="spot_check", source_level="city", date=dt.date(2026, 11, 27),
+        title="11月暗访抽查",
+    )
+
+
+def _open_online_once(page, insp, point):
+    """Visit the pages online so that the service worker keeps them (and the campaign data)."""
+    base = page.base_url
+    page.goto(base + "/")
+    assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    for url in (f"/inspections/{insp.pk}/findings/new/", f"/inspections/{insp.pk}/checklist/{point.pk}/", "/"):
+        page.goto(base + url)
+        page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.goto(f"{base}/inspections/{insp.pk}/findings/new/")
+    page.wait_for_function(
+        "path => cwOffline.idb.get(path, cwOffline.dataStore).then(d => !!d)", arg=f"/inspections/offline/data/{insp.pk}.json"
+    )
+
+
+def _queue_count(page):
+    return page.locator("[data-testid=queue-count]")
+
+
+def _record_finding_offline(page, *, point, indicator_code, description, photo, points=None):
+    chosen = page.locator("#point-chosen [data-role=name]")
+    if not (chosen.is_visible() and chosen.inner_text() == point):  # the form keeps the point for the next problem
+        page.fill("#point-q", point[:3])
+        page.locator("[data-pick-point]", has_text=point).first.click()
+        expect(chosen).to_have_text(point)
+    page.fill("#indicator-q", indicator_code)
+    page.locator("[data-pick-indicator]", has_text=indicator_code).first.click()
+    page.fill("textarea[name=description]", description)
+    if points is not None:
+        page.fill("input[name=points]", points)
+    page.set_input_files("input[name=photos]", photo)
+    page.click("[data-testid=save-finding]")
+    expect(page.locator("[data-testid=offline-notice]")).to_contain_text("已保存在本机")
+
+
+def test_findings_and_a_checklist_round_recorded_offline_reach_the_server_once(browser_world, open_page, tmp_path):
+    w = browser_world
+    insp = _inspection(w)
+    page = open_page(w.inspector, viewport=PHONE)
+    base = page.base_url
+    _open_online_once(page, insp, w.point_a)
+    context = page.context
+
+    context.set_offline(True)
+    page.goto(f"{base}/inspections/{insp.pk}/findings/new/")  # from the service worker's cache
+    expect(page.locator("h1")).to_have_text("登记问题")
+    descriptions = ["人民路果皮纸屑未清扫", "人民路占道经营", "人民路垃圾桶满溢"]
+    for i, (desc, color) in enumerate(zip(descriptions, ["red", "green", "blue"]), start=1):
+        _record_finding_offline(page, point="人民路（城东段）", indicator_code="1.1.1", description=desc,
+                                photo=_jpeg(tmp_path / f"现场{i}.jpg", color))
+        expect(_queue_count(page)).to_have_attribute("data-count", str(i))
+    # A fourth, recorded by mistake: seen in the queue and deleted before it is sent.
+    _record_finding_offline(page, point="口岸农贸市场", indicator_code="1.2.1", description="误登记",
+                            photo=_jpeg(tmp_path / "误.jpg", "black"))
+    expect(_queue_count(page)).to_have_attribute("data-count", "4")
+    mistaken = page.locator("[data-queue-item]", has_text="误登记")
+    expect(mistaken).to_contain_text("口岸农贸市场")
+    page.once("dialog", lambda dialog: dialog.accept())
+    mistaken.locator("[data-testid=queue-delete]").click()
+    expect(_queue_count(page)).to_have_attribute("data-count", "3")
+
+    # A checklist round at 人民路: 1.1.1 passes, 1.1.2 fails with a photo.
+    page.goto(f"{base}/inspections/{insp.pk}/checklist/{w.point_a.pk}/")
+    page.click(f"label[for=r{w.leaf_clean.pk}pass]")
+    page.click(f"label[for=r{w.leaf_ads.pk}fail]")
+    page.fill(f"textarea[name=desc_{w.leaf_ads.pk}]", "公益广告占比不足")
+    page.set_input_files(f"input[name=photos_{w.leaf_ads.pk}]", _jpeg(tmp_path / "广告.jpg", "yellow"))
+    page.click("[data-testid=save-checklist]")
+    expect(page.locator("[data-testid=offline-notice]")).to_contain_text("已保存在本机")
+    expect(_queue_count(page)).to_have_attribute("data-count", "4")
+    assert Finding.objects.count() == 0 and Check.objects.count() == 0
+
+    # Close the page, open a new one, still offline: the queue is still there.
+    page.close()
+    page = context.new_page()
+    page.goto(f"{base}/inspections/{insp.pk}/findings/new/")
+    expect(_queue_count(page)).to_have_attribute("data-count", "4")
+    items = page.locator("[data-queue-item]")
+    expect(items).to_have_count(4)
+    expect(items.nth(0)).to_contain_text(descriptions[0])
+    expect(items.nth(3)).to_contain_text("清单检查：人民路（城东段）")
+    # Keep a copy of the queue (Blobs included) to post it a second time below.
+    page.evaluate("cwOffline.list().then(items => { window.__queueCopy = items; })")
+
+    context.set_offline(False)
+    expect(_queue_count(page)).to_have_attribute("data-count", "0", timeout=30_000)
+
+    def state():
+        return (
+            sorted(Finding.objects.filter(client_token__isnull=False).values_list("description", flat=True)),
+            sorted(Check.objects.values_list("indicator__code", "result")),
+            Finding.objects.count(),
+            FindingPhoto.objects.count(),
+            len(set(FindingPhoto.objects.values_list("sha256", flat=True))),
+        )
+
+    expected = (sorted(descriptions), [("1.1.1", "pass"), ("1.1.2", "fail")], 4, 4, 4)
+    assert state() == expected
+    # Sent in the order recorded.
+    assert list(Finding.objects.filter(client_token__isnull=False).order_by("pk").values_list("description", flat=True)) == descriptions
+    assert Finding.objects.get(description="公益广告占比不足").photos.count() == 1
+
+    # Posting the same queue a second time changes nothing.
+    page.evaluate("""async () => {
+        for (const item of window.__queueCopy) {
+            const key = item.key; delete item.key;
+            await cwOffline.idb.set(key, item, cwOffline.store);
+        }
+        await cwOffline.render();
+    }""")
+    expect(_queue_count(page)).to_have_attribute("data-count", "4")
+    page.click("[data-queue-send]")
+    expect(_queue_count(page)).to_have_attribute("data-count", "0", timeout=30_000)
+    assert state() == expected
+
+
+def test_a_refused_finding_stays_with_the_servers_message_and_is_corrected(browser_world, open_page, tmp_path):
+    w = browser_world
+    insp = _inspection(w)
+    page = open_page(w.inspector, viewport=PHONE)
+    base = page.base_url
+    _open_online_once(page, insp, w.point_a)
+    page.context.set_offline(True)
+    page.goto(f"{base}/inspections/{insp.pk}/findings/new/")
+    # 0.50 is over the 0.30 a city inspection may deduct per problem.
+    _record_finding_offline(page, point="人民路（城东段）", indicator_code="1.1.1", description="绿化带枯死未补种",
+                            photo=_jpeg(tmp_path / "绿化.jpg", "green"), points="0.50")
+    page.context.set_offline(False)
+    error = page.locator("[data-testid=queue-error]")
+    expect(error).to_have_text("未被接收：扣分 0.50 分超过规则允许的上限：市级检查每个问题扣 0.30 分。", timeout=30_000)
+    expect(_queue_count(page)).to_have_attribute("data-count", "1")
+    assert Finding.objects.count() == 0
+
+    # Re-open it in the form: everything is filled in again, photo included; correct the points and save.
+    page.click("[data-testid=queue-edit]")
+    expect(page.locator("[data-testid=offline-reopened]")).to_contain_text("扣分 0.50 分超过规则允许的上限")
+    expect(page.locator("textarea[name=description]")).to_have_value("绿化带枯死未补种")
+    expect(page.locator("#point-chosen [data-role=name]")).to_have_text("人民路（城东段）")
+    assert page.evaluate("document.querySelector('input[name=photos]').files.length") == 1
+    page.fill("input[name=points]", "0.20")
+    page.click("[data-testid=save-finding]")
+    expect(_queue_count(page)).to_have_attribute("data-count", "0", timeout=30_000)
+    finding = Finding.objects.get()
+    assert (finding.description, str(finding.points), finding.photos.count()) == ("绿化带枯死未补种", "0.20", 1)
+
+
+def test_a_12_megapixel_photo_is_stored_at_most_1600_px(browser_world, open_page, tmp_path):
+    w = browser_world
+    insp = _inspection(w)
+    page = open_page(w.inspector, viewport=PHONE)
+    page.goto(f"{page.base_url}/inspections/{insp.pk}/findings/new/?point={w.point_a.pk}")
+    page.fill("#indicator-q", "1.1.1")
+    page.locator("[data-pick-indicator]", has_text="1.1.1").first.click()
+    page.fill("textarea[name=description]", "路面坑洼")
+    # A noisy 4000 × 3000 photo, as a phone camera takes it (several MB).
+    big = tmp_path / "相机.jpg"
+    Image.effect_noise((4000, 3000), 60).convert("RGB").save(big, "JPEG", quality=95)
+    assert big.stat().st_size > 2_000_000
+    page.set_input_files("input[name=photos]", str(big))
+    page.click("[data-testid=save-finding]")
+    page.wait_for_selector("[data-testid=finding-status]")
+    photo = Finding.objects.get().photos.get()
+    with photo.file.open("rb") as fh:
+        data = fh.read()
+    with Image.open(io.BytesIO(data)) as img:
+        assert (img.format, img.size) == ("JPEG", (1600, 1200))
+    assert photo.size == len(data) < 2_000_000
