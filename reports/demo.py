@@ -212,7 +212,8 @@ def wipe(campaign: Campaign, *, admin: Any, demo_user_ids: list[int]) -> None:
     """Delete everything that belongs to ``campaign`` (children before parents), its history and files."""
     from . import services as report_services
 
-    for period in AssessmentPeriod.objects.filter(campaign=campaign, status=PeriodStatus.PUBLISHED):
+    # Latest first: a month is revoked only while no later month is published.
+    for period in AssessmentPeriod.objects.filter(campaign=campaign, status=PeriodStatus.PUBLISHED).order_by("-month"):
         # Through the service: on PostgreSQL a published month may only reopen after a recorded revocation.
         report_services.period_revoke(campaign=campaign, month=period.month, actor=admin, reason="重建演示数据")
     files: list[Any] = []
