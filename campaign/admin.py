@@ -274,9 +274,11 @@ class IndicatorAdmin(admin.ModelAdmin):
 
 @admin.register(InspectionPoint)
 class InspectionPointAdmin(admin.ModelAdmin):
-    list_display = ("name", "point_type", "address", "unit", "is_active")
+    list_display = ("name", "point_type", "address", "unit", "latitude", "longitude", "is_active")
     list_filter = ("point_type", "is_active", "unit__ranking_group")
-    search_fields = ("name", "address", "unit__name")
+    # search_text also holds the pinyin (rml finds 人民路), like the inspectors' search.
+    search_fields = ("name", "address", "unit__name", "search_text")
+    fields = ("name", "point_type", "address", "unit", ("latitude", "longitude"), "is_active")
     autocomplete_fields = ("point_type", "unit")
     list_select_related = ("point_type", "unit")
 

@@ -173,3 +173,23 @@ def test_the_form_opened_at_a_point_lists_or_chooses_its_standards(world, client
     single = client.get(f"/inspections/{insp.pk}/findings/new/", {"point": toilet.pk}).content.decode()
     assert f'name="indicator" value="{world.leaf_ads.pk}"' in single and "data-pick-indicator=" not in single
     assert "已选：<strong data-role=\"label\">1.1.2 户外广告规范</strong>" in single
+
+
+def test_the_admin_takes_coordinates_and_finds_points_by_pinyin(world):
+    from django.test import Client
+
+    root = f.UserFactory(username="root_admin", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(root)
+    url = f"/admin/campaign/inspectionpoint/{world.point_b.pk}/change/"
+    form = client.get(url).content.decode()
+    assert 'name="latitude"' in form and 'name="longitude"' in form
+    response = client.post(url, {
+        "name": "口岸农贸市场", "point_type": world.pt_market.pk, "address": "口岸街12号", "unit": world.unit_b.pk,
+        "latitude": "26.785100", "longitude": "114.895200", "is_active": "on",
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    world.point_b.refresh_from_db()
+    assert (world.point_b.latitude, world.point_b.longitude) == (Decimal("26.785100"), Decimal("114.895200"))
+    found = client.get("/admin/campaign/inspectionpoint/", {"q": "kanmsc"}).content.decode()
+    assert "口岸农贸市场" in found and "人民路（城东段）" not in found
