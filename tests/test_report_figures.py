@@ -119,6 +119,16 @@ def test_page_bulletin_pdf_and_workbook_show_the_same_figures(october, client_fo
     ranking = {row[2]: row[4] for row in wb["排名"].iter_rows(min_row=2, values_only=True)}
     assert ranking["城东街道"] + ranking["口岸街道"] == 2.5  # 问题扣分 column adds up to the figure
 
+    # Every unit's score and rank: the same on the page, the web bulletin, the PDF and the workbook.
+    expected_ranks = {"口岸街道": ("1", "99.00"), "城东街道": ("2", "97.00"), "市城管局": ("1", "100.00")}
+    for html in (page, web):
+        for name, (rank, score) in expected_ranks.items():
+            assert re.search(rf'<td class="fw-bold">{rank}</td><td class="text-nowrap">(<a href="[^"]*">)?{name}(</a>)?</td>.*?'
+                             rf'<td class="text-end fw-bold">{score}</td>', html), name
+    for name, (rank, score) in expected_ranks.items():
+        assert f"{rank}{name}" in pdf and score in pdf
+    assert {row[2]: (str(row[1]), f"{row[10]:.2f}") for row in wb["排名"].iter_rows(min_row=2, values_only=True)} == expected_ranks
+
     months = client.get("/reports/months/").content.decode()
     row = months[months.index("2026年10月"):]
     assert re.search(r'<td class="text-end">3</td>\s*<td class="text-end">2.50</td>', row)
