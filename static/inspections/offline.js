@@ -465,6 +465,12 @@
       var key = new URLSearchParams(location.search).get("offline_item");
       if (key) reopen(form, key);
     }
+    var status = document.getElementById("offline-queue-status");
+    if (status && !document.getElementById("offline-queue")) {
+      // The inspector's home: the queue can be seen, sent and cleaned up from there too.
+      var homePanel = el("div", {id: "offline-queue", "class": "card mt-2 d-none cw-queue", "data-testid": "offline-queue"});
+      status.parentNode.insertBefore(homePanel, status.nextSibling);
+    }
     render().then(function () { if (navigator.onLine) syncAll(); });
   }
 

@@ -110,6 +110,11 @@ def test_findings_and_a_checklist_round_recorded_offline_reach_the_server_once(b
     expect(items).to_have_count(4)
     expect(items.nth(0)).to_contain_text(descriptions[0])
     expect(items.nth(3)).to_contain_text("清单检查：人民路（城东段）")
+    # The inspector's home (kept too) says how many wait.
+    page.goto(f"{base}/")
+    expect(page.locator("#offline-queue-status")).to_have_text("待发送 4 条 · 当前离线")
+    expect(page.locator("[data-queue-item]")).to_have_count(4)
+    page.goto(f"{base}/inspections/{insp.pk}/findings/new/")
     # Keep a copy of the queue (Blobs included) to post it a second time below.
     page.evaluate("cwOffline.list().then(items => { window.__queueCopy = items; })")
 
