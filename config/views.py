@@ -11,7 +11,7 @@ from campaign import access
 from campaign.selectors import current_campaign, current_phase
 from campaign.workdays import WorkCalendar
 from inspections import selectors as inspection_selectors
-from inspections.models import Finding, FindingStatus, SupervisionOrder
+from inspections.models import Finding, FindingStatus
 from tasks.deadlines import done_q, due_soon_q, overdue_q
 from tasks.models import Task, TaskStatus
 
@@ -39,18 +39,22 @@ def home(request: HttpRequest) -> HttpResponse:
         due_soon_count=tasks.filter(due_soon_q(today, calendar)).count(),
         overdue_tasks=tasks.filter(overdue_q(today)).select_related("unit").order_by("deadline")[:10],
         open_findings=findings.filter(status__in=OPEN_FINDING_STATUSES).count(),
-        overdue_findings=findings.filter(status__in=OPEN_FINDING_STATUSES, rectify_deadline__lt=today).count(),
+        # Overdue is the unit's: awaiting the unit past its deadline (a round waiting for review is not).
+        overdue_findings=findings.filter(status__in=inspection_selectors.AWAITING_UNIT, rectify_deadline__lt=today).count(),
         recent_findings=findings.exclude(status=FindingStatus.WITHDRAWN)
         .select_related("unit", "indicator", "point")
         .order_by("-found_on", "-pk")[:8],
-        orders=access.filter_visible(request.user, SupervisionOrder.objects.filter(campaign=campaign))
-        .select_related("unit")
-        .order_by("-issued_at")[:5],
+        orders=inspection_selectors.with_state(
+            inspection_selectors.orders_for(request.user, campaign).order_by("-issued_at")[:5], today
+        ),
+        overdue_orders=inspection_selectors.overdue_orders(request.user, campaign, today),
     )
     if access.can(request.user, "inspections.record"):
         # Inspectors (and the office): today's inspections, last points, the review backlog.
         context["inspector"] = inspection_selectors.inspector_home(request.user, campaign, today)
     if access.sees_all_units(request.user):
+        # The inspectors' review backlog, apart from the units' overdue (working days waited per round).
+        context["review_backlog"] = inspection_selectors.review_backlog(request.user, campaign, today, calendar)
         # Office and leaders: the units with most overdue tasks and open findings.
         context["unit_overview"] = (
             tasks.values("unit__name")

@@ -115,3 +115,20 @@ def test_publishing_with_open_appeals_needs_a_recorded_confirmation(world, clien
     event = PeriodEvent.objects.get(action="publish")
     assert f"确认在 1 个申诉未裁定时发布（问题 #{finding.pk}）" in event.reason
     assert AuditLog.objects.get(action="period.publish").after["open_appeals_confirmed"] == [finding.pk]
+
+
+def test_the_home_shows_overdue_orders_to_the_unit_and_the_review_backlog_to_the_office(world, client_for):
+    f1 = services.finding_create(inspector=world.inspector, inspection=inspection(world), point=world.point_a,
+                                 indicator=world.leaf_clean, description="人民路两侧垃圾未及时清运")
+    f2 = services.finding_create(inspector=world.inspector, inspection=inspection(world), point=world.point_a,
+                                 indicator=world.leaf_clean, description="非机动车乱停放")
+    order = services.order_issue(issuer=world.inspector, unit=world.unit_a, findings=[f1], deadline=dt.date(2026, 10, 20),
+                                 issued_on=dt.date(2026, 10, 13))
+    services.rectification_submit(official=world.official_a, finding=f2, description="已整改", after_photos=[png()])
+    home = client_for(world.official_a).get("/").content.decode()
+    assert 'data-testid="home-overdue-orders"' in home and order.label in home
+    assert 'data-testid="review-backlog"' not in home  # the office's measure
+    office = client_for(world.leader).get("/").content.decode()
+    assert 'data-testid="review-backlog"' in office and "<strong>1</strong> 轮整改待验收" in office
+    # f1 (open past its deadline) is overdue; f2 waits for review and is not.
+    assert 'data-testid="open-findings">2 <small class="fs-6 overdue">（1）' in office
