@@ -291,9 +291,9 @@ def test_exports_are_streamed_from_a_write_only_workbook_with_frozen_header_and_
     rows = list(ws.iter_rows(values_only=True))
     assert sorted(r[0] for r in rows[1:]) == ["1", "2", "3", "4", "5"]
     assert ws["A1"].font.bold
-    # Widths fit the first two rows (tasks 3 and 4, no phase, come first): 志愿服务队伍建设 is 8 wide characters → 16 + 2.
-    assert [r[0] for r in rows[1:3]] == ["3", "4"]
-    assert ws.column_dimensions["B"].width == 18
+    # Widths fit the header and the first two rows only (SQLite and PostgreSQL sort tasks without phase differently).
+    sampled = max(excel._display_width(v) for v in ("任务名称", rows[1][1], rows[2][1]))
+    assert ws.column_dimensions["B"].width == sampled + 2
     # Dates and numbers keep their formats in the streamed sheet.
     done = next(r for r in ws.iter_rows(min_row=2) if r[1].value == "志愿服务队伍建设")
     assert done[10].number_format == excel.DATE_FORMAT
@@ -304,8 +304,11 @@ def test_exports_are_streamed_from_a_write_only_workbook_with_frozen_header_and_
 def test_a_streamed_table_of_many_rows_keeps_every_row(db):
     from campaign import excel
 
-    handle = excel.table_file("大表", ["编号", "名称"], ([i, f"=行{i}"] for i in range(5000)))
+    long_name = "很长的名称" * 8  # after the rows the widths are fitted to: the column does not grow for it
+    rows_in = ([i, f"=行{i}" if i < 4999 else long_name] for i in range(5000))
+    handle = excel.table_file("大表", ["编号", "名称"], rows_in)
     ws = load_workbook(handle).active
     rows = list(ws.iter_rows(values_only=True))
-    assert len(rows) == 5001 and rows[-1] == (4999, "'=行4999")
+    assert len(rows) == 5001 and rows[-2] == (4998, "'=行4998") and rows[-1] == (4999, long_name)
+    assert ws.column_dimensions["B"].width == excel._display_width("'=行499") + 2  # the widest of the first 500
     assert ws.auto_filter.ref == "A1:B5001" and ws.freeze_panes == "A2"
