@@ -15,7 +15,7 @@ from campaign.periods import parse_month
 from campaign.widgets import DateInput
 from tasks.forms import MultipleFileField, MultipleFileInput
 
-from .models import AccountabilityKind, Finding, FindingStatus, Inspection
+from .models import AccountabilityKind, Finding, Inspection
 from .selectors import order_candidates, person_name, staff_users, units_with_order_candidates
 
 

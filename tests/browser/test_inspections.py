@@ -209,3 +209,31 @@ def test_from_a_chosen_point_to_a_saved_finding_with_a_photo_in_few_taps(browser
     # The saved finding leads back to its inspection.
     page.click("[data-testid=finding-inspection]")
     expect(page.locator("h1")).to_have_text("今日暗访抽查")
+
+
+def test_the_order_form_lists_the_chosen_units_findings_on_a_phone(browser_world, open_page):
+    from playwright.sync_api import expect
+
+    w = browser_world
+    insp = services.inspection_create(
+        creator=w.inspector, campaign=w.campaign, kind="patrol", source_level="district", date=dt.date(2026, 11, 27),
+        title="日常巡查",
+    )
+    market = services.finding_create(inspector=w.inspector, inspection=insp, point=w.point_b, indicator=w.leaf_market,
+                                     description="水产区占道经营")
+    services.finding_create(inspector=w.inspector, inspection=insp, point=w.point_a, indicator=w.leaf_clean,
+                            description="人民路垃圾未清运")
+    page = open_page(w.inspector, viewport=PHONE)
+    page.goto(f"{page.base_url}/inspections/orders/new/")
+    expect(page.locator("[data-testid=no-findings]")).to_contain_text("请先选择责任单位")
+    assert page.locator("input[name=findings]").count() == 0
+    page.select_option("#unit-pick", str(w.unit_b.pk))  # htmx reloads the list for the unit, no button needed
+    expect(page.locator("input[name=findings]")).to_have_count(1)
+    assert "水产区占道经营" in page.inner_text("#order-post") and "人民路" not in page.inner_text("#order-post")
+    assert page.url.endswith(f"?unit={w.unit_b.pk}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.check(f"input[name=findings][value='{market.pk}']")
+    with page.expect_navigation():
+        page.click("[data-testid=issue-order]")
+    expect(page.locator("[data-testid=order-label]")).to_be_visible()
+    assert list(SupervisionOrder.objects.get().findings.all()) == [market]
