@@ -437,9 +437,11 @@ def _task_from_json(row: dict) -> TaskRow:
     return TaskRow(**values)
 
 
-def published_figures_write(*, period: Any, event: Any, as_of: dt.date, unit_ids: set[int]) -> Any:
-    """Freeze the month's findings (with their rectification state on ``as_of``) and tasks with a
-    publication (called by ``reports.services.period_publish`` inside its transaction)."""
+def published_figures_write(
+    *, period: Any, event: Any, as_of: dt.date, unit_ids: set[int], unit_names: dict[int, str] | None = None
+) -> Any:
+    """Freeze the month's findings (with their rectification state on ``as_of``), tasks and unit
+    names with a publication (called by ``reports.services.period_publish`` inside its transaction)."""
     from dataclasses import asdict
 
     from reports.models import PublishedFigures
@@ -450,6 +452,7 @@ def published_figures_write(*, period: Any, event: Any, as_of: dt.date, unit_ids
         event=event, period=period, as_of=as_of,
         findings=[{k: _to_json(v) for k, v in asdict(f).items()} for f in findings],
         tasks=[{k: _to_json(v) for k, v in asdict(t).items()} for t in tasks],
+        units={str(pk): name for pk, name in (unit_names or {}).items()},
     )
 
 
@@ -476,6 +479,10 @@ def report_data(*, campaign: Campaign, month: dt.date, as_of: dt.date | None = N
         digest = getattr(period, "digest", "") or ""
         frozen = PublishedFigures.objects.filter(period=period).order_by("-event__at", "-pk").first()
     if frozen is not None:
+        # Names as published: a unit renamed later keeps its published name in this month's reports.
+        names = {int(pk): name for pk, name in (frozen.units or {}).items()}
+        for unit in scores.units:
+            unit.unit_name = names.get(unit.unit_id, unit.unit_name)
         as_of = frozen.as_of
         findings = [_finding_from_json(row) for row in frozen.findings]
         tasks = [_task_from_json(row) for row in frozen.tasks]

@@ -68,7 +68,8 @@ class PublishedFigures(models.Model):
     """What a publication froze besides the scores: each finding's rectification state and the
     month's tasks as they stood on the day of publication (``as_of``).
 
-    One row per publish event (a revoked and re-published month keeps the older rows as history);
+    One row per publish event (a revoked and re-published month keeps the older rows as history;
+    on PostgreSQL the rows can be inserted, never changed or deleted: migration 0008);
     ``reports.data.report_data`` reads the row of the period's latest publication, so a published
     month's bulletin and workbook never move when rectifications are reviewed later.
     """
@@ -78,6 +79,7 @@ class PublishedFigures(models.Model):
     as_of = models.DateField("数据截至日期")
     findings = models.JSONField("问题及整改情况", default=list, blank=True)
     tasks = models.JSONField("任务完成情况", default=list, blank=True)
+    units = models.JSONField("单位名称", default=dict, blank=True, help_text="发布时各单位的名称（单位编号 → 名称）")
 
     class Meta:
         verbose_name = "发布时的整改及任务数据"

@@ -177,7 +177,8 @@ def period_publish(
             appeals_note = f"确认在 {len(open_appeals)} 个申诉未裁定时发布（问题 {'、'.join(f'#{pk}' for pk in open_appeals)}）"
             empty_note = f"{empty_note}；{appeals_note}" if empty_note else appeals_note
         event = PeriodEvent.objects.create(period=period, action=PeriodEvent.Action.PUBLISH, actor=actor, reason=empty_note)
-        published_figures_write(period=period, event=event, as_of=today, unit_ids={u.unit_id for u in scores.units})
+        published_figures_write(period=period, event=event, as_of=today, unit_ids={u.unit_id for u in scores.units},
+                                unit_names={u.unit_id: u.unit_name for u in scores.units})
         notified = _notify_publication(period=period, scores=scores, today=today)
         audit.record(
             "period.publish", actor=actor, obj=period, request=request,

@@ -18,6 +18,7 @@ from decimal import Decimal as D
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -393,3 +394,24 @@ def test_bad_month_weights_get_a_clear_message(world, value, message):
     world.campaign.annual_weights = value
     with pytest.raises(DjangoValidationError, match=message):
         world.campaign.full_clean()
+
+
+def test_a_unit_renamed_after_publication_keeps_its_published_name_in_that_month(october, client_for):
+    publish(october)
+    october.unit_b.name = "口岸镇"
+    october.unit_b.save()
+    data = report_data(campaign=october.campaign, month=OCT)
+    assert [u.unit_name for u in data.units][:2] == ["口岸街道", "城东街道"]
+    assert "口岸镇" not in client_for(october.leader).get("/reports/months/2026-10/bulletin/").content.decode()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the append-only trigger exists on PostgreSQL only")
+def test_the_database_refuses_changing_the_frozen_figures(october):
+    from django.db import IntegrityError, transaction
+
+    from reports.models import PublishedFigures
+
+    publish(october)
+    with pytest.raises(IntegrityError, match="不能修改或删除"), transaction.atomic():
+        PublishedFigures.objects.update(findings=[])
+    assert len(PublishedFigures.objects.get().findings) == 3
