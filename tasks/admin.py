@@ -20,9 +20,9 @@ class ProgressEntryInline(admin.StackedInline):
 
 @admin.register(Task)
 class TaskAdmin(SimpleHistoryAdmin):
-    list_display = ("code", "title", "unit", "phase", "special_action", "indicator", "deadline", "status", "person_name")
+    list_display = ("code", "title", "unit", "category", "phase", "special_action", "indicator", "deadline", "status", "person_name")
     list_display_links = ("code", "title")
-    list_filter = ("campaign", "status", "phase", "special_action", "unit__ranking_group", "is_ongoing")
+    list_filter = ("campaign", "category", "status", "phase", "special_action", "unit__ranking_group", "is_ongoing")
     search_fields = ("code", "title", "standard", "leader_name", "person_name", "unit__name", "indicator__code")
     autocomplete_fields = ("campaign", "indicator", "special_action", "phase", "unit", "co_units", "person", "accepted_by")
     date_hierarchy = "deadline"
@@ -30,10 +30,12 @@ class TaskAdmin(SimpleHistoryAdmin):
     readonly_fields = ("created_at", "updated_at")
     inlines = [ProgressEntryInline]
     fieldsets = (
-        (None, {"fields": ("campaign", "code", "title", "indicator", "special_action", "phase")}),
+        (None, {"fields": ("campaign", "code", "title", "category", "indicator", "special_action", "phase")}),
         ("责任", {"fields": ("unit", "co_units", "leader_name", "person_name", "person", "standard")}),
         ("时限与目标", {"fields": ("deadline", "deadline_text", "is_ongoing", "target_value", "target_unit", "target_aggregation")}),
-        ("状态", {"fields": ("status", "completed_on", "accepted_at", "accepted_by", "return_reason", "created_at", "updated_at")}),
+        ("状态", {"fields": (
+            "status", "completed_on", "shortfall_reason", "accepted_at", "accepted_by", "return_reason", "created_at", "updated_at",
+        )}),
     )
 
 

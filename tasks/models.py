@@ -89,6 +89,7 @@ class Task(models.Model):
             models.CheckConstraint(
                 condition=Q(indicator__isnull=False) | Q(special_action__isnull=False) | Q(category="organisation"),
                 name="task_has_indicator_action_or_is_organisation",
+                violation_error_message="测评指标和专项行动至少要填写一项（组织保障类任务除外）。",
             ),
             models.CheckConstraint(condition=Q(target_value__isnull=True) | Q(target_value__gt=0), name="task_target_positive"),
             models.CheckConstraint(

@@ -248,3 +248,12 @@ def _export(world) -> bytes:
     from campaign.excel import workbook_bytes
 
     return workbook_bytes(imports.export_workbook(campaign=world.campaign, kind="tasks"))
+
+
+def test_a_form_saving_a_task_without_indicator_or_action_gets_a_chinese_message(world):
+    task = Task(campaign=world.campaign, unit=world.unit_a, title="无归属任务", deadline=D(2026, 5, 10))
+    with pytest.raises(ValidationError) as exc:
+        task.full_clean()
+    assert "测评指标和专项行动至少要填写一项（组织保障类任务除外）。" in exc.value.messages
+    task.category = TaskCategory.ORGANISATION
+    task.full_clean()

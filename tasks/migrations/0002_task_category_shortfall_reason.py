@@ -39,6 +39,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='task',
-            constraint=models.CheckConstraint(condition=models.Q(('indicator__isnull', False), ('special_action__isnull', False), ('category', 'organisation'), _connector='OR'), name='task_has_indicator_action_or_is_organisation'),
+            constraint=models.CheckConstraint(condition=models.Q(('indicator__isnull', False), ('special_action__isnull', False), ('category', 'organisation'), _connector='OR'), name='task_has_indicator_action_or_is_organisation', violation_error_message='测评指标和专项行动至少要填写一项（组织保障类任务除外）。'),
         ),
     ]
