@@ -822,7 +822,10 @@ def appeal_decide(
                     finding=finding, request=request,
                 )
             elif outcome == AppealStatus.REVOKED:
-                finding_withdraw(actor=actor, finding=finding, reason=f"申诉撤销：{reason}", request=request)
+                if finding.status != FindingStatus.WITHDRAWN:  # withdrawn meanwhile: nothing left to give back
+                    finding_withdraw(actor=actor, finding=finding, reason=f"申诉撤销：{reason}", request=request)
+            elif finding.status == FindingStatus.WITHDRAWN:
+                raise ValidationError("该问题已撤销，不再扣分，不能改分；请选择“撤销”或“维持”。")
             else:
                 finding_before = audit.snapshot(finding)
                 finding.points = decided

@@ -178,3 +178,50 @@ def test_open_appeals_of_a_month_for_the_preview(world, findings):
     services.appeal_decide(actor=world.admin, appeal=second, outcome=AppealStatus.UPHELD, reason="属实")
     assert list(selectors.open_appeals(world.campaign, OCT)) == [first]
     assert list(selectors.open_appeals(world.campaign, NOV)) == []
+
+
+def test_a_finding_withdrawn_meanwhile_can_be_revoked_but_not_rescored(world, findings):
+    appeal = _appeal(world, findings[0])
+    services.finding_withdraw(actor=world.inspector, finding=findings[0], reason="误报")
+    with pytest.raises(ValidationError, match="该问题已撤销"):
+        services.appeal_decide(actor=world.admin, appeal=appeal, outcome=AppealStatus.RESCORED, new_points="0.10", reason="改分")
+    services.appeal_decide(actor=world.admin, appeal=appeal, outcome=AppealStatus.REVOKED, reason="已由督查员撤销")
+    appeal.refresh_from_db()
+    findings[0].refresh_from_db()
+    assert appeal.status == AppealStatus.REVOKED and findings[0].withdrawn_reason == "误报"
+
+
+def test_the_migration_cancels_only_open_month_penalties_charged_for_a_late_review(world):
+    """inspections/0002: the new rule from open months on; published months stay as published."""
+    import importlib
+    from zoneinfo import ZoneInfo
+
+    from django.apps import apps as django_apps
+
+    from inspections.models import OverduePenalty, Rectification
+
+    migration = importlib.import_module("inspections.migrations.0002_appeals_round_deadlines_order_overdue")
+    shanghai = ZoneInfo("Asia/Shanghai")
+
+    def charged(day, submitted):
+        # Deadline = inspection day + 5 working days; submitted before it; penalty charged by the old rule.
+        f = services.finding_create(inspector=world.inspector, inspection=inspection(world, date=day), point=world.point_a,
+                                    indicator=world.leaf_ads, description=f"问题{day}", points=D("0.10"))
+        Rectification.objects.create(finding=f, round=1, description="已整改", submitted_by=world.official_a,
+                                     submitted_at=dt.datetime.combine(submitted, dt.time(16), shanghai))
+        return OverduePenalty.objects.create(finding=f, unit=world.unit_a, campaign=world.campaign,
+                                             month=dt.date(day.year, day.month, 1) if day.day < 20 else NOV, points=D("0.10"))
+
+    in_october = charged(dt.date(2026, 10, 12), dt.date(2026, 10, 16))  # penalty in October (published below)
+    in_november = charged(dt.date(2026, 10, 26), dt.date(2026, 10, 28))  # penalty in November (open)
+    late = services.finding_create(inspector=world.inspector, inspection=inspection(world, date=dt.date(2026, 10, 27)),
+                                   point=world.point_a, indicator=world.leaf_clean, description="逾期才提交", points=D("0.10"))
+    Rectification.objects.create(finding=late, round=1, description="已整改", submitted_by=world.official_a,
+                                 submitted_at=dt.datetime(2026, 11, 10, 16, tzinfo=shanghai))
+    late_penalty = OverduePenalty.objects.create(finding=late, unit=world.unit_a, campaign=world.campaign, month=NOV, points=D("0.10"))
+    AssessmentPeriod.objects.create(campaign=world.campaign, month=OCT, status=PeriodStatus.PUBLISHED)
+    migration.cancel_penalties_for_late_reviews(django_apps, None)
+    assert set(OverduePenalty.objects.values_list("pk", flat=True)) == {in_october.pk, late_penalty.pk}
+    assert not OverduePenalty.objects.filter(pk=in_november.pk).exists()
+    log = AuditLog.objects.get(action="finding.overdue_penalty_cancel")
+    assert log.object_id == str(in_november.pk) and "验收时间不计入单位" in log.message
