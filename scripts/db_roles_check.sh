@@ -71,4 +71,20 @@ must_refuse "INSERT INTO campaign_periodevent (period_id, action, actor_id, at, 
 must_refuse "UPDATE campaign_assessmentperiod SET status = 'open' WHERE status = 'published'"
 "$PY" manage.py verify_published >/dev/null || fail "verify_published after the attempts"
 pass "the published month is unchanged"
+
+# The site's own revoke and publish, as the app role: cw_revoke_publication runs as the (non-superuser)
+# owner, records the event and reopens the month; publishing seals it again and the chain still holds.
+"$PY" manage.py shell -c "
+from django.contrib.auth import get_user_model
+from campaign.models import AssessmentPeriod, PeriodEvent, PeriodStatus
+from reports.services import period_publish, period_revoke
+p = AssessmentPeriod.objects.filter(status=PeriodStatus.PUBLISHED).order_by('-month').first()
+admin = get_user_model().objects.get(username='chuangjianban')
+period_revoke(campaign=p.campaign, month=p.month, actor=admin, reason='CI：以应用角色撤销并重新发布')
+assert AssessmentPeriod.objects.get(pk=p.pk).status == PeriodStatus.OPEN
+assert PeriodEvent.objects.filter(period=p, action='revoke', actor=admin).exists()
+period_publish(campaign=p.campaign, month=p.month, actor=admin, confirm_empty=True, confirm_open_appeals=True)
+" >/dev/null || fail "revoke and publish through the services as chuangwen_app"
+"$PY" manage.py verify_published >/dev/null || fail "verify_published after re-publishing"
+pass "revoked (cw_revoke_publication) and published again as chuangwen_app; the chain holds"
 rm -rf "$MEDIA_ROOT"
