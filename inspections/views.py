@@ -582,6 +582,8 @@ def rectification_list(request: HttpRequest) -> HttpResponse:
     ]
     return render(request, "inspections/rectification_list.html", {
         "campaign": campaign, "today": today, "limit": RECTIFICATION_ROWS,
+        # The inspectors' own delay, apart from the units' overdue (working days waited per round).
+        "backlog": selectors.review_backlog(request.user, campaign, today) if access.sees_all_units(request.user) else None,
         "sections": [(title, qs[:RECTIFICATION_ROWS], qs.count(), query, urgent) for title, qs, query, urgent in sections],
     })
 

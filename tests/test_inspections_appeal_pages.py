@@ -132,3 +132,13 @@ def test_the_home_shows_overdue_orders_to_the_unit_and_the_review_backlog_to_the
     assert 'data-testid="review-backlog"' in office and "<strong>1</strong> 轮整改待验收" in office
     # f1 (open past its deadline) is overdue; f2 waits for review and is not.
     assert 'data-testid="open-findings">2 <small class="fs-6 overdue">（1）' in office
+
+
+def test_the_rectification_page_shows_the_review_backlog_to_the_office_only(world, client_for):
+    finding = services.finding_create(inspector=world.inspector, inspection=inspection(world), point=world.point_a,
+                                      indicator=world.leaf_clean, description="人民路两侧垃圾未及时清运")
+    services.rectification_submit(official=world.official_a, finding=finding, description="已整改", after_photos=[png()],
+                                  at=dt.datetime(2026, 10, 16, 16, tzinfo=timezone.get_current_timezone()))
+    page = client_for(world.inspector).get("/inspections/rectifications/").content.decode()
+    assert 'data-testid="review-backlog"' in page and "<strong>1</strong> 轮待验收" in page and f"#{finding.pk}</a>（" in page
+    assert 'data-testid="review-backlog"' not in client_for(world.official_a).get("/inspections/rectifications/").content.decode()
