@@ -75,6 +75,8 @@ DO $$
 BEGIN
     IF to_regclass('public.campaign_auditlog') IS NOT NULL THEN
         REVOKE UPDATE, DELETE ON campaign_auditlog FROM chuangwen_app;
+        -- Only to unlink a deleted account or unit (the trigger of reports 0009 allows nothing else).
+        GRANT UPDATE (actor_id, unit_id) ON campaign_auditlog TO chuangwen_app;
     END IF;
     IF to_regclass('public.campaign_periodevent') IS NOT NULL THEN
         REVOKE UPDATE, DELETE ON campaign_periodevent FROM chuangwen_app;

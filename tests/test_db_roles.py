@@ -132,6 +132,18 @@ def test_the_audit_log_is_append_only_for_the_app_role(published):
     assert AuditLog.objects.filter(action="test.append").count() == 1
 
 
+def test_deleting_an_account_only_unlinks_its_audit_rows(published):
+    w = published
+    gone = f.UserFactory(username="short_lived")
+    log = AuditLog.objects.create(action="auth.login", actor=gone, actor_name="short_lived", message="登录成功")
+    refused("UPDATE campaign_auditlog SET actor_id = %s WHERE id = %s", [w.admin.pk, log.pk], match="审计日志只能追加")
+    refused("UPDATE campaign_auditlog SET actor_id = NULL, message = '' WHERE id = %s", [log.pk], match="permission denied")
+    with as_app():
+        gone.delete()
+    log.refresh_from_db()
+    assert (log.actor_id, log.actor_name, log.message) == (None, "short_lived", "登录成功")
+
+
 def test_the_purge_keeps_at_least_180_days_and_runs_as_the_app_role(published):
     old = AuditLog.objects.create(action="test.old", actor_name="system", message="旧记录")
     AuditLog.objects.filter(pk=old.pk).update(at=dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc))
