@@ -12,6 +12,7 @@ from campaign.selectors import current_campaign, current_phase
 from campaign.workdays import WorkCalendar
 from inspections import selectors as inspection_selectors
 from inspections.models import Finding, FindingStatus
+from tasks import selectors as task_selectors
 from tasks.deadlines import done_q, due_soon_q, overdue_q
 from tasks.models import Task, TaskStatus
 
@@ -37,6 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
         task_status=[(label, status_counts.get(value, 0), value) for value, label in TaskStatus.choices],
         overdue_count=tasks.filter(overdue_q(today)).count(),
         due_soon_count=tasks.filter(due_soon_q(today, calendar)).count(),
+        short_count=task_selectors.short_done(tasks).count(),  # 目标未达: completed below the target
         overdue_tasks=tasks.filter(overdue_q(today)).select_related("unit").order_by("deadline")[:10],
         open_findings=findings.filter(status__in=OPEN_FINDING_STATUSES).count(),
         # Overdue is the unit's: awaiting the unit past its deadline (a round waiting for review is not).

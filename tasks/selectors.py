@@ -66,14 +66,22 @@ def is_target_short(target: Decimal | None, progress: Decimal | None) -> bool:
     return (progress or Decimal("0")) < target
 
 
-def target_short_q() -> Q:
-    """Filter twin of :func:`is_target_short`; needs the ``progress_value`` of :func:`with_progress`."""
-    return Q(target_value__isnull=False) & (Q(progress_value__isnull=True) | Q(progress_value__lt=F("target_value")))
+def target_short_q(progress: str = "progress_value") -> Q:
+    """Filter twin of :func:`is_target_short`; needs the ``progress_value`` of :func:`with_progress`
+    (or the annotation named by ``progress``)."""
+    return Q(target_value__isnull=False) & (
+        Q(**{f"{progress}__isnull": True}) | Q(**{f"{progress}__lt": F("target_value")})
+    )
 
 
-def short_done_q() -> Q:
+def short_done_q(progress: str = "progress_value") -> Q:
     """Completed (已完成/已验收) tasks whose target was not reached — the dashboards' 目标未达."""
-    return deadlines.done_q() & target_short_q()
+    return deadlines.done_q() & target_short_q(progress)
+
+
+def short_done(qs: QuerySet[Task]) -> QuerySet[Task]:
+    """Only the 目标未达 tasks of ``qs`` (see :func:`short_done_q`)."""
+    return qs.alias(short_progress=_progress_expr()).filter(short_done_q("short_progress"))
 
 
 def task_progress(task: Task) -> Decimal | None:
@@ -116,7 +124,7 @@ class TaskFilters:
     category: str = ""
     status: str = ""
     person: str = ""
-    flag: str = ""  # "overdue" | "due_soon"
+    flag: str = ""  # "overdue" | "due_soon" | "short" (目标未达)
     q: str = ""
 
 
@@ -141,6 +149,8 @@ def apply_filters(qs: QuerySet[Task], filters: TaskFilters, *, today: dt.date, c
         qs = qs.filter(person_name=filters.person)
     if filters.flag == "overdue":
         qs = qs.filter(deadlines.overdue_q(today))
+    elif filters.flag == "short":
+        qs = short_done(qs)
     elif filters.flag == "due_soon":
         qs = qs.filter(deadlines.due_soon_q(today, calendar))
     if filters.q:

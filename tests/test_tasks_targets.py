@@ -257,3 +257,13 @@ def test_a_form_saving_a_task_without_indicator_or_action_gets_a_chinese_message
     assert "测评指标和专项行动至少要填写一项（组织保障类任务除外）。" in exc.value.messages
     task.category = TaskCategory.ORGANISATION
     task.full_clean()
+
+
+def test_the_home_page_and_the_list_filter_show_the_shortfall(short_board, client_for):
+    client = client_for(short_board.admin)
+    home = client.get("/").content.decode()
+    assert 'data-testid="short-count">1<' in home
+    listed = client.get("/tasks/", {"flag": "short"}).content.decode()
+    shown = {t.pk for t in Task.objects.all() if f'data-task="{t.pk}"' in listed}
+    assert shown == {Task.objects.get(title="组织开展志愿服务活动").pk}
+    assert "目标未达</span>" in listed
