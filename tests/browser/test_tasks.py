@@ -67,3 +67,33 @@ def test_the_timeline_and_dashboard_render_for_a_leader(browser_world, board_tas
     assert "新建乡村宣传栏" in page.text_content("svg.tl")
     page.goto(f"{page.base_url}/tasks/dashboard/")
     assert "按责任单位" in page.inner_text("main")
+
+
+def test_completing_below_target_asks_for_the_reason_and_the_office_sees_it_in_red(browser_world, board_task, open_page):
+    from playwright.sync_api import expect
+
+    w = browser_world
+    ProgressEntry.objects.create(task=board_task, author=w.official_a, text="新建宣传栏", value=Decimal("6"))
+    page = open_page(w.official_a)
+    page.on("dialog", lambda dialog: dialog.accept())  # 确认该任务已完成？
+    page.goto(f"{page.base_url}/tasks/{board_task.pk}/")
+    expect(page.locator("[data-testid=short-warning]")).to_contain_text("6/7个")
+    reason = page.locator("#complete-form textarea[name=reason]")
+    expect(reason).to_have_attribute("required", "required")
+    # The browser does not send the form without the reason.
+    page.click("#complete-form button[type=submit]")
+    assert page.evaluate("(el) => el.validity.valueMissing", reason.element_handle())
+    board_task.refresh_from_db()
+    assert board_task.status == TaskStatus.NOT_STARTED and board_task.completed_on is None
+    reason.fill("1个宣传栏选址涉及道路改造，改造完成后补建")
+    with page.expect_navigation():
+        page.click("#complete-form button[type=submit]")
+    expect(page.locator("[data-testid=shortfall]")).to_contain_text("1个宣传栏选址涉及道路改造")
+
+    office = open_page(w.admin)
+    office.goto(f"{office.base_url}/tasks/{board_task.pk}/")
+    red = office.locator("[data-testid=accept-shortfall]")
+    expect(red).to_be_visible()
+    expect(red).to_contain_text("1个宣传栏选址涉及道路改造")
+    colour = office.evaluate("(el) => getComputedStyle(el).color", red.element_handle())
+    assert colour.startswith("rgb(") and int(colour[4:].split(",")[0]) > 150  # Bootstrap's text-danger red
