@@ -89,7 +89,13 @@ def job_is_healthy(job: ReportJob, *, now: dt.datetime | None = None) -> bool:
     """
     beat = job.heartbeat_at or job.started_at or job.created_at
     if job.status == JobStatus.RUNNING:
-        return beat >= _ago(settings.REPORT_STALE_SECONDS, now)
+        if beat >= _ago(settings.REPORT_STALE_SECONDS, now):
+            return True
+        # A chunked bulletin whose parts wait in the queue behind other work is not stuck.
+        return ReportChunk.objects.filter(job=job, attempt=job.attempts).filter(
+            Q(status=JobStatus.RUNNING, heartbeat_at__gte=_ago(settings.REPORT_STALE_SECONDS, now))
+            | Q(status=JobStatus.QUEUED, heartbeat_at__gte=_ago(settings.REPORT_QUEUED_STALE_SECONDS, now))
+        ).exists()
     if job.status == JobStatus.QUEUED:
         return beat >= _ago(settings.REPORT_QUEUED_STALE_SECONDS, now)
     return False
@@ -410,21 +416,23 @@ def _plan_bulletin(job: ReportJob) -> None:
     data = report_data(campaign=job.campaign, month=month_start(job.month))
     plan = renderers.plan_bulletin_chunks(data, max_rows=settings.REPORT_CHUNK_ROWS)
     _clear_temporary(job)
-    ReportChunk.objects.filter(job=job).exclude(attempt=job.attempts).delete()
-    chunks = []
     for index, part in enumerate(plan):
         payload = renderers.bulletin_part_payload(data, part)
         default_storage.save(_chunk_payload_name(job, index), ContentFile(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)))
-        chunk, _ = ReportChunk.objects.update_or_create(
-            job=job, attempt=job.attempts, index=index,
-            defaults={"label": part.label[:200], "unit_ids": list(part.unit_ids), "status": JobStatus.QUEUED,
-                      "heartbeat_at": timezone.now(), "attempts": 0, "pages": None, "bookmarks": [], "file": "", "error": ""},
+    # All parts' rows and their number appear at once: a planner killed half-way leaves no partial plan
+    # that could be merged into a bulletin with parts missing (the sweeper re-queues the whole job).
+    with transaction.atomic():
+        ReportChunk.objects.filter(job=job).delete()
+        now = timezone.now()
+        chunks = ReportChunk.objects.bulk_create([
+            ReportChunk(job=job, attempt=job.attempts, index=index, label=part.label[:200], unit_ids=list(part.unit_ids),
+                        status=JobStatus.QUEUED, heartbeat_at=now)
+            for index, part in enumerate(plan)
+        ])
+        ReportJob.objects.filter(pk=job.pk, attempts=job.attempts).update(
+            progress=10, message=f"考核数据已汇总，分 {len(chunks)} 部分生成", heartbeat_at=now,
+            outline={"title": data.title, "filename": f"{data.title}.pdf", "parts": len(chunks)},
         )
-        chunks.append(chunk)
-    ReportJob.objects.filter(pk=job.pk, attempts=job.attempts).update(
-        progress=10, message=f"考核数据已汇总，分 {len(chunks)} 部分生成", heartbeat_at=timezone.now(),
-        outline={"title": data.title, "filename": f"{data.title}.pdf"},
-    )
     for chunk in chunks:
         report_chunk_enqueue(job.pk, job.attempts, chunk.index)
 
@@ -501,7 +509,7 @@ def report_chunk_run(job_id: int, attempt: int, index: int) -> ReportChunk | Non
             status=JobStatus.DONE, pages=part.pages, bookmarks=part.bookmarks, file=name, error="", heartbeat_at=timezone.now()
         )
         parts = ReportChunk.objects.filter(job=job, attempt=attempt)
-        total = parts.count()
+        total = (job.outline or {}).get("parts") or parts.count()
         done = parts.filter(status=JobStatus.DONE).count()
         job.progress = 10 + 80 * done // max(total, 1)
         job.message = f"正在分块生成：已完成 {done}/{total} 部分"
@@ -528,7 +536,7 @@ def report_bulletin_finish(job_id: int, attempt: int) -> ReportJob | None:
         if job is None or job.status != JobStatus.RUNNING or job.attempts != attempt:
             return job
         chunks = list(ReportChunk.objects.filter(job=job, attempt=attempt).order_by("index"))
-        if not chunks or any(c.status != JobStatus.DONE for c in chunks):
+        if not chunks or len(chunks) != (job.outline or {}).get("parts") or any(c.status != JobStatus.DONE for c in chunks):
             return job
         job.progress, job.message, job.heartbeat_at = 92, "正在合并各部分、编排页码和目录", timezone.now()
         job.save(update_fields=["progress", "message", "heartbeat_at"])
@@ -583,7 +591,8 @@ def report_jobs_sweep(*, now: dt.datetime | None = None) -> dict[str, list[int]]
             job = ReportJob.objects.select_for_update().filter(pk=pk, status__in=ACTIVE_STATUSES).first()
             if job is None:
                 continue
-            chunks = list(ReportChunk.objects.select_for_update().filter(job=job, attempt=job.attempts)) if job.status == JobStatus.RUNNING else []
+            planned = job.status == JobStatus.RUNNING and (job.outline or {}).get("parts")
+            chunks = list(ReportChunk.objects.select_for_update().filter(job=job, attempt=job.attempts)) if planned else []
             if chunks:
                 _sweep_chunks(job, chunks, now=now, stale=stale, queued_stale=queued_stale, done=done)
                 continue

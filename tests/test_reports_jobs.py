@@ -660,3 +660,17 @@ def test_the_render_report_command_writes_the_chunked_bulletin(october, tmp_path
     total = len(reader.pages)
     assert all(f"第 {n} 页 / 共 {total} 页" in p.extract_text() for n, p in enumerate(reader.pages, start=1))
     assert [t for t, _p, _c in _outline(reader)][-1] == "附件：各单位扣分明细"
+
+
+def test_a_chunked_bulletin_whose_parts_wait_in_the_queue_still_blocks_a_duplicate_request(october, settings, monkeypatch):
+    from reports.models import ReportChunk
+
+    settings.REPORT_CHUNK_ROWS = 1
+    monkeypatch.setattr(job_services, "report_chunk_enqueue", lambda *args, **kwargs: True)
+    job, _ = ask(october, kind="bulletin-pdf")
+    job_services.report_job_run(job.pk)  # planned: three parts queued, none started
+    _age(job, seconds=settings.REPORT_STALE_SECONDS + 30)  # the job row itself has not beaten for a while
+    assert ask(october, kind="bulletin-pdf")[0].pk == job.pk  # its parts were queued just now: healthy
+    ReportChunk.objects.filter(job=job).update(heartbeat_at=timezone.now() - dt.timedelta(seconds=settings.REPORT_QUEUED_STALE_SECONDS + 1))
+    fresh, created = ask(october, kind="bulletin-pdf")
+    assert created and fresh.pk != job.pk
