@@ -245,3 +245,26 @@ def test_every_file_and_export_served_is_audited_with_who_what_and_where(world, 
         assert row.after["path"] == url.split("?")[0], name
     evidence_row = AuditLog.objects.filter(action="file.download", object_type="tasks.Evidence").get()
     assert evidence_row.object_id == str(evidence.pk) and evidence_row.after["filename"] == "公益广告.png"
+
+
+def test_orphan_files_lists_and_deletes_only_unreferenced_uploads(world, settings):
+    import io
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.core.management import call_command
+
+    task = f.TaskFactory(campaign=world.campaign, unit=world.unit_a)
+    task_services.progress_add(task=task, author=world.official_a, text="佐证", files=[png("留.png")])
+    kept = Evidence.objects.get().file.name
+    stray = default_storage.save("rectifications/left-behind.png", ContentFile(b"x" * 2048))
+    default_storage.save("reports/taihe/2026-10/job-1-bulletin-pdf.pdf", ContentFile(b"%PDF-"))
+    default_storage.save("imports/pending.xlsx", ContentFile(b"PK"))
+    out = io.StringIO()
+    call_command("orphan_files", "--hours", "0", stdout=out)
+    assert out.getvalue().splitlines()[0] == f"{stray}\t2048"
+    assert "找到孤立文件 1 个" in out.getvalue()
+    assert default_storage.exists(stray)
+    call_command("orphan_files", "--hours", "0", "--delete", stdout=io.StringIO())
+    assert not default_storage.exists(stray) and default_storage.exists(kept)
+    assert default_storage.exists("imports/pending.xlsx")
