@@ -237,3 +237,31 @@ def test_the_order_form_lists_the_chosen_units_findings_on_a_phone(browser_world
         page.click("[data-testid=issue-order]")
     expect(page.locator("[data-testid=order-label]")).to_be_visible()
     assert list(SupervisionOrder.objects.get().findings.all()) == [market]
+
+
+def test_nearby_points_come_from_the_phones_position(browser_world, open_page):
+    from decimal import Decimal
+
+    from playwright.sync_api import expect
+
+    w = browser_world
+    # 人民路 about 1.1 km north of the phone, the market about 110 m east of it.
+    w.point_a.latitude, w.point_a.longitude = Decimal("26.800000"), Decimal("114.900000")
+    w.point_a.save()
+    w.point_b.latitude, w.point_b.longitude = Decimal("26.790000"), Decimal("114.901100")
+    w.point_b.save()
+    insp = services.inspection_create(
+        creator=w.inspector, campaign=w.campaign, kind="patrol", source_level="district", date=dt.date(2026, 11, 27),
+        title="日常巡查",
+    )
+    page = open_page(w.inspector, viewport=PHONE)
+    page.context.grant_permissions(["geolocation"])
+    page.context.set_geolocation({"latitude": 26.79, "longitude": 114.90})
+    page.goto(f"{page.base_url}/inspections/{insp.pk}/findings/new/")
+    page.click("#near-me")
+    results = page.locator("#point-results [data-pick-point]")
+    expect(results).to_have_count(2)
+    assert results.nth(0).get_attribute("data-name") == "口岸农贸市场"
+    assert "米" in results.nth(0).inner_text() and "公里" in results.nth(1).inner_text()
+    results.nth(0).click()
+    expect(page.locator("#point-chosen")).to_contain_text("口岸农贸市场")
