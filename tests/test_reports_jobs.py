@@ -674,3 +674,19 @@ def test_a_chunked_bulletin_whose_parts_wait_in_the_queue_still_blocks_a_duplica
     ReportChunk.objects.filter(job=job).update(heartbeat_at=timezone.now() - dt.timedelta(seconds=settings.REPORT_QUEUED_STALE_SECONDS + 1))
     fresh, created = ask(october, kind="bulletin-pdf")
     assert created and fresh.pk != job.pk
+
+
+def test_the_job_page_shows_progress_across_parts(october, settings, monkeypatch, client_for):
+    from reports.models import ReportChunk
+
+    settings.REPORT_CHUNK_ROWS = 1
+    monkeypatch.setattr(job_services, "report_chunk_enqueue", lambda *args, **kwargs: True)
+    job, _ = ask(october, kind="bulletin-pdf")
+    job_services.report_job_run(job.pk)
+    ReportChunk.objects.filter(job=job, index=0).update(status=JobStatus.DONE, attempts=1)
+    ReportChunk.objects.filter(job=job, index=1).update(status=JobStatus.RUNNING, attempts=2)
+    ReportJob.objects.filter(pk=job.pk).update(progress=36, message="正在分块生成：已完成 1/3 部分")
+    fragment = client_for(october.admin).get(reverse("reports-job-detail", args=[job.pk]), HTTP_HX_REQUEST="true").content.decode()
+    assert "已完成 1/3 部分" in fragment and "36%" in fragment
+    assert "0·已完成" in fragment and "1·生成中（第2次）" in fragment and "2·排队中" in fragment
+    assert 'title="附件·乡镇街道组（第1/2段），1个单位"' in fragment
