@@ -32,7 +32,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from PIL import Image, ImageFile
 
 from . import downloads
@@ -235,7 +235,10 @@ def served_name(stored: StoredFile) -> str:
 
 def file_response(stored: StoredFile, *, request: HttpRequest | None = None, inline: bool = False) -> HttpResponse:
     """Stream a stored file (after the caller checked access): audited, nosniff, named by its detected type."""
-    handle: IO[bytes] = default_storage.open(stored.file.name, "rb")
+    try:
+        handle: IO[bytes] = default_storage.open(stored.file.name, "rb")
+    except FileNotFoundError:
+        raise Http404("文件已不存在（可能已被清理），请联系创建办。") from None
     return downloads.send(
         request, handle, filename=served_name(stored), content_type=stored.content_type, inline=inline, obj=stored,
         what="查看图片" if inline else "下载文件", size=stored.size,

@@ -268,3 +268,14 @@ def test_orphan_files_lists_and_deletes_only_unreferenced_uploads(world, setting
     call_command("orphan_files", "--hours", "0", "--delete", stdout=io.StringIO())
     assert not default_storage.exists(stray) and default_storage.exists(kept)
     assert default_storage.exists("imports/pending.xlsx")
+
+
+def test_a_file_missing_from_storage_is_a_404_not_a_500(world, client_for):
+    from django.core.files.storage import default_storage
+
+    task = f.TaskFactory(campaign=world.campaign, unit=world.unit_a)
+    task_services.progress_add(task=task, author=world.official_a, text="佐证", files=[png("丢失.png")])
+    evidence = Evidence.objects.get()
+    default_storage.delete(evidence.file.name)
+    response = client_for(world.official_a).get(evidence.get_absolute_url())
+    assert response.status_code == 404
