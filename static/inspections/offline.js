@@ -168,6 +168,8 @@
         error: ""
       };
       var key = old ? reopened : newKey();
+      // Ask the browser not to evict the queue under storage pressure (granted to installed apps).
+      if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(function () {});
       return idb.set(key, item, store).then(function () { return key; });
     }).then(function () {
       delete form.dataset.reopenedItem;
@@ -361,14 +363,17 @@
   var dataStore = idb.createStore("cw-offline-data", "data");
   var dataReady = Promise.resolve(null);
 
-  function loadData(form) {
-    var url = form.dataset.offlineData;
+  function loadData(url) {
     if (!url) return;
-    var fromDevice = function () { return idb.get(url, dataStore).catch(function () { return null; }); };
+    var fromDevice = function () {
+      return idb.get(url, dataStore).then(function (json) { return json || idb.get("latest", dataStore); })
+        .catch(function () { return null; });
+    };
     var fromNetwork = fetch(url, {credentials: "same-origin"}).then(function (r) { return r.ok ? r.json() : null; })
       .then(function (json) {
         if (!json) return fromDevice();
         idb.set(url, json, dataStore).catch(function () { /* kept by the service worker only */ });
+        idb.set("latest", json, dataStore).catch(function () { /* idem */ });
         return json;
       }, fromDevice);
     dataReady = (navigator.onLine ? fromNetwork : fromDevice().then(function (json) { return json || fromNetwork; }))
@@ -428,7 +433,7 @@
   document.addEventListener("htmx:beforeRequest", function (event) {
     if (navigator.onLine) return;
     var target = event.detail.target;
-    if (!target || ["point-results", "indicator-results", "suggestion"].indexOf(target.id) < 0) return;
+    if (!target || ["point-results", "checklist-points", "indicator-results", "suggestion"].indexOf(target.id) < 0) return;
     event.preventDefault();
     if (target.id === "suggestion") {
       target.textContent = "离线：扣分留空则在发送时按规则计算。";
@@ -440,11 +445,82 @@
       } else if (target.id === "point-results") {
         var typeSel = document.getElementById("point-type");
         renderPoints(target, pointRows((document.getElementById("point-q") || {}).value, typeSel && typeSel.value));
+      } else if (target.id === "checklist-points") {
+        renderPoints(target, pointRows((event.detail.elt || {}).value, null));
       } else {
         renderIndicators(target, (document.getElementById("indicator-q") || {}).value);
       }
     });
   });
+
+  // --- a checklist for a point whose page was never opened online ---------------------------
+
+  var CHOICES = [["pass", "合格", "btn-outline-success"], ["fail", "不合格", "btn-outline-danger"], ["na", "不适用", "btn-outline-secondary"]];
+
+  function checklistCard(ind) {
+    var card = el("div", {"class": "card mb-2 checklist-item", "data-indicator": ind.code});
+    var body = el("div", {"class": "card-body py-2"});
+    body.appendChild(el("div", {"class": "fw-bold"}, ind.code + " " + ind.name));
+    if (ind.standard_text) body.appendChild(el("div", {"class": "small text-muted mb-2"}, ind.standard_text));
+    var group = el("div", {"class": "btn-group w-100", role: "group"});
+    CHOICES.forEach(function (c) {
+      var id = "r" + ind.id + c[0];
+      group.appendChild(el("input", {type: "radio", "class": "btn-check", name: "result_" + ind.id, id: id, value: c[0],
+        autocomplete: "off", "data-result": c[0]}));
+      group.appendChild(el("label", {"class": "btn btn-lg " + c[2], "for": id}, c[1]));
+    });
+    body.appendChild(group);
+    var details = el("div", {"class": "fail-details mt-2 d-none"});
+    details.appendChild(el("textarea", {"class": "form-control mb-2", name: "desc_" + ind.id, rows: "2", placeholder: "问题描述（留空则记为“不合格”）"}));
+    details.appendChild(el("input", {"class": "form-control mb-2", type: "file", name: "photos_" + ind.id, accept: "image/*",
+      capture: "environment", multiple: "", "data-shrink": "", "aria-label": "现场照片"}));
+    details.appendChild(el("input", {"class": "form-control", type: "number", step: "0.01", min: "0", inputmode: "decimal",
+      name: "points_" + ind.id, placeholder: "扣分（留空按规则）"}));
+    body.appendChild(details);
+    card.appendChild(body);
+    return card;
+  }
+
+  // The service worker answers a checklist page it does not keep with a kept one of another point;
+  // the page then lists this point's standards from the campaign data (point type × standard matrix).
+  function checklistForThisPoint(form) {
+    var m = location.pathname.match(/^\/inspections\/(\d+)\/checklist\/(\d+)\/$/);
+    if (!m || form.dataset.offlineKind !== "checklist") return Promise.resolve();
+    var sync = "/inspections/offline/sync/" + m[1] + "/checklist/" + m[2] + "/";
+    if (form.dataset.offlineSync === sync) return Promise.resolve();
+    form.dataset.offlineSync = sync;
+    form.querySelectorAll(".checklist-item").forEach(function (c) { c.remove(); });
+    document.querySelectorAll("main .alert").forEach(function (a) { a.remove(); });
+    return dataReady.then(function () {
+      var point = campaignData && campaignData.points.filter(function (p) { return String(p.id) === m[2]; })[0];
+      var h1 = document.querySelector("main h1");
+      var meta = h1 && h1.nextElementSibling;
+      if (!point) {
+        if (h1) h1.textContent = "清单检查";
+        if (meta) meta.textContent = "离线：本机没有这个点位的数据，请联网后再打开。";
+        form.classList.add("d-none");
+        return;
+      }
+      form.dataset.offlineLabel = point.name;
+      document.title = "清单检查 · " + point.name;
+      if (h1) h1.textContent = "清单检查：" + point.name;
+      if (meta) meta.textContent = point.type_name + " · 包保单位 " + point.unit_name + " · 离线：清单按本机保存的点位检查标准列出";
+      var ids = (campaignData.matrix[String(point.type)] || []).map(String);
+      var leaves = campaignData.indicators.filter(function (i) { return i.level === 3 && ids.indexOf(String(i.id)) >= 0; });
+      var save = form.querySelector("[data-testid=save-checklist]");
+      var anchor = save ? save.parentNode : null;
+      if (!anchor) {
+        anchor = el("div", {"class": "d-grid"});
+        anchor.appendChild(el("button", {"class": "btn btn-danger btn-lg py-3", type: "submit", "data-testid": "save-checklist"}, "保存检查结果"));
+        form.appendChild(anchor);
+      }
+      leaves.forEach(function (ind) { form.insertBefore(checklistCard(ind), anchor); });
+      if (!leaves.length) {
+        form.insertBefore(el("div", {"class": "alert alert-warning"}, "该点位类型尚未设置适用的测评标准。"), anchor);
+        anchor.classList.add("d-none");
+      }
+    });
+  }
 
   // --- start -------------------------------------------------------------------------------
 
@@ -453,7 +529,7 @@
     if (form) {
       // A page from the cache carries the token of an earlier visit: every visit gets its own.
       freshToken(form);
-      loadData(form);
+      loadData(form.dataset.offlineData);
       if (!document.getElementById("offline-queue")) {
         var panel = el("div", {id: "offline-queue", "class": "card mb-3 d-none cw-queue", "data-testid": "offline-queue"});
         form.parentNode.insertBefore(panel, form);
@@ -463,7 +539,12 @@
         document.querySelectorAll("main > .alert-dismissible").forEach(function (a) { a.remove(); });
       }
       var key = new URLSearchParams(location.search).get("offline_item");
-      if (key) reopen(form, key);
+      checklistForThisPoint(form).then(function () { if (key) reopen(form, key); });
+    }
+    var inspectionPage = location.pathname.match(/^\/inspections\/(\d+)\/$/);
+    if (!form && inspectionPage && document.getElementById("checklist-points")) {
+      // The inspection page's point search for a checklist works with no signal too.
+      loadData("/inspections/offline/data/" + inspectionPage[1] + ".json");
     }
     var status = document.getElementById("offline-queue-status");
     if (status && !document.getElementById("offline-queue")) {

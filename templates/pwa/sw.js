@@ -35,6 +35,21 @@ function isHtml(response) {
   return (response.headers.get("Content-Type") || "").indexOf("text/html") === 0;
 }
 
+// A checklist page never opened online: a kept checklist page of the same inspection (else of any),
+// which offline.js turns into this point's checklist from the campaign data.
+var CHECKLIST = /^\/inspections\/(\d+)\/checklist\/\d+\/$/;
+
+function anyChecklistCopy(cache, pathname) {
+  var m = pathname.match(CHECKLIST);
+  if (!m) return Promise.resolve(undefined);
+  return cache.keys().then(function (requests) {
+    var paths = requests.map(function (r) { return new URL(r.url).pathname; }).filter(function (p) { return CHECKLIST.test(p); });
+    var same = paths.filter(function (p) { return p.indexOf("/inspections/" + m[1] + "/checklist/") === 0; });
+    var pick = same[0] || paths[0];
+    return pick ? cache.match(self.location.origin + pick, {ignoreVary: true}) : undefined;
+  });
+}
+
 // Network first: a good answer refreshes the cached copy; no answer (or a slow one) gives the copy.
 // The copy is kept per user by forgetting it at logout (offline.js), so Vary: Cookie is ignored.
 function networkFirst(request, cacheName, key, acceptable) {
@@ -44,7 +59,9 @@ function networkFirst(request, cacheName, key, acceptable) {
       return response;
     });
     var fallback = function () {
-      return cache.match(key, {ignoreVary: true}).then(function (hit) { return hit || network; });
+      return cache.match(key, {ignoreVary: true}).then(function (hit) {
+        return hit || anyChecklistCopy(cache, new URL(request.url).pathname).then(function (copy) { return copy || network; });
+      });
     };
     var timer = new Promise(function (resolve) { setTimeout(resolve, NETWORK_TIMEOUT_MS); }).then(function () {
       return cache.match(key, {ignoreVary: true}).then(function (hit) { return hit || network; });

@@ -201,3 +201,37 @@ def test_a_12_megapixel_photo_is_stored_at_most_1600_px(browser_world, open_page
     with Image.open(io.BytesIO(data)) as img:
         assert (img.format, img.size) == ("JPEG", (1600, 1200))
     assert photo.size == len(data) < 2_000_000
+
+
+def test_the_checklist_of_a_point_never_opened_online_is_built_from_the_kept_data(browser_world, open_page, tmp_path):
+    w = browser_world
+    insp = _inspection(w)
+    page = open_page(w.inspector, viewport=PHONE)
+    base = page.base_url
+    _open_online_once(page, insp, w.point_a)  # 人民路's checklist only
+    page.goto(f"{base}/inspections/{insp.pk}/")  # kept too
+    page.context.set_offline(True)
+
+    # The inspection page's point search answers from the phone's data; 口岸农贸市场 was never opened.
+    page.goto(f"{base}/inspections/{insp.pk}/")
+    page.fill("input[hx-target='#checklist-points']", "口岸")
+    page.locator("#checklist-points [data-pick-point]", has_text="口岸农贸市场").click()
+    page.wait_for_url(f"{base}/inspections/{insp.pk}/checklist/{w.point_b.pk}/")
+    expect(page.locator("main h1")).to_have_text("清单检查：口岸农贸市场")
+    # A 农贸市场 is checked on 1.1.1 and 1.2.1 (the matrix), not on 人民路's 1.1.2.
+    expect(page.locator(".checklist-item")).to_have_count(2)
+    assert page.locator(".checklist-item").evaluate_all("cards => cards.map(c => c.dataset.indicator)") == ["1.1.1", "1.2.1"]
+    page.click(f"label[for=r{w.leaf_clean.pk}pass]")
+    page.click(f"label[for=r{w.leaf_market.pk}fail]")
+    expect(page.locator(f"textarea[name=desc_{w.leaf_market.pk}]")).to_be_visible()
+    page.fill(f"textarea[name=desc_{w.leaf_market.pk}]", "摊位外溢占用通道")
+    page.set_input_files(f"input[name=photos_{w.leaf_market.pk}]", _jpeg(tmp_path / "市场.jpg", "orange"))
+    page.click("[data-testid=save-checklist]")
+    expect(page.locator("[data-testid=queue-count]")).to_have_attribute("data-count", "1")
+    expect(page.locator("[data-queue-item]")).to_contain_text("清单检查：口岸农贸市场")
+
+    page.context.set_offline(False)
+    expect(page.locator("[data-testid=queue-count]")).to_have_attribute("data-count", "0", timeout=30_000)
+    assert sorted(Check.objects.filter(point=w.point_b).values_list("indicator__code", "result")) == [("1.1.1", "pass"), ("1.2.1", "fail")]
+    finding = Finding.objects.get()
+    assert (finding.point, finding.unit, finding.description, finding.photos.count()) == (w.point_b, w.unit_b, "摊位外溢占用通道", 1)
