@@ -674,6 +674,7 @@ def _order_story(campaign, users, log: Log) -> None:
         inspection_services.rectification_review(reviewer=ducha, rectification=rect, accept=True, comment="督办问题整改到位，同意销号。",
                                                  at=at(review_day, 10))
     notified = inspection_services.orders_overdue_notify(today=DEMO_TODAY)
+    orders = list(SupervisionOrder.objects.filter(campaign=campaign).prefetch_related("findings").order_by("year", "number"))
     states = [lifecycle.order_state_label(lifecycle.order_state(o.findings.all(), DEMO_TODAY)) for o in orders]
     log(f"督办单状态：{'、'.join(f'{o.label}{s}' for o, s in zip(orders, states))}；逾期提醒 {len(notified)} 份")
 
