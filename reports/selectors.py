@@ -11,9 +11,9 @@ from decimal import Decimal
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from campaign.models import AssessmentPeriod, Campaign, PeriodEvent, PeriodStatus, month_start
+from campaign.models import AssessmentPeriod, Campaign, Indicator, PeriodEvent, PeriodStatus, ScoringMode, month_start
 from campaign.periods import month_label
-from inspections.models import Finding
+from inspections.models import Finding, FindingStatus
 
 from .models import ScoreLineSnapshot, UnitMonthScore
 from .scoring import MonthScores, UnitScore, competition_ranks, next_month, q2, score_month
@@ -98,14 +98,44 @@ def _fill_totals(*, campaign: Campaign, rows: list[MonthRow], today: dt.date) ->
             .values_list("score__period_id").annotate(n=Count("id")).order_by()
         ):
             published[period_id].findings = n
-    for row in rows:
-        if row.status in ("open", "running"):
-            live = score_month(campaign=campaign, month=row.month, with_lines=False, today=today, with_change=False)
-            figures = build_report_data(
-                campaign_name=campaign.name, city_name=campaign.city_name, year=row.month.year, month=row.month,
-                is_published=False, units=live.units, groups=[],
-            )
-            row.findings, row.points = figures.findings_count, q2(figures.findings_points)
+    live_rows = [row for row in rows if row.status in ("open", "running")]
+    if campaign.scoring_mode == ScoringMode.DEDUCTION:
+        _fill_deduction_totals(campaign=campaign, rows=live_rows)
+        return
+    for row in live_rows:
+        live = score_month(campaign=campaign, month=row.month, with_lines=False, today=today, with_change=False)
+        figures = build_report_data(
+            campaign_name=campaign.name, city_name=campaign.city_name, year=row.month.year, month=row.month,
+            is_published=False, units=live.units, groups=[],
+        )
+        row.findings, row.points = figures.findings_count, q2(figures.findings_points)
+
+
+def _fill_deduction_totals(*, campaign: Campaign, rows: list[MonthRow]) -> None:
+    """问题数 and 问题扣分合计 of open months in a deduction campaign, by the engine's own rule without
+    running it per month: the counting findings of the month's ranked units, and per (unit, indicator)
+    the sum rounded to 0.01 and capped at the indicator's score (one grouped query for all months,
+    plus the ranked units of each month). ``tests/test_report_figures.py`` checks it equals the page."""
+    from .scoring import _fetch, scored_units  # the engine's fast row fetch (raw cursor on PostgreSQL)
+
+    if not rows:
+        return
+    ranked = {row.month: {u.pk for u in scored_units(row.month)} for row in rows}
+    caps = dict(Indicator.objects.filter(campaign=campaign).values_list("pk", "score"))
+    by_month = {row.month: row for row in rows}
+    points: dict[dt.date, Decimal] = {}
+    for month, unit_id, indicator_id, total, n in _fetch(
+        Finding.objects.filter(campaign=campaign, month__in=list(by_month)).exclude(status=FindingStatus.WITHDRAWN)
+        .values_list("month", "unit_id", "indicator_id").annotate(total=Sum("points"), n=Count("id")).order_by()
+    ):
+        if unit_id not in ranked[month]:
+            continue
+        total = q2(total)
+        cap = caps.get(indicator_id, total)
+        points[month] = points.get(month, Decimal("0.00")) + (total if total <= cap else cap)
+        by_month[month].findings += n
+    for month, value in points.items():
+        by_month[month].points = q2(value)
 
 
 def months_with_data(*, campaign: Campaign) -> set[dt.date]:
