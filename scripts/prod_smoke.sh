@@ -5,7 +5,8 @@
 #   scripts/prod_smoke.sh            # needs PostgreSQL on 127.0.0.1:5432 (user postgres) and Redis on 6379
 #
 # What it does: DEBUG=0 with a fresh random SECRET_KEY and ALLOWED_HOSTS; a fresh PostgreSQL database
-# (SMOKE_DB, dropped and recreated); migrate; collectstatic into a temporary STATIC_ROOT; check --deploy
+# (SMOKE_DB, dropped and recreated) with the two roles of scripts/db_roles.sql (README step 3: migrate
+# connects as chuangwen_owner through DATABASE_MIGRATE_URL, everything else as chuangwen_app); migrate; collectstatic into a temporary STATIC_ROOT; check --deploy
 # on the real (HTTPS) settings; demo data and a superuser; gunicorn on 127.0.0.1 (a free port); a Celery
 # worker (-Q celery,pdf) and beat on a Redis database of their own (SMOKE_REDIS_DB); then
 # scripts/prod_smoke_http.py: login page, a hashed static file, login, a logged-in page, a report job
@@ -62,8 +63,10 @@ export DEBUG=0
 SECRET_KEY=$("$PY" -c "import secrets; print(secrets.token_urlsafe(50))")
 export SECRET_KEY
 export ALLOWED_HOSTS=127.0.0.1,localhost
-export DATABASE_URL="$PG/$SMOKE_DB"
-unset DATABASE_MIGRATE_URL DATABASE_ROLE || true
+PG_HOSTPORT=${PG#postgres://*@}
+export DATABASE_URL="postgres://chuangwen_app@$PG_HOSTPORT/$SMOKE_DB"
+export DATABASE_MIGRATE_URL="postgres://chuangwen_owner@$PG_HOSTPORT/$SMOKE_DB"
+unset DATABASE_ROLE || true
 export REDIS_URL="$REDIS_BASE/$SMOKE_REDIS_DB"
 export MEDIA_ROOT="$WORK/media"
 export STATIC_ROOT="$WORK/static"
@@ -78,11 +81,12 @@ pass "Redis database $SMOKE_REDIS_DB emptied"
 
 dropdb -h 127.0.0.1 -U postgres --if-exists "$SMOKE_DB" >/dev/null 2>&1
 createdb -h 127.0.0.1 -U postgres "$SMOKE_DB" || fail "createdb $SMOKE_DB"
-pass "fresh PostgreSQL database $SMOKE_DB"
+psql -X -q -v ON_ERROR_STOP=1 "$PG/$SMOKE_DB" -f scripts/db_roles.sql >"$WORK/db_roles.log" 2>&1 || fail "scripts/db_roles.sql"
+pass "fresh PostgreSQL database $SMOKE_DB with roles chuangwen_owner and chuangwen_app"
 
 # ---- README step 5: migrate, collectstatic, check --deploy
 "$PY" manage.py migrate --noinput >"$WORK/migrate.log" 2>&1 || fail "migrate"
-pass "migrate"
+pass "migrate (as chuangwen_owner)"
 "$PY" manage.py collectstatic --noinput >"$WORK/collectstatic.log" 2>&1 || fail "collectstatic (production manifest storage)"
 [ -f "$STATIC_ROOT/staticfiles.json" ] || fail "collectstatic wrote no manifest"
 pass "collectstatic into $STATIC_ROOT ($(find "$STATIC_ROOT" -type f | wc -l) files)"
@@ -90,12 +94,13 @@ pass "collectstatic into $STATIC_ROOT ($(find "$STATIC_ROOT" -type f | wc -l) fi
 pass "check --deploy --fail-level WARNING (HTTPS settings as shipped)"
 
 # Demo data gives the report something to render; a superuser made by the management command logs in.
-"$PY" manage.py load_demo >"$WORK/load_demo.log" 2>&1 || fail "load_demo"
+# load_demo rebuilds demo rows the app role may not delete (audit rows), so it runs as the owner.
+DATABASE_ROLE=owner "$PY" manage.py load_demo >"$WORK/load_demo.log" 2>&1 || fail "load_demo"
 SMOKE_USER=smoke-admin
 SMOKE_PASSWORD="Smoke#$("$PY" -c "import secrets; print(secrets.token_urlsafe(12))")"
 DJANGO_SUPERUSER_PASSWORD="$SMOKE_PASSWORD" "$PY" manage.py createsuperuser --noinput --username "$SMOKE_USER" \
   --email smoke@example.gov.cn >"$WORK/createsuperuser.log" 2>&1 || fail "createsuperuser"
-pass "demo data and superuser $SMOKE_USER"
+pass "demo data and superuser $SMOKE_USER (created as chuangwen_app)"
 
 # ---- README step 6: the three kinds of process (plain HTTP for the smoke, as on an intranet)
 export SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 SECURE_HSTS_SECONDS=0

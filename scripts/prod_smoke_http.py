@@ -80,6 +80,11 @@ def step(name: str, ok: bool, detail: str = "") -> None:
 def run(base: str, username: str, password: str, timeout: float) -> None:
     b = Browser(base)
 
+    health = b.request("/healthz")
+    step("GET /healthz 200 (database and Redis answer)",
+         health.status == 200 and b'"database": {"ok": true' in health.body and b'"redis": {"ok": true' in health.body,
+         f"HTTP {health.status} {health.text[:160]}")
+
     login = b.request("/login/")
     step("GET /login/ 200", login.status == 200, f"HTTP {login.status}")
     step("login page is the Chinese one", "登录" in login.text)
@@ -106,15 +111,29 @@ def run(base: str, username: str, password: str, timeout: float) -> None:
     step("报表导出 page 200", jobs.status == 200, f"HTTP {jobs.status}")
     months = re.findall(r'<option value="(\d{4}-\d{2})"', jobs.text)
     step("the report form offers months", bool(months), ", ".join(months[:3]))
+    report(b, jobs, "workbook-xlsx", months[0], b"PK", timeout)
+    # A PDF goes to the worker's `pdf` queue and needs the Chinese fonts of README step 1.
+    published = re.findall(r'<option value="(\d{4}-\d{2})">[^<]*（已发布）', jobs.text)
+    report(b, b.request("/reports/jobs/"), "bulletin-pdf", (published or months)[0], b"%PDF", timeout)
+
+    bad = b.request("/inspections/findings/?q=%00")
+    step("NUL byte answers the Chinese 400 page", bad.status == 400 and "请求有误" in bad.text, f"HTTP {bad.status}")
+    missing = b.request("/no-such-page/")
+    step("missing page answers the Chinese 404 page", missing.status == 404 and "页面不存在" in missing.text, f"HTTP {missing.status}")
+
+
+def report(b: Browser, jobs: Answer, kind: str, month: str, magic: bytes, timeout: float) -> None:
+    """Ask for one report on the 报表导出 page, poll its job page until done, download it."""
     asked = b.request(
-        "/reports/jobs/", {"kind": "workbook-xlsx", "month": months[0], "csrfmiddlewaretoken": csrf_token(jobs)}, "/reports/jobs/"
+        "/reports/jobs/", {"kind": kind, "month": month, "csrfmiddlewaretoken": csrf_token(jobs)}, "/reports/jobs/"
     )
     location = asked.headers.get("location", "")
     job = re.search(r"/reports/jobs/(\d+)/", location)
-    step("report job requested (302 to the job page)", asked.status == 302 and job is not None, f"HTTP {asked.status} → {location}")
+    step(f"{kind} {month} requested (302 to the job page)", asked.status == 302 and job is not None, f"HTTP {asked.status} → {location}")
 
     detail_path = f"/reports/jobs/{job.group(1)}/"
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
+    deadline = started + timeout
     status_text = ""
     while True:
         page = b.request(detail_path)
@@ -129,17 +148,12 @@ def run(base: str, username: str, password: str, timeout: float) -> None:
         if time.monotonic() > deadline:
             raise SmokeFailure(f"report job not done after {timeout:.0f} s (last status {status_text})")
         time.sleep(2)
-    step("the Celery worker finished the report job", True, f"job {job.group(1)}")
+    step(f"the Celery worker finished the {kind} job", True, f"job {job.group(1)}, {time.monotonic() - started:.0f} s")
 
     download = b.request(f"{detail_path}download/")
     disposition = download.headers.get("content-disposition", "")
-    step("report downloads (xlsx)", download.status == 200 and download.body[:2] == b"PK" and "attachment" in disposition,
-         f"HTTP {download.status}, {len(download.body)} bytes, {disposition[:80]}")
-
-    bad = b.request("/inspections/findings/?q=%00")
-    step("NUL byte answers the Chinese 400 page", bad.status == 400 and "请求有误" in bad.text, f"HTTP {bad.status}")
-    missing = b.request("/no-such-page/")
-    step("missing page answers the Chinese 404 page", missing.status == 404 and "页面不存在" in missing.text, f"HTTP {missing.status}")
+    step(f"{kind} downloads", download.status == 200 and download.body.startswith(magic) and "attachment" in disposition,
+         f"HTTP {download.status}, {len(download.body)} bytes")
 
 
 def main() -> int:

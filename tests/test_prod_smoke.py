@@ -30,10 +30,13 @@ def test_nothing_listening_is_a_failure():
 
 
 class _LoginWithoutPolicy(BaseHTTPRequestHandler):
-    def do_GET(self):  # a login page without Content-Security-Policy
-        body = "<title>登录</title><form>登录</form>".encode()
+    def do_GET(self):  # a healthy /healthz, then a login page without Content-Security-Policy
+        if self.path == "/healthz":
+            body, kind = b'{"status": "ok", "checks": {"database": {"ok": true}, "redis": {"ok": true}}}', "application/json"
+        else:
+            body, kind = "<title>登录</title><form>登录</form>".encode(), "text/html; charset=utf-8"
         self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -53,7 +56,8 @@ def test_a_missing_check_stops_at_its_own_fail_line():
         server.server_close()
     lines = done.stdout.strip().splitlines()
     assert done.returncode == 1
-    assert lines[:2] == ["PASS: GET /login/ 200 — HTTP 200", "PASS: login page is the Chinese one"]
+    assert lines[1:3] == ["PASS: GET /login/ 200 — HTTP 200", "PASS: login page is the Chinese one"]
+    assert lines[0].startswith("PASS: GET /healthz 200")
     assert lines[-1] == "FAIL: Content-Security-Policy on the login page"
 
 
