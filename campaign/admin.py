@@ -222,7 +222,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):
-    list_display = ("tree_name", "unit_type", "ranking_group", "depth", "order", "is_active")
+    list_display = ("tree_name", "unit_type", "ranking_group", "depth", "order", "is_active", "active_from", "active_until")
     list_display_links = ("tree_name",)
     list_filter = ("unit_type", "ranking_group", "is_active", "depth")
     search_fields = ("name", "short_name")
