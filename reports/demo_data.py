@@ -13,7 +13,8 @@ Not from the documents (a local example, so the demo has something to score): ev
 deduction number (0.3/0.2/0.1 per problem and the rest of ``DEDUCTION_RULES`` — the seed
 says problems are deducted, 采取对发现的问题进行扣分的办法, but names no points), the
 residents per unit in ``UNIT_RESIDENTS`` and the per-unit targets scaled from 芦洲乡's
-figures, and the other units' quantities.
+figures, the other units' quantities, and the indicators' scores and lead units (the seed
+quotes standards but gives no scored 测评体系 with lead units).
 """
 from __future__ import annotations
 
