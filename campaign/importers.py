@@ -32,6 +32,7 @@ from typing import Any
 from django.db.models import Max
 
 from .models import AssessmentMethod, Campaign, Indicator, InspectionPoint, PointType, RankingGroup, Unit, UnitType
+from .periods import new_unit_active_from
 from .search import refresh_point_search
 from .workbook import (
     CellError, Column, Problem, RowChange, Table, TableRow, TableSpec, fill_down, split_names, strip_enumeration, to_code, to_decimal,
@@ -604,6 +605,8 @@ class UnitKind(ImportKind):
         # name in file → (row, existing unit or None, desired values)
         planned: dict[str, dict[str, Any]] = {}
         file_names: dict[str, str] = {}  # loose name → file name, to find parents among new rows
+        default_from = new_unit_active_from()
+        dated_by_default: list[str] = []
         for row in table.rows:
             name = required_name(table, row, "单位名称", 100)
             if not name:
@@ -640,6 +643,9 @@ class UnitKind(ImportKind):
                     item[date_field] = to_date(row.get(date_field), label=label) if date_field in has else item[date_field]
                 except CellError as exc:
                     table.problem(str(exc), row, date_field)
+            if current is None and item["active_from"] is None and default_from is not None:
+                item["active_from"] = default_from
+                dated_by_default.append(key)
             if item["active_from"] and item["active_until"] and item["active_until"] < item["active_from"]:
                 table.problem("停用日期不能早于启用日期。", row, "active_until")
             planned[key] = item
@@ -685,6 +691,11 @@ class UnitKind(ImportKind):
 
         for group in new_groups:
             table.problems.append(_note(table, f"将新建考核组别“{group}”。"))
+        if dated_by_default:
+            table.problems.append(_note(table, (
+                f"新单位{'、'.join(dated_by_default)}未填写启用日期，将自{default_from.year}年{default_from.month}月起参加月度考核"
+                "（之前的月份已发布过，重新发布时不会把新单位排进去）；如需更早参加，请填写启用日期。"
+            )))
 
         changes: list[RowChange] = []
         creates: list[dict[str, Any]] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import ValidationError
+from django.db.models import Max
 
 from .models import AssessmentPeriod, Campaign, PeriodStatus, month_start
 
@@ -27,6 +28,17 @@ def ensure_month_open(campaign: Campaign | int, month: dt.date) -> None:
             f"{month:%Y年%m月}的考核结果已发布并冻结，不能再修改。如需更正，请在未发布的月份录入更正记录并说明原因。",
             code="month_published",
         )
+
+
+def new_unit_active_from() -> dt.date | None:
+    """The 启用日期 the units import gives a new unit when the file has none: the first day after the
+    latest month that has ever been published (any campaign; a revoked month counts, it was published
+    without the unit). So re-publishing a past month never ranks a unit set up after it; None (always
+    active) while nothing has been published, as when a campaign's past months are entered at setup."""
+    latest = AssessmentPeriod.objects.filter(events__action="publish").aggregate(m=Max("month"))["m"]
+    if latest is None:
+        return None
+    return (latest.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
 def month_label(month: dt.date) -> str:

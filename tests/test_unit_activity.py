@@ -73,3 +73,39 @@ def test_the_admin_edits_the_active_dates(world, client):
     assert page.status_code == 302, page.content.decode()[:2000]
     u.refresh_from_db()
     assert (u.active_from, u.active_until) == (dt.date(2026, 11, 1), None)
+
+
+def test_units_imported_after_a_publication_are_not_ranked_when_that_month_is_published_again(world):
+    # The issue: 7 units imported in November appeared in October at rank 1 after October was re-published.
+    from decimal import Decimal as D
+
+    from reports.models import UnitMonthScore
+    from reports.scoring import score_month
+    from reports.services import period_publish, period_revoke
+
+    w = world
+    inspection = f.InspectionFactory(campaign=w.campaign, date=dt.date(2026, 10, 12), created_by=w.inspector)
+    f.FindingFactory(campaign=w.campaign, inspection=inspection, unit=w.unit_a, indicator=w.leaf_clean, points=D("0.30"))
+    f.FindingFactory(campaign=w.campaign, inspection=inspection, unit=w.unit_b, indicator=w.leaf_market, points=D("0.50"))
+    period_publish(campaign=w.campaign, month=dt.date(2026, 10, 1), actor=w.admin, today=dt.date(2026, 11, 5))
+
+    data = xlsx([HEADER[:5], ["高港街道", None, "城西区", "街道", "乡镇街道组"], ["永安街道", None, "城西区", "街道", "乡镇街道组"]])
+    preview = imports.import_preview(campaign=w.campaign, kind="units", data=data)
+    assert "新单位高港街道、永安街道未填写启用日期，将自2026年11月起参加月度考核" in " ".join(p.message for p in preview.warnings)
+    imports.import_apply(campaign=w.campaign, kind="units", data=data)
+    assert set(Unit.objects.filter(name__in=["高港街道", "永安街道"]).values_list("active_from", flat=True)) == {dt.date(2026, 11, 1)}
+
+    period_revoke(campaign=w.campaign, month=dt.date(2026, 10, 1), actor=w.admin, reason="复核")
+    period = period_publish(campaign=w.campaign, month=dt.date(2026, 10, 1), actor=w.admin, today=dt.date(2026, 11, 20))
+    ranks = {r.unit.name: r.rank for r in UnitMonthScore.objects.filter(period=period, ranking_group="乡镇街道组")}
+    assert ranks == {"城东街道": 1, "口岸街道": 2}  # 99.70 and 99.50; the new units (100.00) would have been 1st
+    november = {u.unit_name for u in score_month(campaign=w.campaign, month=dt.date(2026, 11, 1), today=dt.date(2026, 12, 5)).units}
+    assert {"高港街道", "永安街道"} <= november
+
+
+def test_before_any_publication_new_units_count_in_every_month(world):
+    data = xlsx([HEADER[:5], ["高港街道", None, "城西区", "街道", "乡镇街道组"]])
+    preview = imports.import_preview(campaign=world.campaign, kind="units", data=data)
+    assert not any("启用日期" in p.message for p in preview.warnings)
+    imports.import_apply(campaign=world.campaign, kind="units", data=data)
+    assert Unit.objects.get(name="高港街道").active_from is None
