@@ -31,6 +31,8 @@ def test_no_page_violates_the_policy(browser_world, open_page):
     insp = make_inspection(w)
     task = f.TaskFactory(campaign=w.campaign, unit=w.unit_a, indicator=w.leaf_ads)
     period_publish(campaign=w.campaign, month=dt.date(2026, 10, 1), actor=w.admin, today=dt.date(2026, 11, 5), confirm_empty=True)
+    w.admin.is_staff = w.admin.is_superuser = True
+    w.admin.save()
     page = open_page(w.admin)
     page.add_init_script(WATCH)
     console = []
@@ -38,9 +40,10 @@ def test_no_page_violates_the_policy(browser_world, open_page):
     found = {}
     for path in ("/", f"/inspections/{insp.pk}/", f"/inspections/{insp.pk}/findings/new/",
                  f"/inspections/{insp.pk}/checklist/{w.point_a.pk}/", f"/tasks/{task.pk}/", "/reports/months/2026-10/",
-                 "/reports/months/2026-10/bulletin/", "/reports/jobs/", "/campaign/audit/", "/admin/"):
+                 "/reports/months/2026-10/bulletin/", "/reports/jobs/", "/campaign/audit/", "/admin/",
+                 "/admin/tasks/task/add/", f"/admin/campaign/unit/{w.unit_a.pk}/change/", "/admin/auth/user/"):
         response = page.goto(f"{page.base_url}{path}")
-        assert response.status == 200, path
+        assert response.status == 200 and page.url == f"{page.base_url}{path}", path
         assert "script-src 'self'" in response.headers["content-security-policy"]
         page.wait_for_load_state("load")
         if _violations(page):
