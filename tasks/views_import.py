@@ -24,9 +24,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from campaign import access, audit
-from campaign.excel import xlsx_response
+from campaign.excel import stream_table, xlsx_response
 from campaign.selectors import current_campaign
-from campaign.workbook import WorkbookError
 
 from . import imports
 from .forms_import import ImportForm
@@ -165,10 +164,11 @@ def import_export(request: HttpRequest, kind: str) -> HttpResponse:
     """One kind as it is now, in the template's columns (imports back unchanged)."""
     campaign = _admin_campaign(request)
     kind = _kind_or_404(kind)
-    try:
-        wb = imports.export_workbook(campaign=campaign, kind=kind)
-    except WorkbookError as exc:  # pragma: no cover - kinds are checked above
-        raise Http404(str(exc)) from None
-    audit.record("import.export", actor=request.user, obj=campaign, request=request,
-                 message=f"导出{imports.KINDS[kind].label}")
-    return xlsx_response(wb, imports.export_filename(campaign, kind), request=request, what=f"导出{imports.KINDS[kind].label}")
+    import_kind = imports.KINDS[kind]
+    # Streamed like every table export (write-only workbook in a temporary file); same rows as export_workbook.
+    response = stream_table(
+        request, title=import_kind.sheet_title, headers=import_kind.spec.headers, rows=import_kind.export_rows(campaign),
+        filename=imports.export_filename(campaign, kind), what=f"导出{import_kind.label}",
+    )
+    audit.record("import.export", actor=request.user, obj=campaign, request=request, message=f"导出{import_kind.label}")
+    return response

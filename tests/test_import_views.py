@@ -106,7 +106,7 @@ def test_the_template_and_export_downloads_are_workbooks(world, client_for):
     assert template["Content-Type"].startswith("application/vnd.openxmlformats")
     assert load_workbook(io.BytesIO(template.content)).sheetnames == ["责任分解表", "说明"]
     export = client.get(reverse("tasks-import-export", args=["units"]))
-    rows = list(load_workbook(io.BytesIO(export.content)).active.iter_rows(values_only=True))
+    rows = list(load_workbook(io.BytesIO(export.getvalue())).active.iter_rows(values_only=True))  # streamed
     assert rows[0][:5] == tuple(UNIT_HEADER)  # then 启用日期, 停用日期
     assert ("城东街道", None, "城东区", "街道", "乡镇街道组") in [r[:5] for r in rows]
     assert AuditLog.objects.filter(action="import.export").count() == 1
