@@ -22,7 +22,10 @@ from reports.models import ScoreLineSnapshot, UnitMonthScore
 from reports.services import period_publish, period_revoke
 from tests import factories as f
 
-pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="database roles and triggers: PostgreSQL only")
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="database roles and triggers: PostgreSQL only"),
+]
 
 OCT = dt.date(2026, 10, 1)
 NOV = dt.date(2026, 11, 1)

@@ -96,6 +96,7 @@ def test_an_open_months_rectification_stays_editable_in_the_admin(world, client)
     assert 'name="_save"' in page.content.decode()
 
 
+@pytest.mark.postgres
 @postgres_only
 def test_the_database_refuses_editing_or_deleting_a_published_months_rectification(published):
     w = published
@@ -113,6 +114,7 @@ def test_the_database_refuses_editing_or_deleting_a_published_months_rectificati
     assert (w.accepted.status, w.accepted.review_comment) == (RectificationStatus.ACCEPTED, "复查合格")
 
 
+@pytest.mark.postgres
 @postgres_only
 def test_the_database_refuses_changing_a_published_findings_text(published):
     w = published
