@@ -174,11 +174,19 @@ def test_the_login_page_has_the_policy_too():
     assert "script-src 'self'" in response["Content-Security-Policy"]
 
 
-def test_an_upload_keeps_its_own_stricter_policy():
-    from campaign.uploads import __file__ as uploads_file
+def test_an_image_shown_inline_keeps_its_own_stricter_policy(world, client_for):
+    from django.core.files.uploadedfile import SimpleUploadedFile
 
-    # The upload view sets "default-src 'none'; … sandbox" itself; the middleware must not replace it.
-    assert "default-src 'none'" in Path(uploads_file).read_text()
+    task = f.TaskFactory(campaign=world.campaign, unit=world.unit_a, indicator=world.leaf_ads)
+    client = client_for(world.official_a)
+    upload = SimpleUploadedFile("现场.png", png_bytes(), content_type="image/png")
+    client.post(f"/tasks/{task.pk}/progress/", {"text": "新建宣传栏", "value": "1", "client_token": str(uuid.uuid4()), "files": [upload]})
+    evidence = Evidence.objects.get()
+    response = client.get(evidence.get_absolute_url() + "?inline=1")
+    assert response.status_code == 200
+    # The view's own "default-src 'none' … sandbox" is left alone by the site-wide middleware.
+    assert response["Content-Security-Policy"].startswith("default-src 'none'")
+    assert "sandbox" in response["Content-Security-Policy"]
 
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/(?:ld\+)?json\")[^>]*>", re.I)
