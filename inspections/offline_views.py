@@ -63,6 +63,7 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     assets = [static(path) for path in SW_STATIC]
     body = render_to_string("pwa/sw.js", {
         "assets_json": json.dumps(assets), "offline_page_json": json.dumps(static("pwa/offline.html")),
+        "idb_json": json.dumps(static("vendor/idb-keyval/idb-keyval-6.3.0.umd.js")),
     })
     version = hashlib.sha256(body.encode()).hexdigest()[:12]
     body = body.replace("__CW_VERSION__", version)

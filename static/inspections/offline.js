@@ -64,7 +64,7 @@
   function readForm(form) {
     var fields = [], files = [];
     new FormData(form).forEach(function (value, name) {
-      if (name === "csrfmiddlewaretoken" || name === "next") return;
+      if (name === "csrfmiddlewaretoken" || name === "next" || name.indexOf("_cw_") === 0) return;
       if (value instanceof File) {
         if (value.size === 0 && !value.name) return;  // an empty file input
         files.push({name: name, filename: value.name, type: value.type, blob: value});
@@ -152,7 +152,19 @@
     if (!form.matches || !form.matches("form[data-offline-sync]")) return;
     if (form.querySelector("input[data-busy]")) return;  // photos.js submits again once photos are small
     var reopened = form.dataset.reopenedItem;
-    if (navigator.onLine && !reopened) return;  // the ordinary post
+    if (navigator.onLine && !reopened) {
+      // The ordinary post. Should it get no answer at all, the service worker keeps it in the queue
+      // with these fields (the server ignores them).
+      var data0 = readForm(form), text0 = describe(form, data0);
+      var meta = {user: form.dataset.offlineUser, key: newKey(), title: text0.title, detail: text0.detail,
+        display: JSON.stringify(text0.display)};
+      Object.keys(meta).forEach(function (name) {
+        var input = form.querySelector("input[name=_cw_" + name + "]");
+        if (!input) { input = el("input", {type: "hidden", name: "_cw_" + name}); form.appendChild(input); }
+        input.value = meta[name];
+      });
+      return;
+    }
     event.preventDefault();
     event.stopPropagation();
     var data = readForm(form);
@@ -537,6 +549,10 @@
       if (!navigator.onLine) {
         // Messages in a cached copy of the page belong to an earlier visit.
         document.querySelectorAll("main > .alert-dismissible").forEach(function (a) { a.remove(); });
+      }
+      if (new URLSearchParams(location.search).get("queued")) {
+        notice(form, "网络中断，没有发送成功：已保存在本机，联网后自动发送。", "warning");
+        history.replaceState(null, "", location.pathname);
       }
       var key = new URLSearchParams(location.search).get("offline_item");
       checklistForThisPoint(form).then(function () { if (key) reopen(form, key); });

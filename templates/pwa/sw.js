@@ -3,8 +3,11 @@
  * - the inspector's pages (home, inspection, 登记问题, 清单检查) and the campaign's offline data:
  *   network first, the last good copy when there is no signal (or the network takes over 5 s);
  * - every other page: network, a short offline notice when there is none;
- * - POSTs are never touched: the offline queue lives in the page (offline.js, IndexedDB). */
+ * - the POST of 登记问题 or a checklist round that cannot reach the server (a weak signal while the
+ *   phone thinks it is online) goes into the page's offline queue (IndexedDB, the same store as
+ *   offline.js) instead of ending on a browser error page; every other POST is not touched. */
 "use strict";
+importScripts({{ idb_json|safe }});
 var VERSION = "__CW_VERSION__";
 var STATIC_CACHE = "cw-static-" + VERSION;
 var PAGES_CACHE = "cw-pages-v1";
@@ -70,11 +73,52 @@ function networkFirst(request, cacheName, key, acceptable) {
   });
 }
 
+var FORM_POSTS = [
+  [/^\/inspections\/(\d+)\/findings\/new\/$/, function (m) { return ["finding", "/inspections/offline/sync/" + m[1] + "/finding/"]; }],
+  [/^\/inspections\/(\d+)\/checklist\/(\d+)\/$/, function (m) { return ["checklist", "/inspections/offline/sync/" + m[1] + "/checklist/" + m[2] + "/"]; }]
+];
+
+// Post the form; with no answer at all keep it in the queue (offline.js put _cw_* fields in it) and
+// show the form again, which says so. A page without those fields gets the browser's own error.
+function postOrQueue(request, url, kind, syncUrl) {
+  var copy = request.clone();
+  return fetch(request).catch(function (error) {
+    return copy.formData().then(function (data) {
+      var meta = {}, fields = [], files = [];
+      data.forEach(function (value, name) {
+        if (name.indexOf("_cw_") === 0) { meta[name.slice(4)] = value; return; }
+        if (name === "csrfmiddlewaretoken" || name === "next") return;
+        if (typeof value === "string") { fields.push([name, value]); return; }
+        if (value.size || value.name) files.push({name: name, filename: value.name, type: value.type, blob: value});
+      });
+      if (!meta.user || !meta.key) throw error;
+      var item = {
+        kind: kind, url: syncUrl, formUrl: url.pathname, user: meta.user, title: meta.title || "", detail: meta.detail || "",
+        display: JSON.parse(meta.display || "{}"), fields: fields, files: files, created: new Date().toISOString(), error: ""
+      };
+      return idbKeyval.set(meta.key, item, idbKeyval.createStore("cw-offline", "queue")).then(function () {
+        return Response.redirect(url.pathname + "?queued=1", 303);
+      });
+    });
+  });
+}
+
 self.addEventListener("fetch", function (event) {
   var request = event.request;
-  if (request.method !== "GET") return;
   var url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
+  if (request.method === "POST" && request.mode === "navigate") {
+    for (var i = 0; i < FORM_POSTS.length; i++) {
+      var m = url.pathname.match(FORM_POSTS[i][0]);
+      if (m) {
+        var target = FORM_POSTS[i][1](m);
+        event.respondWith(postOrQueue(request, url, target[0], target[1]));
+        return;
+      }
+    }
+    return;
+  }
+  if (request.method !== "GET") return;
 
   if (url.pathname.indexOf("/static/") === 0) {
     event.respondWith(caches.match(request, {ignoreSearch: true}).then(function (hit) {

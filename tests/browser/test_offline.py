@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 
 import pytest
 from PIL import Image
@@ -235,3 +236,45 @@ def test_the_checklist_of_a_point_never_opened_online_is_built_from_the_kept_dat
     assert sorted(Check.objects.filter(point=w.point_b).values_list("indicator__code", "result")) == [("1.1.1", "pass"), ("1.2.1", "fail")]
     finding = Finding.objects.get()
     assert (finding.point, finding.unit, finding.description, finding.photos.count()) == (w.point_b, w.unit_b, "摊位外溢占用通道", 1)
+
+
+def test_a_post_lost_on_a_weak_signal_is_kept_in_the_queue(browser_world, open_page, tmp_path):
+    w = browser_world
+    insp = _inspection(w)
+    page = open_page(w.inspector, viewport=PHONE)
+    base = page.base_url
+    _open_online_once(page, insp, w.point_a)
+    page.goto(f"{base}/inspections/{insp.pk}/findings/new/?point={w.point_a.pk}")
+    page.fill("#indicator-q", "1.1.1")
+    page.locator("[data-pick-indicator]", has_text="1.1.1").first.click()
+    page.fill("textarea[name=description]", "公厕无人保洁")
+    page.set_input_files("input[name=photos]", _jpeg(tmp_path / "公厕.jpg", "gray"))
+    # The phone believes it is online, but the post never reaches the server (a weak signal): the
+    # service worker's request is failed through DevTools' Fetch domain on the worker's own target.
+    cdp = page.context.browser.new_browser_cdp_session()
+    worker = next(t for t in cdp.send("Target.getTargets")["targetInfos"] if t["type"] == "service_worker")
+    session = cdp.send("Target.attachToTarget", {"targetId": worker["targetId"], "flatten": False})["sessionId"]
+
+    def to_worker(message_id, method, params):
+        message = json.dumps({"id": message_id, "method": method, "params": params})
+        cdp.send("Target.sendMessageToTarget", {"sessionId": session, "message": message})
+
+    def on_message(event):
+        message = json.loads(event["message"])
+        if message.get("method") == "Fetch.requestPaused":
+            to_worker(1000, "Fetch.failRequest", {"requestId": message["params"]["requestId"], "errorReason": "InternetDisconnected"})
+
+    cdp.on("Target.receivedMessageFromTarget", on_message)
+    to_worker(1, "Fetch.enable", {"patterns": [{"urlPattern": f"*/inspections/{insp.pk}/findings/new/*"}]})
+    page.click("[data-testid=save-finding]")
+    expect(page.locator("[data-testid=offline-notice]")).to_contain_text("网络中断，没有发送成功：已保存在本机")
+    expect(page.locator("[data-testid=queue-count]")).to_have_attribute("data-count", "1")
+    expect(page.locator("[data-queue-item]")).to_contain_text("公厕无人保洁")
+    assert Finding.objects.count() == 0
+
+    assert page.evaluate("navigator.onLine")
+    to_worker(2, "Fetch.disable", {})
+    page.click("[data-queue-send]")
+    expect(page.locator("[data-testid=queue-count]")).to_have_attribute("data-count", "0", timeout=30_000)
+    finding = Finding.objects.get()
+    assert (finding.point, finding.description, finding.photos.count()) == (w.point_a, "公厕无人保洁", 1)
