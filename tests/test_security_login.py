@@ -326,3 +326,43 @@ def test_the_limit_and_the_lock_time_follow_the_settings(world):
     response = attempt(client, "official_a", world.password)
     assert response.status_code == 429
     assert "10 分钟后再试" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "pair, account, address, expected",
+    [
+        (4, 19, 49, None),
+        (5, 0, 0, "pair"),
+        (4, 20, 0, "account"),
+        (4, 19, 50, "address"),
+        (5, 20, 50, "pair"),  # the narrowest lock is named first
+    ],
+)
+def test_lock_reason_names_the_lock_that_applies(pair, account, address, expected):
+    from campaign.security import lock_reason
+
+    assert lock_reason(pair_failures=pair, account_failures=account, address_failures=address,
+                       pair_limit=5, account_ceiling=20, address_ceiling=50) == expected
+
+
+def test_a_ceiling_of_zero_never_locks():
+    from campaign.security import lock_reason
+
+    assert lock_reason(pair_failures=0, account_failures=500, address_failures=500,
+                       pair_limit=5, account_ceiling=0, address_ceiling=0) is None
+
+
+def test_capped_failures_counts_each_pair_at_most_the_limit(db):
+    from campaign.security import capped_failures
+
+    now = timezone.now()
+    for ip, failures in (("10.0.0.1", 60), ("10.0.0.2", 3), ("10.0.0.3", 5)):
+        AccessAttempt.objects.create(username="official_a", ip_address=ip, user_agent="ua", failures_since_start=failures,
+                                     attempt_time=now, get_data="", post_data="", http_accept="", path_info="/login/")
+    old = AccessAttempt.objects.create(username="official_b", ip_address="10.0.0.1", user_agent="ua", failures_since_start=2,
+                                       attempt_time=now, get_data="", post_data="", http_accept="", path_info="/login/")
+    AccessAttempt.objects.filter(pk=old.pk).update(attempt_time=now - dt.timedelta(hours=2))  # attempt_time is auto_now_add
+    since = now - dt.timedelta(minutes=30)
+    assert capped_failures(since=since, pair_limit=5, username="official_a") == 5 + 3 + 5
+    assert capped_failures(since=since, pair_limit=5, ip_address="10.0.0.1") == 5  # official_b's row is too old
+    assert capped_failures(since=now - dt.timedelta(hours=3), pair_limit=5, ip_address="10.0.0.1") == 7

@@ -277,3 +277,45 @@ def test_commands_that_touch_data_still_refuse_without_a_secret_key():
     )
     assert done.returncode != 0
     assert "SECRET_KEY 未设置" in done.stderr
+
+
+# ------------------------------------------------------------------ config/hardening.py, directly
+
+
+@pytest.mark.parametrize(
+    "key, problem",
+    [
+        ("", "未设置"),
+        ("abc", "太弱"),
+        ("ab" * 30, "太弱"),  # 60 characters, 2 different
+        ("dev-only-insecure-key-do-not-use-in-production", "公开的开发密钥"),
+        ("Zq8-Lw3_pV9xK2mN7rT4yB6cD1fG5hJ0sA8eU3iO7kW2nQ9zX4vR", None),
+    ],
+)
+def test_secret_key_problem(key, problem):
+    from config.hardening import secret_key_problem
+
+    found = secret_key_problem(key)
+    assert (found is None) if problem is None else (problem in found)
+
+
+def test_production_problems_lists_every_reason():
+    from config.hardening import production_problems
+
+    problems = production_problems(secret_key="abc", allowed_hosts=[])
+    assert len(problems) == 2
+    assert "SECRET_KEY" in problems[0] and "ALLOWED_HOSTS" in problems[1]
+    assert production_problems(secret_key="Zq8-Lw3_pV9xK2mN7rT4yB6cD1fG5hJ0sA8eU3iO7kW2nQ9zX4vR", allowed_hosts=["cw.example.gov.cn"]) == []
+
+
+def test_manage_py_gives_throwaway_settings_only_to_static_checks_without_deploy():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("manage_module", ROOT / "manage.py")
+    manage = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(manage)
+    assert set(manage.static_check_defaults(["manage.py", "check"])) == {"SECRET_KEY", "ALLOWED_HOSTS"}
+    assert set(manage.static_check_defaults(["manage.py", "makemigrations", "--check", "--dry-run"])) == {"SECRET_KEY", "ALLOWED_HOSTS"}
+    assert manage.static_check_defaults(["manage.py", "check", "--deploy"]) == {}
+    assert manage.static_check_defaults(["manage.py", "migrate"]) == {}
+    assert manage.static_check_defaults(["manage.py", "runserver"]) == {}
