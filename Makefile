@@ -38,6 +38,8 @@ test: venv test-system-deps
 	$(PY) manage.py makemigrations --check --dry-run --settings=config.test_settings
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Benchmarks run with production settings (DEBUG off: SECRET_KEY required); they serve 127.0.0.1 only.
+bench: export ALLOWED_HOSTS ?= 127.0.0.1,localhost
 bench: venv
 	$(PY) manage.py bench_scoring
 	$(PY) manage.py bench_reports
