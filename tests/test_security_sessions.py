@@ -319,3 +319,17 @@ def test_manage_py_gives_throwaway_settings_only_to_static_checks_without_deploy
     assert manage.static_check_defaults(["manage.py", "check", "--deploy"]) == {}
     assert manage.static_check_defaults(["manage.py", "migrate"]) == {}
     assert manage.static_check_defaults(["manage.py", "runserver"]) == {}
+
+
+@pytest.mark.parametrize("missing, message", [("ALLOWED_HOSTS", "ALLOWED_HOSTS 未设置"), ("SECRET_KEY", "SECRET_KEY 未设置")])
+def test_gunicorn_as_the_readme_starts_it_refuses_to_serve(missing, message):
+    # Issue 11: gunicorn served without ALLOWED_HOSTS although the README said it refuses.
+    env = _production_env()
+    env[missing] = ""
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "-b", "127.0.0.1:0", "-w", "1"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode != 0
+    assert message in done.stderr
+    assert "Worker failed to boot" in done.stderr
