@@ -21,6 +21,8 @@
   var syncing = false;
   var lastNotice = "";
   var campaignData = null;
+  // Who is logged in: a phone may be shared; each user sees and sends only their own items.
+  var currentUser = (document.currentScript && document.currentScript.dataset.cwUser) || "";
 
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", {scope: "/"}).catch(function () { /* no offline mode */ });
@@ -286,10 +288,13 @@
   }
 
   function render() {
-    return listItems().then(function (items) {
+    return listItems().then(function (all) {
+      var items = all.filter(function (i) { return !currentUser || String(i.user) === String(currentUser); });
+      var others = all.length - items.length;
       var refused = items.filter(function (i) { return i.error; }).length;
       var text = items.length ? "待发送 " + items.length + " 条" + (refused ? "（其中 " + refused + " 条未被接收，需修改或删除）" : "")
         : "没有待发送的记录";
+      if (others) text += "；另有其他账号的 " + others + " 条，该账号登录后发送";
       var status = document.getElementById("offline-queue-status");
       if (status) {
         status.textContent = text + (navigator.onLine ? "" : " · 当前离线");

@@ -278,3 +278,48 @@ def test_a_post_lost_on_a_weak_signal_is_kept_in_the_queue(browser_world, open_p
     expect(page.locator("[data-testid=queue-count]")).to_have_attribute("data-count", "0", timeout=30_000)
     finding = Finding.objects.get()
     assert (finding.point, finding.description, finding.photos.count()) == (w.point_a, "公厕无人保洁", 1)
+
+
+def test_the_site_can_be_installed_to_the_home_screen(browser_world, open_page):
+    page = open_page(browser_world.inspector, viewport=PHONE)
+    page.goto(page.base_url + "/")
+    assert page.evaluate("navigator.serviceWorker.ready.then(r => r.active.scriptURL)") == page.base_url + "/sw.js"
+    cdp = page.context.new_cdp_session(page)
+    manifest = cdp.send("Page.getAppManifest")
+    assert manifest["url"] == page.base_url + "/manifest.webmanifest" and not manifest["errors"]
+    errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    # A Playwright context is an incognito profile, where Chromium installs nothing; anything else
+    # (no suitable icon, no service worker, a bad start_url…) would be listed here too.
+    assert [e["errorId"] for e in errors if e["errorId"] != "in-incognito"] == []
+
+
+def test_a_shared_phone_shows_each_user_only_their_own_queue(browser_world, open_page, tmp_path):
+    w = browser_world
+    insp = _inspection(w)
+    page = open_page(w.inspector, viewport=PHONE)
+    base = page.base_url
+    _open_online_once(page, insp, w.point_a)
+    page.context.set_offline(True)
+    page.goto(f"{base}/inspections/{insp.pk}/findings/new/")
+    _record_finding_offline(page, point="人民路（城东段）", indicator_code="1.1.1", description="井盖缺失",
+                            photo=_jpeg(tmp_path / "井盖.jpg", "white"))
+    # The queue is kept per browser: the user id on the page decides whose items are shown and sent.
+    assert page.evaluate("document.querySelector('script[data-cw-user]').dataset.cwUser") == str(w.inspector.pk)
+    other = page.evaluate("""async () => {
+        const items = await cwOffline.list();
+        return items.map(i => i.user);
+    }""")
+    assert other == [str(w.inspector.pk)]
+    page.evaluate("""async () => {
+        const [item] = await cwOffline.list();
+        const key = item.key; delete item.key; item.user = "999999";
+        await cwOffline.idb.set(key, item, cwOffline.store);
+    }""")
+    page.reload()
+    expect(page.locator("[data-testid=queue-count]")).to_have_attribute("data-count", "0")
+    expect(page.locator("[data-testid=queue-count]")).to_contain_text("另有其他账号的 1 条")
+    expect(page.locator("[data-queue-item]")).to_have_count(0)
+    page.context.set_offline(False)
+    page.reload()
+    page.wait_for_function("cwOffline.sync().then(() => true)")
+    assert Finding.objects.count() == 0  # never sent as someone else
