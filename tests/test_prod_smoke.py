@@ -67,3 +67,16 @@ def test_ci_runs_the_production_smoke_test():
     script = (ROOT / "scripts" / "prod_smoke.sh").read_text()
     for step in ("migrate --noinput", "collectstatic --noinput", "check --deploy --fail-level WARNING", "gunicorn", "worker -Q celery,pdf", "beat", "trap cleanup EXIT"):
         assert step in script, step
+
+
+def test_the_smoke_script_stops_with_a_fail_line_when_a_service_is_missing():
+    # Redis is checked first, so a closed port fails before any database is touched.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    done = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "prod_smoke.sh")], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={"PATH": "/usr/bin:/bin", "HOME": "/tmp", "SMOKE_REDIS": f"redis://127.0.0.1:{port}"},
+    )
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[-1] == f"FAIL: Redis redis://127.0.0.1:{port}/12 不可用"
