@@ -21,8 +21,11 @@ from axes.attempts import get_cool_off_threshold
 from axes.backends import AxesStandaloneBackend
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username, get_failure_limit
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
+from django.db.models import IntegerField, Sum, Value
+from django.db.models.functions import Least
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -84,10 +87,6 @@ def capped_failures(*, since: dt.datetime, pair_limit: int, username: str | None
     adds nothing more, so one person retrying a locked login from one place never reaches a
     ceiling — only failures spread over many addresses (or many accounts) do.
     """
-    from axes.models import AccessAttempt
-    from django.db.models import IntegerField, Sum, Value
-    from django.db.models.functions import Least
-
     rows = AccessAttempt.objects.filter(attempt_time__gte=since)
     if username is not None:
         rows = rows.filter(username=username)
@@ -200,8 +199,6 @@ def accounts_unlock(*, usernames: list[str]) -> int:
     admin is audited as ``auth.unlock`` (campaign/signals.py). Returns how many
     attempt rows were removed.
     """
-    from axes.models import AccessAttempt
-
     deleted = 0
     # One by one so every row's post_delete signal (the audit) fires with its own details.
     for attempt in AccessAttempt.objects.filter(username__in=usernames):
