@@ -1,7 +1,8 @@
 /* 创文督查 service worker (served at /sw.js by inspections.offline_views.service_worker).
  * - static files: cache first (their URLs carry a content hash in production);
  * - the inspector's pages (home, inspection, 登记问题, 清单检查) and the campaign's offline data:
- *   network first, the last good copy when there is no signal (or the network takes over 5 s);
+ *   network first, the last good copy when there is no signal (for the two forms also when the
+ *   network takes over 10 s; the home and inspection pages wait, they must not show stale data);
  * - every other page: network, a short offline notice when there is none;
  * - the POST of 登记问题 or a checklist round that cannot reach the server (a weak signal while the
  *   phone thinks it is online) goes into the page's offline queue (IndexedDB, the same store as
@@ -14,12 +15,12 @@ var PAGES_CACHE = "cw-pages-v1";
 var DATA_CACHE = "cw-data-v1";
 var ASSETS = {{ assets_json|safe }};
 var OFFLINE_PAGE = {{ offline_page_json|safe }};
-var NETWORK_TIMEOUT_MS = 5000;
-var OFFLINE_PAGES = [
-  /^\/$/,
-  /^\/inspections\/\d+\/$/,
-  /^\/inspections\/\d+\/findings\/new\/$/,
-  /^\/inspections\/\d+\/checklist\/\d+\/$/
+var FORM_TIMEOUT_MS = 10000;
+var OFFLINE_PAGES = [  // [path, how long to wait for the network before the kept copy (0: no limit)]
+  [/^\/$/, 0],
+  [/^\/inspections\/\d+\/$/, 0],
+  [/^\/inspections\/\d+\/findings\/new\/$/, FORM_TIMEOUT_MS],
+  [/^\/inspections\/\d+\/checklist\/\d+\/$/, FORM_TIMEOUT_MS]
 ];
 
 self.addEventListener("install", function (event) {
@@ -55,7 +56,7 @@ function anyChecklistCopy(cache, pathname) {
 
 // Network first: a good answer refreshes the cached copy; no answer (or a slow one) gives the copy.
 // The copy is kept per user by forgetting it at logout (offline.js), so Vary: Cookie is ignored.
-function networkFirst(request, cacheName, key, acceptable) {
+function networkFirst(request, cacheName, key, acceptable, timeoutMs) {
   return caches.open(cacheName).then(function (cache) {
     var network = fetch(request).then(function (response) {
       if (acceptable(response)) cache.put(key, response.clone());
@@ -66,7 +67,8 @@ function networkFirst(request, cacheName, key, acceptable) {
         return hit || anyChecklistCopy(cache, new URL(request.url).pathname).then(function (copy) { return copy || network; });
       });
     };
-    var timer = new Promise(function (resolve) { setTimeout(resolve, NETWORK_TIMEOUT_MS); }).then(function () {
+    if (!timeoutMs) return network.catch(fallback);
+    var timer = new Promise(function (resolve) { setTimeout(resolve, timeoutMs); }).then(function () {
       return cache.match(key, {ignoreVary: true}).then(function (hit) { return hit || network; });
     });
     return Promise.race([network, timer]).catch(fallback);
@@ -134,17 +136,17 @@ self.addEventListener("fetch", function (event) {
   }
 
   if (url.pathname.indexOf("/inspections/offline/data/") === 0) {
-    event.respondWith(networkFirst(request, DATA_CACHE, url.pathname, function (r) { return r.ok && !r.redirected; }));
+    event.respondWith(networkFirst(request, DATA_CACHE, url.pathname, function (r) { return r.ok && !r.redirected; }, 0));
     return;
   }
 
   if (request.mode === "navigate") {
-    var keep = OFFLINE_PAGES.some(function (re) { return re.test(url.pathname); });
+    var keep = OFFLINE_PAGES.filter(function (p) { return p[0].test(url.pathname); })[0];
     if (keep) {
       // One copy per page, whatever its query (?point=…): the page fills the rest itself.
       event.respondWith(networkFirst(request, PAGES_CACHE, url.origin + url.pathname, function (r) {
         return r.ok && !r.redirected && isHtml(r);
-      }).catch(function () { return caches.match(OFFLINE_PAGE); }));
+      }, keep[1]).catch(function () { return caches.match(OFFLINE_PAGE); }));
     } else {
       event.respondWith(fetch(request).catch(function () { return caches.match(OFFLINE_PAGE); }));
     }
