@@ -420,3 +420,13 @@ def test_the_database_refuses_changing_the_frozen_figures(october):
     with pytest.raises(IntegrityError, match="不能修改或删除"), transaction.atomic():
         PublishedFigures.objects.update(findings=[])
     assert len(PublishedFigures.objects.get().findings) == 3
+
+
+def test_the_year_command_prints_a_table_without_json(october):
+    publish(october)
+    out = io.StringIO()
+    call_command("monthly_scores", "--year", "2026", stdout=out)
+    text = out.getvalue()
+    assert "2026年度考核（已发布月份平均）· 计入：2026年10月" in text
+    lines = [line.split() for line in text.splitlines() if "街道" in line and "【" not in line]
+    assert lines == [["1", "口岸街道", "99.00", "1"], ["2", "城东街道", "97.00", "1"]]
