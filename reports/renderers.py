@@ -481,6 +481,8 @@ def merge_bulletin_parts(parts: Sequence[BulletinPart], *, title: str, filename:
     stamps = PdfReader(io.BytesIO(_page_number_stamps(total)))
     for number, page in enumerate(writer.pages):
         page.merge_page(stamps.pages[number])
+        page.compress_content_streams()  # merging leaves the page's content uncompressed (3–4× the size)
+    writer.compress_identical_objects(remove_identicals=False, remove_orphans=True)  # drop the uncompressed originals
 
     parent = None
     for b in front.bookmarks:

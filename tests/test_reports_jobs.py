@@ -529,6 +529,10 @@ def test_the_merged_bulletin_has_continuous_page_numbers_a_contents_page_and_boo
     for number, text in enumerate(texts, start=1):
         assert f"第 {number} 页 / 共 {total} 页" in text, number  # every page, numbered across the parts
     assert data.title in texts[0]
+    # Stamping leaves every page's content compressed, with the uncompressed originals dropped:
+    # the merged file is about the parts' size, not three or four times it.
+    assert all(page["/Contents"].get_object().get("/Filter") == "/FlateDecode" for page in reader.pages)
+    assert len(rendered.content) < 1.5 * sum(len(p.content) for p in parts)
 
     tree = _outline(reader)
     titles = [t for t, _p, _c in tree]
