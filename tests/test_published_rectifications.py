@@ -138,3 +138,35 @@ def test_a_pending_round_of_a_published_month_is_still_reviewed_once(published):
             Rectification.objects.filter(pk=w.pending.pk).update(status=RectificationStatus.ACCEPTED)
         with pytest.raises(IntegrityError, match="重新整改时限"), transaction.atomic():
             Rectification.objects.filter(pk=w.pending.pk).update(resubmit_deadline=dt.date(2027, 1, 31))
+
+
+def check_now() -> None:
+    """Run the deferred (commit-time) checks now: test transactions never commit."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+@pytest.mark.postgres
+@postgres_only
+def test_the_database_keeps_a_published_finding_and_its_latest_round_in_agreement(published):
+    w = published
+    # Reopened by hand although its round was accepted.
+    with pytest.raises(IntegrityError, match="问题 #\\d+ 与其整改记录不一致（最新一轮整改为“accepted”，问题状态为“open”）"), transaction.atomic():
+        Finding.objects.filter(pk=w.done.pk).update(status=FindingStatus.OPEN, accepted_at=None)
+        check_now()
+    # 销号 by hand while its round still waits for review.
+    with pytest.raises(IntegrityError, match="与其整改记录不一致"), transaction.atomic():
+        Finding.objects.filter(pk=w.waiting.pk).update(status=FindingStatus.ACCEPTED, accepted_at=timezone.now())
+        check_now()
+    # A pending round slipped under a finding that is already 销号.
+    with pytest.raises(IntegrityError, match="与其整改记录不一致"), transaction.atomic():
+        Rectification.objects.create(finding=w.done, round=2, description="再次整改", submitted_by=w.official_a)
+        check_now()
+    # The service writes the round and the finding in one transaction: they agree at commit.
+    with transaction.atomic():
+        inspection_services.rectification_review(reviewer=w.inspector, rectification=w.pending, accept=True)
+        check_now()
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    assert Finding.objects.get(pk=w.waiting.pk).status == FindingStatus.ACCEPTED
+    assert Finding.objects.get(pk=w.done.pk).status == FindingStatus.ACCEPTED
