@@ -433,7 +433,7 @@ def render_bulletin_part(payload: dict[str, Any]) -> BulletinPart:
 
 
 # Rows of the 附件目录 per page (fixed row height in pdf_bulletin_toc.html), for the first guess of its length.
-TOC_ROWS_PER_PAGE = 40
+TOC_ROWS_PER_PAGE = 41  # 6 mm rows on 257 mm; the heading takes about two rows on the first page
 
 
 def merge_bulletin_parts(parts: Sequence[BulletinPart], *, title: str, filename: str) -> tuple[RenderedFile, dict]:
@@ -455,7 +455,7 @@ def merge_bulletin_parts(parts: Sequence[BulletinPart], *, title: str, filename:
 
     toc_doc, toc_pages = None, 0
     if entries:
-        rows = len(entries) + 1
+        rows = len(entries) + 2
         guess = max(1, -(-rows // TOC_ROWS_PER_PAGE))
         for _ in range(4):  # the numbers depend on the 目录's own length; it settles at once in practice
             start = front.pages + guess + 1
