@@ -290,6 +290,9 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# reports.score_cache: open months' scores kept this long (writes invalidate them at once); 0 = off,
+# the default without Redis (a per-process memory cache could not see other processes' writes).
+SCORE_CACHE_SECONDS = envint("SCORE_CACHE_SECONDS", 3600 if REDIS_URL else 0)
 
 # Sessions and cookies.
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", 30 * 60)

@@ -622,7 +622,9 @@ def previous_scores(*, campaign: Campaign, month: dt.date, today: dt.date | None
         return dict(
             UnitMonthScore.objects.filter(period__campaign=campaign, period__month=month).values_list("unit_id", "score")
         )
-    live = score_month(campaign=campaign, month=month, with_lines=False, today=today, with_change=False)
+    from .score_cache import base_scores  # served from the cache when it is on
+
+    live = base_scores(campaign=campaign, month=month, today=today)
     return {u.unit_id: u.score for u in live.units}
 
 
@@ -671,14 +673,17 @@ def snapshot_scores(*, period: AssessmentPeriod, with_lines: bool = True, lines_
 def month_scores(
     *, campaign: Campaign, month: dt.date, with_lines: bool = True, lines_for: set[int] | None = None
 ) -> MonthScores:
-    """The frozen snapshot if ``month`` is published, else the live computation.
+    """The frozen snapshot if ``month`` is published, else the live computation (served from
+    ``reports.score_cache`` until a write changes it).
 
     ``lines_for`` limits the lines to those units (every unit is still scored and ranked)."""
     start = month_start(month)
     period = AssessmentPeriod.objects.filter(campaign=campaign, month=start, status=PeriodStatus.PUBLISHED).first()
     if period is not None:
         return snapshot_scores(period=period, with_lines=with_lines, lines_for=lines_for)
-    return score_month(campaign=campaign, month=start, with_lines=with_lines, lines_for=lines_for)
+    from .score_cache import open_month_scores  # the engine's result, cached until a write changes it
+
+    return open_month_scores(campaign=campaign, month=start, with_lines=with_lines, lines_for=lines_for)
 
 
 # --------------------------------------------------------------------------- pass-rate tables (及格率)

@@ -15,6 +15,7 @@ from campaign.models import AssessmentPeriod, Campaign, Indicator, PeriodEvent, 
 from campaign.periods import month_label
 from inspections.models import Finding, FindingStatus
 
+from . import score_cache
 from .models import ScoreLineSnapshot, UnitMonthScore
 from .scoring import MonthScores, UnitScore, competition_ranks, next_month, q2, score_month
 
@@ -103,7 +104,7 @@ def _fill_totals(*, campaign: Campaign, rows: list[MonthRow], today: dt.date) ->
         _fill_deduction_totals(campaign=campaign, rows=live_rows)
         return
     for row in live_rows:
-        live = score_month(campaign=campaign, month=row.month, with_lines=False, today=today, with_change=False)
+        live = score_cache.base_scores(campaign=campaign, month=row.month, today=today)
         figures = build_report_data(
             campaign_name=campaign.name, city_name=campaign.city_name, year=row.month.year, month=row.month,
             is_published=False, units=live.units, groups=[],
@@ -197,9 +198,10 @@ class TrendPoint:
 def unit_trend(*, campaign: Campaign, unit_id: int, upto: dt.date, today: dt.date | None = None) -> list[TrendPoint]:
     """One unit's score for every campaign month up to ``upto`` that has begun.
 
-    Published months come from their snapshots (one query); open months are
-    computed live without lines, so the cost grows with the number of months,
-    never with the number of units.
+    Published months come from their snapshots (one query); open months from
+    ``reports.score_cache`` (one engine run per open month until a write changes
+    it), or, with the cache off, computed live for this unit
+    alone, so the cost grows with the number of open months, never with units.
     """
     today = today or timezone.localdate()
     months = [m for m in campaign.months() if m <= month_start(upto) and m <= today]
@@ -217,6 +219,11 @@ def unit_trend(*, campaign: Campaign, unit_id: int, upto: dt.date, today: dt.dat
         if month in published:
             score, rank = snap.get(month, (None, None))
             points.append(TrendPoint(month, score, rank, True))
+            continue
+        if score_cache.enabled():
+            # The month's cached totals: one engine run per open month until a write changes it.
+            unit = score_cache.base_scores(campaign=campaign, month=month, today=today).get(unit_id)
+            points.append(TrendPoint(month, unit.score if unit else None, None, False))
             continue
         # Only this unit is scored (its score does not depend on the others; its rank would).
         live = score_month(campaign=campaign, month=month, with_lines=False, today=today, with_change=False,

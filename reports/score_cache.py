@@ -1,0 +1,165 @@
+"""Open months' scores served from a cache instead of running the engine on every page.
+
+What is kept (Django's cache: Redis in production), per (campaign, month, version, today):
+
+* ``base``: every ranked unit's totals and ranks, without lines and without ``change``
+  (rankings, trends, previous-month figures, the months page);
+* ``full``: the same with every unit's lines (the ranking page's report figures);
+* ``lines``: one unit's lines (the explanation page; that unit's score does not depend on
+  the others, so it is computed alone and its totals and rank come from ``base``).
+
+``change`` is applied when read (the previous month's ``base`` or its snapshot), so an entry
+never depends on another month's version. ``today`` is part of the key because task deadlines
+that pass make a task overdue. Published months never come here: they read their snapshot rows.
+
+**Invalidation.** ``version`` is one random token for the whole site (units and ranking
+groups are shared by campaigns), replaced by every write that can change a score
+(``reports/signals.py``: findings, checks, appeals, penalties, bonuses, corrections, tasks,
+units, ranking groups, indicators, points, months, campaigns, imports). A write replaces it
+twice: at once inside the write, and again on ``transaction.on_commit``:
+
+* a reader on another connection that read the token before the commit and computed from the
+  old rows stores them under a token that the commit then retires, so no stale entry survives
+  the commit; a reader that read the token after the commit reads committed rows;
+* tokens are random, never counted, so a rolled-back write can not make a later write land
+  on a token that already holds an entry;
+* the connection that made the write reads neither the cache nor stores into it until its
+  transaction commits (its own uncommitted rows are not for others to see).
+
+Off (the engine runs every time) when ``settings.SCORE_CACHE_SECONDS`` is 0, the default
+without Redis: a per-process memory cache could not be invalidated by another process.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.utils import timezone
+
+from campaign.models import Campaign, month_start
+
+from . import scoring
+from .scoring import MonthScores, ScoreLine
+
+VERSION_KEY = "scores:version"
+
+
+def timeout() -> int:
+    return int(getattr(settings, "SCORE_CACHE_SECONDS", 0) or 0)
+
+
+class _CommitBump:
+    """The on_commit half of a bump; ``done`` once it ran (a test runs it by hand)."""
+
+    __slots__ = ("done",)
+
+    def __init__(self) -> None:
+        self.done = False
+
+    def __call__(self) -> None:
+        self.done = True
+        bump_now()
+
+
+def bump_now() -> None:
+    """Retire every cached open month at once."""
+    if timeout():
+        cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+
+
+def score_changed() -> None:
+    """Called by every write that may change a score: bump now and again once committed."""
+    if not timeout() or _writes_pending():
+        return  # off, or this transaction already bumped and will bump again on commit
+    bump_now()
+    transaction.on_commit(_CommitBump())
+
+
+def _writes_pending() -> bool:
+    """Has this connection's open transaction written something that changes a score?"""
+    if not connection.in_atomic_block:
+        return False
+    return any(isinstance(func, _CommitBump) and not func.done for _, func, _ in connection.run_on_commit)
+
+
+def enabled() -> bool:
+    return timeout() > 0 and not _writes_pending()
+
+
+def version() -> str:
+    token = cache.get(VERSION_KEY)
+    if token is None:
+        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
+        token = cache.get(VERSION_KEY) or "none"
+    return token
+
+
+def _key(kind: str, campaign: Campaign, month: dt.date, today: dt.date, extra: str = "") -> str:
+    return f"scores:{version()}:{kind}:{campaign.pk}:{month:%Y-%m}:{today:%Y-%m-%d}{extra}"
+
+
+def _cached(key: str, compute):
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, timeout())
+    return value
+
+
+def base_scores(*, campaign: Campaign, month: dt.date, today: dt.date | None = None) -> MonthScores:
+    """Every unit's totals and ranks of an open month, without lines or change."""
+    start, today = month_start(month), today or timezone.localdate()
+
+    def compute() -> MonthScores:
+        return scoring.score_month(campaign=campaign, month=start, with_lines=False, today=today, with_change=False)
+
+    if not enabled():
+        return compute()
+    return _cached(_key("base", campaign, start, today), compute)
+
+
+def full_scores(*, campaign: Campaign, month: dt.date, today: dt.date | None = None) -> MonthScores:
+    """Every unit's totals, ranks and lines of an open month, without change."""
+    start, today = month_start(month), today or timezone.localdate()
+
+    def compute() -> MonthScores:
+        return scoring.score_month(campaign=campaign, month=start, with_lines=True, today=today, with_change=False)
+
+    if not enabled():
+        return compute()
+    return _cached(_key("full", campaign, start, today), compute)
+
+
+def unit_lines(*, campaign: Campaign, month: dt.date, unit_id: int, today: dt.date | None = None) -> list[ScoreLine]:
+    """One unit's explanation lines of an open month (only that unit is scored)."""
+    start, today = month_start(month), today or timezone.localdate()
+
+    def compute() -> list[ScoreLine]:
+        alone = scoring.score_month(campaign=campaign, month=start, with_lines=True, today=today, with_change=False,
+                                    only_units={unit_id})
+        unit = alone.get(unit_id)
+        return unit.lines if unit else []
+
+    return _cached(_key("lines", campaign, start, today, f":{unit_id}"), compute)
+
+
+def open_month_scores(
+    *, campaign: Campaign, month: dt.date, with_lines: bool = True, lines_for: set[int] | None = None,
+) -> MonthScores:
+    """``reports.scoring.month_scores`` for a month that is not published, from the cache."""
+    start, today = month_start(month), timezone.localdate()
+    if not enabled():
+        return scoring.score_month(campaign=campaign, month=start, with_lines=with_lines, lines_for=lines_for, today=today)
+    if with_lines and lines_for is None:
+        scores = full_scores(campaign=campaign, month=start, today=today)
+    else:
+        scores = base_scores(campaign=campaign, month=start, today=today)
+        for unit in scores.units:
+            if with_lines and unit.unit_id in lines_for:
+                unit.lines = unit_lines(campaign=campaign, month=start, unit_id=unit.unit_id, today=today)
+    scores.campaign = campaign
+    scoring._apply_change(campaign=campaign, month=start, units=scores.units, today=today)
+    return scores
