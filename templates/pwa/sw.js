@@ -148,6 +148,7 @@ self.addEventListener("fetch", function (event) {
         return r.ok && !r.redirected && isHtml(r);
       }, keep[1]).catch(function () { return caches.match(OFFLINE_PAGE); }));
     } else {
+      // Other pages go to the network as they are; with no signal, a short notice.
       event.respondWith(fetch(request).catch(function () { return caches.match(OFFLINE_PAGE); }));
     }
   }

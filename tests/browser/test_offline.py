@@ -45,6 +45,47 @@ def _open_online_once(page, insp, point):
     )
 
 
+class WorkerNetwork:
+    """Fail the service worker's own network requests through DevTools' Fetch domain on its target.
+
+    Playwright's ``set_offline`` leaves the requests a service worker makes for a navigation
+    untouched, so alone it would not prove that a page came from the worker's cache."""
+
+    def __init__(self, page):
+        self.cdp = page.context.browser.new_browser_cdp_session()
+        worker = next(t for t in self.cdp.send("Target.getTargets")["targetInfos"] if t["type"] == "service_worker")
+        self.session = self.cdp.send("Target.attachToTarget", {"targetId": worker["targetId"], "flatten": False})["sessionId"]
+        self.ids = iter(range(1, 10**6))
+        self.cdp.on("Target.receivedMessageFromTarget", self._on_message)
+
+    def _send(self, method, params):
+        message = json.dumps({"id": next(self.ids), "method": method, "params": params})
+        self.cdp.send("Target.sendMessageToTarget", {"sessionId": self.session, "message": message})
+
+    def _on_message(self, event):
+        message = json.loads(event["message"])
+        if message.get("method") == "Fetch.requestPaused":
+            self._send("Fetch.failRequest", {"requestId": message["params"]["requestId"], "errorReason": "InternetDisconnected"})
+
+    def cut(self, url_pattern="*"):
+        self._send("Fetch.enable", {"patterns": [{"urlPattern": url_pattern}]})
+
+    def restore(self):
+        self._send("Fetch.disable", {})
+
+
+def _offline(page, offline=True):
+    """No signal at all: the page and its service worker."""
+    context = page.context
+    if not hasattr(context, "_cw_worker_network"):
+        context._cw_worker_network = WorkerNetwork(page)
+    context.set_offline(offline)
+    if offline:
+        context._cw_worker_network.cut()
+    else:
+        context._cw_worker_network.restore()
+
+
 def _queue_count(page):
     return page.locator("[data-testid=queue-count]")
 
@@ -73,7 +114,7 @@ def test_findings_and_a_checklist_round_recorded_offline_reach_the_server_once(b
     _open_online_once(page, insp, w.point_a)
     context = page.context
 
-    context.set_offline(True)
+    _offline(page)
     page.goto(f"{base}/inspections/{insp.pk}/findings/new/")  # from the service worker's cache
     expect(page.locator("h1")).to_have_text("登记问题")
     descriptions = ["人民路果皮纸屑未清扫", "人民路占道经营", "人民路垃圾桶满溢"]
@@ -119,7 +160,7 @@ def test_findings_and_a_checklist_round_recorded_offline_reach_the_server_once(b
     # Keep a copy of the queue (Blobs included) to post it a second time below.
     page.evaluate("cwOffline.list().then(items => { window.__queueCopy = items; })")
 
-    context.set_offline(False)
+    _offline(page, False)
     expect(_queue_count(page)).to_have_attribute("data-count", "0", timeout=30_000)
 
     def state():
@@ -157,12 +198,12 @@ def test_a_refused_finding_stays_with_the_servers_message_and_is_corrected(brows
     page = open_page(w.inspector, viewport=PHONE)
     base = page.base_url
     _open_online_once(page, insp, w.point_a)
-    page.context.set_offline(True)
+    _offline(page)
     page.goto(f"{base}/inspections/{insp.pk}/findings/new/")
     # 0.50 is over the 0.30 a city inspection may deduct per problem.
     _record_finding_offline(page, point="人民路（城东段）", indicator_code="1.1.1", description="绿化带枯死未补种",
                             photo=_jpeg(tmp_path / "绿化.jpg", "green"), points="0.50")
-    page.context.set_offline(False)
+    _offline(page, False)
     error = page.locator("[data-testid=queue-error]")
     expect(error).to_have_text("未被接收：扣分 0.50 分超过规则允许的上限：市级检查每个问题扣 0.30 分。", timeout=30_000)
     expect(_queue_count(page)).to_have_attribute("data-count", "1")
@@ -211,7 +252,11 @@ def test_the_checklist_of_a_point_never_opened_online_is_built_from_the_kept_dat
     base = page.base_url
     _open_online_once(page, insp, w.point_a)  # 人民路's checklist only
     page.goto(f"{base}/inspections/{insp.pk}/")  # kept too
-    page.context.set_offline(True)
+    _offline(page)
+
+    # A page the phone does not keep says so (instead of the browser's error page).
+    page.goto(f"{base}/inspections/findings/")
+    expect(page.locator("h1")).to_have_text("当前没有网络")
 
     # The inspection page's point search answers from the phone's data; 口岸农贸市场 was never opened.
     page.goto(f"{base}/inspections/{insp.pk}/")
@@ -231,7 +276,7 @@ def test_the_checklist_of_a_point_never_opened_online_is_built_from_the_kept_dat
     expect(page.locator("[data-testid=queue-count]")).to_have_attribute("data-count", "1")
     expect(page.locator("[data-queue-item]")).to_contain_text("清单检查：口岸农贸市场")
 
-    page.context.set_offline(False)
+    _offline(page, False)
     expect(page.locator("[data-testid=queue-count]")).to_have_attribute("data-count", "0", timeout=30_000)
     assert sorted(Check.objects.filter(point=w.point_b).values_list("indicator__code", "result")) == [("1.1.1", "pass"), ("1.2.1", "fail")]
     finding = Finding.objects.get()
@@ -249,23 +294,9 @@ def test_a_post_lost_on_a_weak_signal_is_kept_in_the_queue(browser_world, open_p
     page.locator("[data-pick-indicator]", has_text="1.1.1").first.click()
     page.fill("textarea[name=description]", "公厕无人保洁")
     page.set_input_files("input[name=photos]", _jpeg(tmp_path / "公厕.jpg", "gray"))
-    # The phone believes it is online, but the post never reaches the server (a weak signal): the
-    # service worker's request is failed through DevTools' Fetch domain on the worker's own target.
-    cdp = page.context.browser.new_browser_cdp_session()
-    worker = next(t for t in cdp.send("Target.getTargets")["targetInfos"] if t["type"] == "service_worker")
-    session = cdp.send("Target.attachToTarget", {"targetId": worker["targetId"], "flatten": False})["sessionId"]
-
-    def to_worker(message_id, method, params):
-        message = json.dumps({"id": message_id, "method": method, "params": params})
-        cdp.send("Target.sendMessageToTarget", {"sessionId": session, "message": message})
-
-    def on_message(event):
-        message = json.loads(event["message"])
-        if message.get("method") == "Fetch.requestPaused":
-            to_worker(1000, "Fetch.failRequest", {"requestId": message["params"]["requestId"], "errorReason": "InternetDisconnected"})
-
-    cdp.on("Target.receivedMessageFromTarget", on_message)
-    to_worker(1, "Fetch.enable", {"patterns": [{"urlPattern": f"*/inspections/{insp.pk}/findings/new/*"}]})
+    # The phone believes it is online, but the post never reaches the server (a weak signal).
+    worker = WorkerNetwork(page)
+    worker.cut(f"*/inspections/{insp.pk}/findings/new/*")
     page.click("[data-testid=save-finding]")
     expect(page.locator("[data-testid=offline-notice]")).to_contain_text("网络中断，没有发送成功：已保存在本机")
     expect(page.locator("[data-testid=queue-count]")).to_have_attribute("data-count", "1")
@@ -273,7 +304,7 @@ def test_a_post_lost_on_a_weak_signal_is_kept_in_the_queue(browser_world, open_p
     assert Finding.objects.count() == 0
 
     assert page.evaluate("navigator.onLine")
-    to_worker(2, "Fetch.disable", {})
+    worker.restore()
     page.click("[data-queue-send]")
     expect(page.locator("[data-testid=queue-count]")).to_have_attribute("data-count", "0", timeout=30_000)
     finding = Finding.objects.get()
@@ -299,7 +330,7 @@ def test_a_shared_phone_shows_each_user_only_their_own_queue(browser_world, open
     page = open_page(w.inspector, viewport=PHONE)
     base = page.base_url
     _open_online_once(page, insp, w.point_a)
-    page.context.set_offline(True)
+    _offline(page)
     page.goto(f"{base}/inspections/{insp.pk}/findings/new/")
     _record_finding_offline(page, point="人民路（城东段）", indicator_code="1.1.1", description="井盖缺失",
                             photo=_jpeg(tmp_path / "井盖.jpg", "white"))
@@ -319,7 +350,7 @@ def test_a_shared_phone_shows_each_user_only_their_own_queue(browser_world, open
     expect(page.locator("[data-testid=queue-count]")).to_have_attribute("data-count", "0")
     expect(page.locator("[data-testid=queue-count]")).to_contain_text("另有其他账号的 1 条")
     expect(page.locator("[data-queue-item]")).to_have_count(0)
-    page.context.set_offline(False)
+    _offline(page, False)
     page.reload()
     page.wait_for_function("cwOffline.sync().then(() => true)")
     assert Finding.objects.count() == 0  # never sent as someone else
