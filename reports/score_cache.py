@@ -146,6 +146,33 @@ def unit_lines(*, campaign: Campaign, month: dt.date, unit_id: int, today: dt.da
     return _cached(_key("lines", campaign, start, today, f":{unit_id}"), compute)
 
 
+def unit_score(*, campaign: Campaign, month: dt.date, unit_id: int, today: dt.date | None = None):
+    """One unit's totals of an open month (a trend point): the month's cached totals when some page
+    already computed them, else this unit scored alone and kept (never a whole month for one point)."""
+    start, today = month_start(month), today or timezone.localdate()
+
+    def alone():
+        return scoring.score_month(campaign=campaign, month=start, with_lines=False, today=today, with_change=False,
+                                   only_units={unit_id}).get(unit_id)
+
+    if not enabled():
+        return alone()
+    base = cache.get(_key("base", campaign, start, today))
+    if base is not None:
+        return base.get(unit_id)
+    return _cached(_key("unit", campaign, start, today, f":{unit_id}"), lambda: alone() or _NOT_RANKED) or None
+
+
+class _NotRanked:
+    """Kept in the cache for a unit that month does not rank (None would read as a miss)."""
+
+    def __bool__(self) -> bool:
+        return False
+
+
+_NOT_RANKED = _NotRanked()
+
+
 def open_month_scores(
     *, campaign: Campaign, month: dt.date, with_lines: bool = True, lines_for: set[int] | None = None,
 ) -> MonthScores:

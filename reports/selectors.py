@@ -17,7 +17,7 @@ from inspections.models import Finding, FindingStatus
 
 from . import score_cache
 from .models import ScoreLineSnapshot, UnitMonthScore
-from .scoring import MonthScores, UnitScore, competition_ranks, next_month, q2, score_month
+from .scoring import MonthScores, UnitScore, competition_ranks, next_month, q2
 
 
 @dataclass
@@ -199,9 +199,9 @@ def unit_trend(*, campaign: Campaign, unit_id: int, upto: dt.date, today: dt.dat
     """One unit's score for every campaign month up to ``upto`` that has begun.
 
     Published months come from their snapshots (one query); open months from
-    ``reports.score_cache`` (one engine run per open month until a write changes
-    it), or, with the cache off, computed live for this unit
-    alone, so the cost grows with the number of open months, never with units.
+    ``reports.score_cache.unit_score``: the month's cached totals, else this unit
+    scored alone (and kept until a write changes it), so the cost grows with the
+    number of open months, never with the number of units.
     """
     today = today or timezone.localdate()
     months = [m for m in campaign.months() if m <= month_start(upto) and m <= today]
@@ -220,15 +220,9 @@ def unit_trend(*, campaign: Campaign, unit_id: int, upto: dt.date, today: dt.dat
             score, rank = snap.get(month, (None, None))
             points.append(TrendPoint(month, score, rank, True))
             continue
-        if score_cache.enabled():
-            # The month's cached totals: one engine run per open month until a write changes it.
-            unit = score_cache.base_scores(campaign=campaign, month=month, today=today).get(unit_id)
-            points.append(TrendPoint(month, unit.score if unit else None, None, False))
-            continue
-        # Only this unit is scored (its score does not depend on the others; its rank would).
-        live = score_month(campaign=campaign, month=month, with_lines=False, today=today, with_change=False,
-                           only_units={unit_id})
-        unit = live.get(unit_id)
+        # The month's cached totals, or only this unit scored (its score does not depend on the
+        # others; its rank would) and kept until a write changes it.
+        unit = score_cache.unit_score(campaign=campaign, month=month, unit_id=unit_id, today=today)
         points.append(TrendPoint(month, unit.score if unit else None, None, False))
     return points
 

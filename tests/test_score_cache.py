@@ -269,3 +269,16 @@ def test_the_cache_off_runs_the_engine_every_time(world, client_for, settings):
         first = engine.call_count
         explained(client, world.unit_a)
     assert first >= 1 and engine.call_count == 2 * first
+
+
+def test_the_trend_shows_an_earlier_open_months_new_score_at_once(w, admin, commit):
+    url = f"/reports/months/2026-10/units/{w.unit_a.pk}/"
+    assert "2026年9月：100.00分（未发布）" in admin.get(url).content.decode()
+    with commit():
+        finding(w, "0.50", indicator=w.leaf_ads, day=12)
+        inspection = f.InspectionFactory(campaign=w.campaign, date=dt.date(2026, 9, 10), created_by=w.inspector)
+        f.FindingFactory(campaign=w.campaign, inspection=inspection, unit=w.unit_a, indicator=w.leaf_ads,
+                         points=D("0.40"), point=w.point_a, rectify_deadline=dt.date(2026, 12, 31))
+    page = admin.get(url).content.decode()
+    assert "2026年9月：99.60分（未发布）" in page and "2026年10月：99.50分（未发布）" in page
+    assert '<span class="text-danger">-0.10</span>' in page  # 较上月: 99.50 - 99.60
