@@ -111,6 +111,14 @@ class Finding(models.Model):
         indexes = [
             models.Index(fields=["campaign", "month", "unit"]),
             models.Index(fields=["point", "indicator", "found_on"]),
+            # 整改跟踪: counts and the most urgent page of the open findings, without reading the closed ones.
+            models.Index(
+                fields=["campaign", "rectify_deadline", "id"], condition=Q(status__in=["open", "returned"]),
+                name="finding_awaiting_unit_idx",
+            ),
+            models.Index(
+                fields=["campaign", "rectify_deadline", "id"], condition=Q(status="submitted"), name="finding_submitted_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(points__gt=0), name="finding_points_positive"),

@@ -8,7 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, IntegerField, Max, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 
 from campaign import access
 from campaign.models import Campaign, Indicator, InspectionPoint, Role
@@ -84,12 +85,23 @@ def units_with_order_candidates(campaign: Campaign) -> QuerySet[Any]:
     )
 
 
+def finding_count_subquery() -> Subquery:
+    """The number of findings of each inspection, as a correlated subquery on the findings' inspection index.
+
+    Unlike ``Count("findings")`` (a join and GROUP BY over every finding of the campaign before
+    the page is cut), it is evaluated only for the rows the page shows, and a paginator's
+    ``count()`` leaves it out.
+    """
+    counted = Finding.objects.filter(inspection=OuterRef("pk")).order_by().values("inspection").annotate(n=Count("*")).values("n")
+    return Coalesce(Subquery(counted[:1], output_field=IntegerField()), Value(0))
+
+
 def inspections_for(user: Any, campaign: Campaign) -> QuerySet[Inspection]:
     return (
         Inspection.objects.filter(campaign=campaign)
         .select_related("special_action", "created_by")
         .prefetch_related("inspectors")
-        .annotate(finding_count=Count("findings", distinct=True))
+        .annotate(finding_count=finding_count_subquery())
         .order_by("-date", "-pk")
     )
 
@@ -345,7 +357,7 @@ def inspector_home(user: Any, campaign: Campaign, today: dt.date, *, recent: int
         .filter(Q(inspectors=user) | Q(created_by=user))
         .distinct()
         .select_related("special_action")
-        .annotate(finding_count=Count("findings", distinct=True))
+        .annotate(finding_count=finding_count_subquery())
         .order_by("-pk")
     )
     last_seen: dict[int, dt.datetime] = {}
