@@ -122,7 +122,7 @@ class DeadlineForm(forms.Form):
         )
 
 
-FLAG_CHOICES = [("", "全部"), ("overdue", "已逾期"), ("due_soon", "3个工作日内到期"), ("short", "已完成但目标未达")]
+FLAG_CHOICES = [("", "全部"), ("overdue", "已逾期"), ("due_soon", "3个工作日内到期"), ("short", "已完成但目标未达"), ("target", "有量化目标")]
 
 
 class TaskFilterForm(forms.Form):

@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Case, Count, DecimalField, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, When
+from django.db.models import (
+    Case, Count, DecimalField, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When,
+)
+from django.db.models.functions import Coalesce
+from django.urls import reverse
 
 from campaign import access
 from campaign.models import Campaign, Indicator, Phase, SpecialAction, Unit
@@ -124,7 +128,7 @@ class TaskFilters:
     category: str = ""
     status: str = ""
     person: str = ""
-    flag: str = ""  # "overdue" | "due_soon" | "short" (目标未达)
+    flag: str = ""  # "overdue" | "due_soon" | "short" (目标未达) | "target" (有量化目标)
     q: str = ""
 
 
@@ -153,6 +157,8 @@ def apply_filters(qs: QuerySet[Task], filters: TaskFilters, *, today: dt.date, c
         qs = short_done(qs)
     elif filters.flag == "due_soon":
         qs = qs.filter(deadlines.due_soon_q(today, calendar))
+    elif filters.flag == "target":
+        qs = with_target(qs)
     if filters.q:
         qs = qs.filter(
             Q(title__icontains=filters.q)
@@ -346,6 +352,7 @@ class RateRow:
     judged: int
     overdue: int
     short: int = 0  # 目标未达: completed below the quantitative target (selectors.short_done_q)
+    query: str = ""  # the task list's filter for this group ("unit=12"), empty when the list cannot filter by it
 
     @property
     def completion_rate(self) -> Decimal | None:
@@ -364,13 +371,15 @@ def _rate(part: int, whole: int) -> Decimal | None:
 
 DIMENSIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     # key: (Chinese title, fields grouped by; the last one is the label, the first the sort key)
-    "unit": ("按责任单位", ("unit__path", "unit__name")),
+    "unit": ("按责任单位", ("unit__path", "unit_id", "unit__name")),
     "group": ("按考核组别", ("unit__ranking_group__order", "unit__ranking_group__name")),
-    "phase": ("按工作阶段", ("phase__order", "phase__name")),
+    "phase": ("按工作阶段", ("phase__order", "phase_id", "phase__name")),
     "category": ("按任务类别", ("category",)),
-    "indicator": ("按测评指标", ("indicator__code", "indicator__name")),
-    "action": ("按专项行动", ("special_action__order", "special_action__name")),
+    "indicator": ("按测评指标", ("indicator__code", "indicator_id", "indicator__name")),
+    "action": ("按专项行动", ("special_action__order", "special_action_id", "special_action__name")),
 }
+# The task list's filter parameter for each dimension's group (the list has no ranking-group filter).
+FILTER_PARAMS = {"unit": "unit_id", "phase": "phase_id", "category": "category", "indicator": "indicator_id", "action": "special_action_id"}
 CATEGORY_LABELS = dict(TaskCategory.choices)
 EMPTY_LABELS = {"unit": "（未指定单位）", "group": "（未分组）", "phase": "（未分阶段）", "indicator": "（无指标）", "action": "（无专项行动）"}
 
@@ -399,40 +408,87 @@ def rates_by(qs: QuerySet[Task], dimension: str, *, today: dt.date) -> list[Rate
         .order_by(*fields)
     )
     result = []
+    param = FILTER_PARAMS.get(dimension)
+    list_param = {"unit_id": "unit", "phase_id": "phase", "indicator_id": "indicator", "special_action_id": "special_action"}
     for row in rows:
         label = row[fields[-1]]
         if dimension == "indicator" and label:
             label = f"{row['indicator__code']} {label}"
         elif dimension == "category":
             label = CATEGORY_LABELS.get(label, label)
+        value = row.get(param) if param else None
         result.append(
             RateRow(
                 label=label or EMPTY_LABELS[dimension],
                 total=row["total"], done=row["done"], on_time=row["on_time"], judged=row["judged"], overdue=row["overdue"],
                 short=row["short"],
+                query=f"{list_param.get(param, param)}={value}" if value not in (None, "") else "",
             )
         )
     return result
 
 
-def overdue_tasks(qs: QuerySet[Task], *, today: dt.date) -> list[Task]:
-    """Open tasks past their deadline, longest overdue first, with 责任领导 and 责任人."""
-    tasks = qs.filter(deadlines.overdue_q(today)).select_related("unit", "phase", "indicator").order_by("deadline", "unit__path", "pk")
+def worst_first(rows: Iterable[RateRow]) -> list[RateRow]:
+    """Rate rows with the most overdue tasks first, then the lowest completion rate, then the most tasks.
+
+    For the dashboard's summary of a long table (one row per unit): the groups that
+    need attention come first; the full table stays in the export.
+    """
+    return sorted(
+        rows,
+        key=lambda r: (
+            -r.overdue,
+            r.completion_rate if r.completion_rate is not None else Decimal("101"),
+            -r.total,
+            r.label,
+        ),
+    )
+
+
+def overdue_query(qs: QuerySet[Task], *, today: dt.date) -> QuerySet[Task]:
+    """Open tasks past their deadline, longest overdue first (the dashboard slices it, the export reads it all)."""
+    return qs.filter(deadlines.overdue_q(today)).select_related("unit", "phase", "indicator").order_by("deadline", "unit__path", "pk")
+
+
+def overdue_tasks(qs: QuerySet[Task], *, today: dt.date, limit: int | None = None) -> list[Task]:
+    """Open tasks past their deadline, longest overdue first, with 责任领导 and 责任人 (the first ``limit`` when given)."""
+    tasks = overdue_query(qs, today=today)
+    if limit is not None:
+        tasks = tasks[:limit]
+    tasks = list(tasks)
     for task in tasks:
         task.days_overdue = deadlines.days_overdue(deadline=task.deadline, status=task.status, today=today)
-    return list(tasks)
+    return tasks
 
 
-def target_rows(qs: QuerySet[Task]) -> list[Task]:
-    """Tasks with a quantitative target and their derived actuals, furthest behind first."""
-    tasks = list(
-        with_progress(qs.filter(target_value__isnull=False)).select_related("unit", "indicator").order_by("unit__path", "code", "pk")
+def target_rows(qs: QuerySet[Task], *, limit: int | None = None) -> list[Task]:
+    """Tasks with a quantitative target and their derived actuals, furthest behind first (the first ``limit`` when given).
+
+    Sorted in SQL by progress ÷ target (no progress counts as 0; a target of 0 or less,
+    which has no percentage, comes first), then by unit, code and pk.
+    """
+    progress = Coalesce(F("progress_value"), Value(Decimal("0")), output_field=VALUE_FIELD)
+    ratio = Case(
+        When(target_value__lte=0, then=Value(Decimal("-1"))),
+        default=ExpressionWrapper(progress / F("target_value"), output_field=DecimalField(max_digits=30, decimal_places=10)),
+        output_field=DecimalField(max_digits=30, decimal_places=10),
     )
+    ordered = (
+        with_progress(with_target(qs))
+        .select_related("unit", "indicator")
+        .annotate(behind=ratio)
+        .order_by("behind", "unit__path", "code", "pk")
+    )
+    tasks = list(ordered[:limit] if limit is not None else ordered)
     for task in tasks:
         task.percent = progress_percent(task.progress_value, task.target_value)
         task.short_done = task.status in deadlines.DONE_STATUSES and is_target_short(task.target_value, task.progress_value)
-    tasks.sort(key=lambda t: (t.percent if t.percent is not None else Decimal("-1")))
     return tasks
+
+
+def with_target(qs: QuerySet[Task]) -> QuerySet[Task]:
+    """Tasks that have a quantitative target (the dashboard's 量化目标完成情况 and the list's 有量化目标 filter)."""
+    return qs.filter(target_value__isnull=False)
 
 
 # ---------------------------------------------------------------------------
@@ -453,6 +509,16 @@ class TimelineBar:
 
 
 @dataclass
+class TimelineHeading:
+    """A row of the chart that names a group: a phase, or a unit within it."""
+
+    y: float
+    label: str
+    kind: str  # "phase" | "unit"
+    url: str = ""
+
+
+@dataclass
 class Timeline:
     """A Gantt-like chart laid out in SVG user units (computed here, drawn by the template)."""
 
@@ -466,6 +532,7 @@ class Timeline:
     tasks: list[TimelineBar]
     today_x: float | None
     row_height: int
+    headings: list[TimelineHeading] = field(default_factory=list)
 
 
 def timeline(campaign: Campaign, tasks: Sequence[Task], *, today: dt.date, chart_width: int = 900) -> Timeline:
@@ -503,7 +570,19 @@ def timeline(campaign: Campaign, tasks: Sequence[Task], *, today: dt.date, chart
         y += row_height
     y += 8
     task_bars = []
+    headings: list[TimelineHeading] = []
+    group: tuple[Any, Any] | None = None
     for task in tasks:
+        # Tasks come grouped by phase, then unit (timeline_tasks): a heading row starts each group.
+        if group is None or task.phase_id != group[0]:
+            headings.append(TimelineHeading(y=y, label=task.phase.name if task.phase_id else "未分阶段", kind="phase"))
+            y += row_height
+            group = (task.phase_id, None)
+        if task.unit_id != group[1]:
+            query = f"unit={task.unit_id}" + (f"&phase={task.phase_id}" if task.phase_id else "")
+            headings.append(TimelineHeading(y=y, label=task.unit.display_name, kind="unit", url=f"{reverse('tasks-list')}?{query}"))
+            y += row_height
+            group = (task.phase_id, task.unit_id)
         bar_start = task.phase.start_date if task.phase_id and task.phase else campaign.start_date
         bar_end = task.deadline or (task.phase.end_date if task.phase_id and task.phase else campaign.end_date)
         bar_start = min(max(bar_start, start), bar_end)
@@ -520,7 +599,7 @@ def timeline(campaign: Campaign, tasks: Sequence[Task], *, today: dt.date, chart
         task_bars.append(
             TimelineBar(
                 x=x0, width=max(x1 - x0, 2), y=y, css=css, url=task.get_absolute_url(),
-                label=f"{task.unit.display_name} · {task.title}"[:24],
+                label=task.title[:22],
                 title=f"{task.title}（{task.unit.name}）时限 {deadline_text}，{task.get_status_display()}",
                 marker_x=x1 if task.deadline else None,
                 done_x=x_of(min(max(task.completed_on, start), end)) if task.completed_on else None,
@@ -530,9 +609,22 @@ def timeline(campaign: Campaign, tasks: Sequence[Task], *, today: dt.date, chart
     today_x = x_of(today) if start <= today <= end else None
     return Timeline(
         start=start, end=end, width=label_width + chart_width + 20, height=y + 10, label_width=label_width,
-        months=months, phases=phase_bars, tasks=task_bars, today_x=today_x, row_height=row_height,
+        months=months, phases=phase_bars, tasks=task_bars, today_x=today_x, row_height=row_height, headings=headings,
     )
 
 
+TIMELINE_UNITS_PER_PAGE = 20
+TIMELINE_MAX_TASKS = 200  # drawn on one page at most, however many tasks the page's units have
+
+
+def timeline_units(qs: QuerySet[Task]) -> QuerySet[Unit]:
+    """The units that have tasks in ``qs``, in tree order: the timeline pages through them."""
+    return Unit.objects.filter(pk__in=qs.order_by().values("unit_id")).order_by("path", "pk")
+
+
 def timeline_tasks(qs: QuerySet[Task]) -> QuerySet[Task]:
-    return qs.select_related("unit", "phase").order_by("phase__order", "deadline", "unit__path", "pk")
+    """Tasks grouped for the timeline: by phase (unphased last), then unit, then deadline."""
+    return qs.select_related("unit", "phase").order_by(
+        F("phase__order").asc(nulls_last=True), F("phase__start_date").asc(nulls_last=True), F("phase_id").asc(nulls_last=True),
+        "unit__path", "unit_id", F("deadline").asc(nulls_last=True), "pk",
+    )

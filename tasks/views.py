@@ -287,37 +287,67 @@ def task_deadline(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def task_timeline(request: HttpRequest) -> HttpResponse:
-    """阶段进度: phases and every task's deadline on one axis, today marked, filterable by unit."""
+    """阶段进度: phases and the tasks' deadlines on one axis, today marked, grouped by phase and unit,
+    20 units a page, filterable by unit and phase."""
     campaign = _campaign_or_404(request)
     today = timezone.localdate()
     calendar = WorkCalendar.load()
     units = access.visible_units(request.user).filter(is_active=True).order_by("path")
+    phases = list(campaign.phases.all())
     qs = selectors.visible_tasks(request.user, campaign)
-    unit = None
+    unit = phase = None
     unit_id = request.GET.get("unit")
     if unit_id and unit_id.isdigit():
         unit = units.filter(pk=int(unit_id)).first()
         if unit is not None:
             qs = qs.filter(unit__path__startswith=unit.path)
-    tasks = selectors.mark(selectors.timeline_tasks(qs), today=today, calendar=calendar)
+    phase_id = request.GET.get("phase")
+    if phase_id and phase_id.isdigit():
+        phase = next((p for p in phases if p.pk == int(phase_id)), None)
+        if phase is not None:
+            qs = qs.filter(phase=phase)
+    # Paged by unit (20 a page) so the chart stays small however many tasks the city has.
+    page = Paginator(selectors.timeline_units(qs), selectors.TIMELINE_UNITS_PER_PAGE).get_page(request.GET.get("page"))
+    page_tasks = selectors.timeline_tasks(qs.filter(unit__in=[u.pk for u in page.object_list]))
+    tasks = selectors.mark(page_tasks[: selectors.TIMELINE_MAX_TASKS + 1], today=today, calendar=calendar)
+    truncated = len(tasks) > selectors.TIMELINE_MAX_TASKS
+    tasks = tasks[: selectors.TIMELINE_MAX_TASKS]
     chart = selectors.timeline(campaign, tasks, today=today)
     return render(
         request, "tasks/timeline.html",
-        {"campaign": campaign, "chart": chart, "units": units, "unit": unit, "today": today, "task_count": len(tasks)},
+        {
+            "campaign": campaign, "chart": chart, "units": units, "unit": unit, "phases": phases, "phase": phase,
+            "today": today, "task_count": qs.count(), "page": page, "truncated": truncated,
+            "max_tasks": selectors.TIMELINE_MAX_TASKS,
+        },
     )
 
 
 DASHBOARD_HEADERS = ["分组", "任务数", "已完成", "完成率(%)", "应完成", "按时完成", "按时完成率(%)", "逾期未完成", "目标未达"]
 
 
+DASHBOARD_ROWS = 20  # rows of any one dashboard table; the rest is paged, in the filtered task list and in the export
+
+
 def _dashboard_data(request: HttpRequest, campaign: Any, today: dt.date) -> dict[str, Any]:
     qs = selectors.visible_tasks(request.user, campaign)
-    targets = selectors.target_rows(qs)
+    rates = []
+    for key, (title, _) in selectors.DIMENSIONS.items():
+        rows = selectors.rates_by(qs, key, today=today)
+        if key == "unit":
+            rows = selectors.worst_first(rows)
+        page = None
+        if len(rows) > DASHBOARD_ROWS:
+            page = Paginator(rows, DASHBOARD_ROWS).get_page(request.GET.get(f"{key}_page"))
+            rows = page.object_list
+        rates.append((key, title, rows, page))
     return {
-        "rates": [(key, title, selectors.rates_by(qs, key, today=today)) for key, (title, _) in selectors.DIMENSIONS.items()],
-        "overdue": selectors.overdue_tasks(qs, today=today),
-        "targets": targets,
-        "short_total": sum(1 for t in targets if t.short_done),
+        "rates": rates,
+        "overdue": selectors.overdue_tasks(qs, today=today, limit=DASHBOARD_ROWS),
+        "overdue_total": selectors.overdue_query(qs, today=today).count(),
+        "targets": selectors.target_rows(qs, limit=DASHBOARD_ROWS),
+        "targets_total": selectors.with_target(qs).count(),
+        "short_total": selectors.short_done(qs).count(),
     }
 
 
