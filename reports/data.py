@@ -25,11 +25,28 @@ Definitions (written down once, here and in docs/reports.md):
   workbook uses the same definition.
 - **扣分较多的点位 (points per inspection point)**: Σ points of the finding lines
   at that point (before the indicator cap, which is not per point).
-- **rectified on time (按期整改)**: a counting finding whose rectification was
-  accepted (销号) on or before its rectification deadline. The rate is
-  on-time ÷ all counting findings of the month, so findings still open lower it.
-- **overdue (逾期未整改)**: not accepted and the deadline is before ``as_of``
-  (the day of publication for a published month, else the day of the report).
+- **Rectification states** follow the one overdue rule of
+  :mod:`inspections.lifecycle` (the unit is late only when it did not *submit*
+  by its deadline; review time never counts; a returned round gives a new
+  deadline), applied to the finding as it stood on ``as_of`` (the day of
+  publication for a published month, else the day of the report):
+
+  - **按期整改 (rectified on time)**: accepted (销号) by ``as_of`` and
+    :func:`~inspections.lifecycle.missed_deadline` finds no missed deadline
+    (every round was submitted by the deadline it answered), however long the
+    review took. The rate is on-time ÷ all counting findings of the month, so
+    findings still open lower it.
+  - **逾期整改 (rectified late)**: accepted by ``as_of`` but some round was
+    submitted after the deadline it answered.
+  - **逾期未整改 (overdue)**: still awaiting the unit (待整改 / 已退回) on
+    ``as_of`` after its current deadline
+    (:func:`~inspections.lifecycle.is_overdue_now`); after a return that is
+    the new deadline the return gave.
+  - **待验收 (awaiting review)**: submitted and not yet reviewed on ``as_of``:
+    its own state, never overdue (the inspectors' backlog, not the unit's);
+    marked （逾期提交） when the submission itself came after its deadline.
+
+  Published months keep the states frozen at publication (PublishedFigures).
 - **平均得分**: Σ scores ÷ units, to 0.01.
 """
 from __future__ import annotations
@@ -39,7 +56,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.utils import timezone
 
@@ -69,8 +86,9 @@ class FindingRow:
     rectify_deadline: dt.date
     status_label: str
     accepted_on: dt.date | None
-    on_time: bool
-    overdue: bool
+    on_time: bool  # accepted with no missed deadline (lifecycle.missed_deadline is None)
+    overdue: bool  # awaiting the unit after its deadline on as_of (lifecycle.is_overdue_now)
+    submitted_late: bool = False  # not accepted, but a round was submitted after its deadline (frozen rows: False)
 
     @property
     def rectification_label(self) -> str:
@@ -79,6 +97,8 @@ class FindingRow:
             return "按期整改" if self.on_time else "逾期整改"
         if self.overdue:
             return f"逾期未整改（{self.status_label}）"
+        if self.submitted_late:
+            return f"{self.status_label}（逾期提交）"
         return self.status_label
 
 
@@ -351,27 +371,99 @@ def _code_key(code: str) -> tuple:
 
 # ------------------------------------------------------------------ reading the database
 
+class _Round(NamedTuple):
+    """One rectification round as the report reads it (the fields lifecycle.missed_deadline uses)."""
+
+    round: int
+    submitted_at: dt.datetime
+    deadline: dt.date | None
+    status: str
+    reviewed_on: dt.date | None
+    resubmit_deadline: dt.date | None
+
+
+@dataclass(frozen=True)
+class _FindingOn:
+    """A finding as it stood on one day (what the lifecycle rules read)."""
+
+    status: str
+    rectify_deadline: dt.date
+
+
+def finding_on(
+    *, status: str, deadline: dt.date, accepted_on: dt.date | None, rounds: Sequence[_Round], day: dt.date
+) -> tuple[_FindingOn, list[_Round], dt.date | None]:
+    """The finding's status and deadline on ``day``, the rounds submitted by then and the day it was
+    accepted (None if not accepted by ``day``), rebuilt from its rounds so that a report as of an
+    earlier day ignores what happened after it. Without any round (data entered directly) the
+    current status stands, except an acceptance after ``day``.
+    """
+    from inspections import lifecycle
+    from inspections.models import FindingStatus, RectificationStatus
+
+    if accepted_on is not None and accepted_on > day:
+        accepted_on = None
+    done = [r for r in rounds if lifecycle.submitted_on(r) <= day]
+    if status == FindingStatus.ACCEPTED and accepted_on is not None:
+        if not rounds:  # accepted with no round on record: the acceptance stands in for the submission
+            noon = timezone.make_aware(dt.datetime.combine(accepted_on, dt.time(12)))
+            done = [_Round(1, noon, deadline, RectificationStatus.ACCEPTED, accepted_on, None)]
+        return _FindingOn(status, deadline), done, accepted_on
+    if not rounds:
+        # Accepted after ``day`` with no round on record: it was still awaiting the unit then.
+        return _FindingOn(FindingStatus.OPEN if status == FindingStatus.ACCEPTED else status, deadline), [], None
+    if not done:
+        return _FindingOn(FindingStatus.OPEN, rounds[0].deadline or deadline), [], None
+    last = done[-1]
+    reviewed = last.reviewed_on is not None and last.reviewed_on <= day
+    if reviewed and last.status == RectificationStatus.RETURNED:
+        return _FindingOn(FindingStatus.RETURNED, last.resubmit_deadline or deadline), done, None
+    if reviewed and last.status == RectificationStatus.ACCEPTED:
+        return _FindingOn(FindingStatus.ACCEPTED, last.deadline or deadline), done, last.reviewed_on
+    return _FindingOn(FindingStatus.SUBMITTED, last.deadline or deadline), done, None
+
+
+def _rounds_by_finding(findings_qs: Any) -> dict[int, list[_Round]]:
+    """Every rectification round of the findings of ``findings_qs``, by finding, in round order (one query)."""
+    from inspections.models import Rectification
+
+    rounds: dict[int, list[_Round]] = defaultdict(list)
+    qs = (
+        Rectification.objects.filter(finding__in=findings_qs.values("pk"))
+        .order_by("finding_id", "round")
+        .values_list("finding_id", "round", "submitted_at", "deadline", "status", "reviewed_at", "resubmit_deadline")
+    )
+    for finding_id, number, submitted_at, deadline, status, reviewed_at, resubmit in qs.iterator(chunk_size=2000):
+        reviewed_on = timezone.localdate(reviewed_at) if reviewed_at else None
+        rounds[finding_id].append(_Round(number, submitted_at, deadline, status, reviewed_on, resubmit))
+    return rounds
+
+
 def _finding_rows(*, campaign: Campaign, month: dt.date, as_of: dt.date, unit_ids: set[int] | None) -> list[FindingRow]:
-    """The month's counting findings with their rectification state as of ``as_of`` (live; one
-    query of plain tuples: at city scale a month holds ~17,000 findings)."""
+    """The month's counting findings with their rectification state as of ``as_of`` (live; two
+    queries of plain tuples, the findings and all their rounds: at city scale a month holds
+    ~17,000 findings). The states follow :mod:`inspections.lifecycle` (module docstring)."""
+    from inspections import lifecycle
     from inspections.models import Finding, FindingStatus
 
     labels = dict(FindingStatus.choices)
-    findings_qs = (
-        Finding.objects.filter(campaign=campaign, month=month)
-        .exclude(status=FindingStatus.WITHDRAWN)
-        .order_by("unit__path", "found_on", "pk")
-        .values_list("pk", "unit_id", "unit__name", "indicator__code", "indicator__name", "point__name", "description",
-                     "points", "found_on", "rectify_deadline", "status", "accepted_at")
-    )
+    findings_qs = Finding.objects.filter(campaign=campaign, month=month).exclude(status=FindingStatus.WITHDRAWN)
     if unit_ids is not None:
         findings_qs = findings_qs.filter(unit_id__in=unit_ids)
+    rounds = _rounds_by_finding(findings_qs)
     rows = []
     for (pk, unit_id, unit_name, code, indicator_name, point_name, description, points, found_on, deadline, status,
-         accepted_at) in findings_qs.iterator(chunk_size=2000):
+         accepted_at) in (
+        findings_qs.order_by("unit__path", "found_on", "pk")
+        .values_list("pk", "unit_id", "unit__name", "indicator__code", "indicator__name", "point__name", "description",
+                     "points", "found_on", "rectify_deadline", "status", "accepted_at")
+        .iterator(chunk_size=2000)
+    ):
         accepted_on = timezone.localdate(accepted_at) if accepted_at and status == FindingStatus.ACCEPTED else None
-        if accepted_on is not None and accepted_on > as_of:  # accepted after the report's date: still open then
-            accepted_on = None
+        then, done, accepted_on = finding_on(status=status, deadline=deadline, accepted_on=accepted_on,
+                                             rounds=rounds.get(pk, ()), day=as_of)
+        missed = lifecycle.missed_deadline(then, done, as_of)
+        overdue = accepted_on is None and lifecycle.is_overdue_now(then, as_of)
         rows.append(
             FindingRow(
                 finding_id=pk,
@@ -383,11 +475,12 @@ def _finding_rows(*, campaign: Campaign, month: dt.date, as_of: dt.date, unit_id
                 description=description,
                 points=points,
                 found_on=found_on,
-                rectify_deadline=deadline,
-                status_label=labels.get(status, status) if accepted_on is not None or status != FindingStatus.ACCEPTED else "发布时未销号",
+                rectify_deadline=then.rectify_deadline,
+                status_label=labels.get(then.status, then.status),
                 accepted_on=accepted_on,
-                on_time=accepted_on is not None and accepted_on <= deadline,
-                overdue=accepted_on is None and deadline < as_of,
+                on_time=accepted_on is not None and missed is None,
+                overdue=overdue,
+                submitted_late=accepted_on is None and not overdue and missed is not None,
             )
         )
     return rows
