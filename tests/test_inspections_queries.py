@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -75,3 +76,67 @@ def test_the_inspectors_home_is_bounded(world, client_for, django_assert_max_num
     with django_assert_max_num_queries(30):
         html = client.get("/").content.decode()
     assert "人民路（城东段）" in html  # a recent point
+
+
+# ---------------------------------------------------------------- pages that stay small (issue 14)
+
+
+def _finding(world, insp, i: int, **extra) -> Finding:
+    return Finding(
+        campaign=world.campaign, inspection=insp, unit=world.unit_a, point=world.point_a, indicator=world.leaf_clean,
+        description=f"问题{i}", points=Decimal("0.01"), found_on=insp.date, month=dt.date(2026, 10, 1),
+        rectify_deadline=dt.date(2026, 10, 19), created_by=world.inspector, **extra,
+    )
+
+
+def test_the_inspection_list_counts_the_findings_of_the_shown_inspections_without_joining_them(world, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    three = inspection(world, date=dt.date(2026, 10, 14), title="甲检查")
+    inspection(world, date=dt.date(2026, 10, 13), title="乙检查")
+    two = inspection(world, date=dt.date(2026, 10, 12), title="丙检查")
+    Finding.objects.bulk_create([
+        _finding(world, three, 1), _finding(world, three, 2),
+        _finding(world, three, 3, status="withdrawn", withdrawn_reason="重复登记"),  # still a finding of the inspection
+        _finding(world, two, 4), _finding(world, two, 5),
+    ])
+    client = client_for(world.admin)
+    client.get("/inspections/")
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get("/inspections/").content.decode()
+    counts = dict(re.findall(r"<strong>(.检查)</strong>.*?问题 (\d+) 个", html, flags=re.S))
+    assert counts == {"甲检查": "3", "乙检查": "0", "丙检查": "2"}  # 乙 has no finding at all
+    # Counted per shown row in a subquery, not by joining every finding of the campaign and grouping.
+    listing = [q["sql"] for q in ctx.captured_queries if 'FROM "inspections_inspection"' in q["sql"]]
+    assert listing and not any('JOIN "inspections_finding"' in sql for sql in listing)
+
+
+def test_the_open_rectification_queries_can_use_the_partial_indexes(world):
+    from django.db import connection
+
+    from inspections import selectors
+
+    if connection.vendor != "postgresql":
+        pytest.skip("partial indexes are checked on PostgreSQL")
+    groups = selectors.open_rectifications(world.admin, world.campaign, dt.date(2026, 11, 30))
+    expected = {"awaiting_unit": "finding_awaiting_unit_idx", "overdue": "finding_awaiting_unit_idx", "awaiting_review": "finding_submitted_idx"}
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for name, index in expected.items():
+            for qs in (groups[name].order_by("rectify_deadline", "pk")[:50], groups[name].order_by().values("pk")):
+                sql, params = qs.query.sql_with_params()
+                cursor.execute("EXPLAIN " + sql, params)
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+                assert index in plan, (name, plan)
+
+
+@pytest.mark.parametrize("url", ["/inspections/rectifications/", "/inspections/"])
+def test_the_lists_stay_under_300_kb_with_many_findings(world, client_for, url):
+    _many(world, 1000)
+    for i in range(60):
+        inspection(world, date=dt.date(2026, 10, 1) + dt.timedelta(days=i % 28), title=f"第{i}次检查")
+    response = client_for(world.admin).get(url)
+    assert response.status_code == 200 and len(response.content) < 300 * 1024
+    html = response.content.decode()
+    assert html.count("<tr") <= 3 * 51 and html.count("list-group-item-action") <= 50
