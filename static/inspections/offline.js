@@ -67,6 +67,7 @@
     var fields = [], files = [];
     new FormData(form).forEach(function (value, name) {
       if (name === "csrfmiddlewaretoken" || name === "next" || name.indexOf("_cw_") === 0) return;
+      if (name === "q" || name === "type") return;  // the search boxes of 登记问题
       if (value instanceof File) {
         if (value.size === 0 && !value.name) return;  // an empty file input
         files.push({name: name, filename: value.name, type: value.type, blob: value});
@@ -128,6 +129,10 @@
       ["description", "points"].forEach(function (n) { var f = form.elements[n]; if (f) f.value = ""; });
       var ind = form.elements.indicator; if (ind) ind.value = "";
       var box = document.getElementById("indicator-chosen"); if (box) box.classList.add("d-none");
+      // The next problem at the same point: its standards offered again, the search box empty.
+      var search = document.getElementById("indicator-q"); if (search) search.value = "";
+      var results = document.getElementById("indicator-results");
+      if (results && campaignData && !navigator.onLine) renderIndicators(results, "");
     } else {
       form.reset();
       form.querySelectorAll(".fail-details").forEach(function (d) { d.classList.add("d-none"); });
@@ -430,8 +435,17 @@
 
   function renderIndicators(target, q) {
     q = (q || "").trim().toLowerCase();
+    // The chosen point's type's standards (the matrix) come first; with nothing typed, only those.
+    var pointInput = document.getElementById("id_point");
+    var point = pointInput && pointInput.value && campaignData.points.filter(function (p) { return String(p.id) === pointInput.value; })[0];
+    var forPoint = point ? (campaignData.matrix[String(point.type)] || []).map(String) : [];
     var leaves = campaignData.indicators.filter(function (i) {
-      return i.level === 3 && (!q || i.code.indexOf(q) === 0 || i.name.toLowerCase().indexOf(q) >= 0 || (i.standard_text || "").toLowerCase().indexOf(q) >= 0);
+      if (i.level !== 3) return false;
+      if (!q) return !forPoint.length || forPoint.indexOf(String(i.id)) >= 0;
+      return i.code.indexOf(q) === 0 || i.name.toLowerCase().indexOf(q) >= 0 || (i.standard_text || "").toLowerCase().indexOf(q) >= 0;
+    });
+    leaves.sort(function (a, b) {
+      return (forPoint.indexOf(String(a.id)) >= 0 ? 0 : 1) - (forPoint.indexOf(String(b.id)) >= 0 ? 0 : 1);
     });
     target.innerHTML = "";
     var list = el("div", {"class": "list-group", "data-testid": "indicator-results"});
@@ -465,7 +479,14 @@
       } else if (target.id === "checklist-points") {
         renderPoints(target, pointRows((event.detail.elt || {}).value, null));
       } else {
-        renderIndicators(target, (document.getElementById("indicator-q") || {}).value);
+        var chosen = document.getElementById("id_indicator");
+        var fromPick = event.detail.elt === target;  // the form's "pick" event, not typing
+        if (fromPick && chosen && chosen.value) { target.innerHTML = ""; return; }
+        var q = fromPick ? "" : (document.getElementById("indicator-q") || {}).value;
+        renderIndicators(target, q);
+        var only = target.querySelectorAll("[data-pick-indicator]");
+        // As online: a point type with a single standard chooses it.
+        if (fromPick && only.length === 1 && document.getElementById("id_point").value) only[0].click();
       }
     });
   });

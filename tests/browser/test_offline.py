@@ -117,6 +117,14 @@ def test_findings_and_a_checklist_round_recorded_offline_reach_the_server_once(b
     _offline(page)
     page.goto(f"{base}/inspections/{insp.pk}/findings/new/")  # from the service worker's cache
     expect(page.locator("h1")).to_have_text("登记问题")
+    # Offline searches run on the kept data: picking the point offers its type's standards (the matrix).
+    page.fill("#point-q", "rml")
+    expect(page.locator("#point-results")).to_contain_text("没有找到点位")  # pinyin needs the server
+    page.fill("#point-q", "人民路")
+    page.locator("[data-pick-point]", has_text="人民路（城东段）").click()
+    offered = page.locator("#indicator-results [data-pick-indicator]")
+    expect(offered).to_have_count(2)
+    assert offered.evaluate_all("bs => bs.map(b => b.dataset.label)") == ["1.1.1 主次干道整洁", "1.1.2 户外广告规范"]
     descriptions = ["人民路果皮纸屑未清扫", "人民路占道经营", "人民路垃圾桶满溢"]
     for i, (desc, color) in enumerate(zip(descriptions, ["red", "green", "blue"]), start=1):
         _record_finding_offline(page, point="人民路（城东段）", indicator_code="1.1.1", description=desc,
