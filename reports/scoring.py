@@ -603,6 +603,9 @@ def _is_published(campaign: Campaign, month: dt.date) -> bool:
     return AssessmentPeriod.objects.filter(campaign=campaign, month=month, status=PeriodStatus.PUBLISHED).exists()
 
 
+month_is_published = _is_published  # public name for pages (one query)
+
+
 def _apply_change(*, campaign: Campaign, month: dt.date, units: list[UnitScore], today: dt.date) -> None:
     """Fill ``change`` and ``previous_score`` from the previous month (None before the campaign)."""
     prev = previous_month(month)

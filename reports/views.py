@@ -27,9 +27,9 @@ from inspections.selectors import open_appeals
 
 from . import selectors, services
 from .charts import trend_svg
-from .data import report_data, summary_figures, year_data
+from .data import build_report_data, report_data, summary_figures, year_data
 from .forms import RevokeForm
-from .scoring import KIND_LABELS, month_scores, pass_rates
+from .scoring import KIND_LABELS, month_is_published, month_scores, pass_rates
 
 OBJECT_URLS = {
     "inspections.finding": "inspections-finding-detail",
@@ -136,6 +136,16 @@ def month_list(request: HttpRequest) -> HttpResponse:
     })
 
 
+def own_rows_data(*, campaign: Campaign, month: dt.date):
+    """An official's preview of an open month: only their own rows and their groups' ranks are shown,
+    so the (cached) totals without lines do; no city-wide figures, lines or findings are read."""
+    scores = month_scores(campaign=campaign, month=month, with_lines=False)
+    return build_report_data(
+        campaign_name=campaign.name, city_name=campaign.city_name, year=month.year, month=month,
+        is_published=scores.is_published, units=scores.units, groups=scores.by_group(),
+    )
+
+
 @login_required
 def month_detail(request: HttpRequest, month: str) -> HttpResponse:
     """A month's ranking by group or overall, sortable; a preview while the month is open.
@@ -145,7 +155,10 @@ def month_detail(request: HttpRequest, month: str) -> HttpResponse:
     _require_some_role(request)
     campaign = _campaign_or_404(request)
     day = _month_or_404(campaign, month)
-    data = report_data(campaign=campaign, month=day)
+    if access.sees_month_ranking(request.user, published=month_is_published(campaign, day)):
+        data = report_data(campaign=campaign, month=day)
+    else:
+        data = own_rows_data(campaign=campaign, month=day)
     public = access.sees_month_ranking(request.user, published=data.is_published)
     own = _visible_unit_ids(request)
     visible = None if public else own

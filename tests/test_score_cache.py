@@ -282,3 +282,20 @@ def test_the_trend_shows_an_earlier_open_months_new_score_at_once(w, admin, comm
     page = admin.get(url).content.decode()
     assert "2026年9月：99.60分（未发布）" in page and "2026年10月：99.50分（未发布）" in page
     assert '<span class="text-danger">-0.10</span>' in page  # 较上月: 99.50 - 99.60
+
+
+def test_a_liaisons_ranking_preview_reads_the_cached_totals_only(w, client_for, commit):
+    with commit():
+        finding(w, "0.30")
+        finding(w, "0.50", unit=w.unit_b, indicator=w.leaf_market)
+    liaison = client_for(w.official_a)
+    assert ranked(liaison, w.unit_a) == "99.70"
+    page = liaison.get("/reports/months/2026-10/").content.decode()
+    assert "口岸街道" not in page and "市城管局" not in page
+    with mock.patch.object(scoring, "score_month", wraps=scoring.score_month) as engine:
+        with mock.patch("reports.data._finding_rows") as finding_rows:
+            assert ranked(liaison, w.unit_a) == "99.70"
+    assert engine.call_count == 0 and finding_rows.call_count == 0
+    with commit():
+        finding(w, "0.20", indicator=w.leaf_ads)
+    assert ranked(liaison, w.unit_a) == "99.50"

@@ -265,6 +265,9 @@ class Command(BaseCommand):
             "rankings page (all units, overall)": f"/reports/months/{month:%Y-%m}/?view=overall&campaign={SLUG}",
             "explanation page (one unit, with its trend)": f"/reports/months/{month:%Y-%m}/units/{unit.pk}/?campaign={SLUG}",
         }
+        from reports import score_cache
+
+        seconds = score_cache.timeout()
         for label, url in pages.items():
             def get(url=url) -> int:
                 response = client.get(url, secure=settings.SECURE_SSL_REDIRECT)
@@ -272,7 +275,25 @@ class Command(BaseCommand):
                     raise CommandError(f"{url} 返回 {response.status_code}")
                 return len(response.content)
 
+            # Without the score cache (the engine on every load), then with it: the first load
+            # after a write (cold) and the loads after that (warm).
+            settings.SCORE_CACHE_SECONDS = 0
             t, size = _timed(get, max(repeat // 3, 1))
             with CaptureQueriesContext(connection) as ctx:
                 get()
-            self.stdout.write(f"{label}: {t * 1000:.0f} ms, {len(ctx)} queries, {size / 1e3:.0f} kB")
+            self.stdout.write(f"{label}, no score cache: {t * 1000:.0f} ms, {len(ctx)} queries, {size / 1e3:.0f} kB")
+            settings.SCORE_CACHE_SECONDS = seconds or 3600
+            colds = []
+            for _ in range(max(repeat // 3, 1)):
+                score_cache.bump_now()
+                start = time.perf_counter()
+                get()
+                colds.append(time.perf_counter() - start)
+            t, size = _timed(get, repeat)
+            with CaptureQueriesContext(connection) as ctx:
+                get()
+            self.stdout.write(
+                f"{label}, score cache: cold {statistics.median(colds) * 1000:.0f} ms, warm {t * 1000:.0f} ms, "
+                f"{len(ctx)} queries, {size / 1e3:.0f} kB"
+            )
+            settings.SCORE_CACHE_SECONDS = seconds
