@@ -299,3 +299,32 @@ def test_a_liaisons_ranking_preview_reads_the_cached_totals_only(w, client_for, 
     with commit():
         finding(w, "0.20", indicator=w.leaf_ads)
     assert ranked(liaison, w.unit_a) == "99.50"
+
+
+def test_a_checklist_result_changed_shows_at_once_in_pass_rate_mode(w, admin, commit):
+    from campaign.models import ScoringMode
+    from inspections.models import Check, CheckResult
+
+    with commit():
+        w.campaign.scoring_mode = ScoringMode.PASS_RATE
+        w.campaign.save()
+        inspection = f.InspectionFactory(campaign=w.campaign, date=dt.date(2026, 10, 9), created_by=w.inspector)
+        common = dict(inspection=inspection, point=w.point_a, unit=w.unit_a, month=OCT, checked_by=w.inspector)
+        Check.objects.create(indicator=w.leaf_clean, result=CheckResult.PASS, **common)
+        ads = Check.objects.create(indicator=w.leaf_ads, result=CheckResult.PASS, **common)
+    assert both(admin, w.unit_a) == ("100.00", "100.00")
+    with commit():
+        ads.result = CheckResult.FAIL
+        ads.save()
+    # 100 × (2.00 × 1 + 1.00 × 0) ÷ (2.00 + 1.00) = 66.67: the 1.1.2 line loses 33.33
+    assert both(admin, w.unit_a) == ("66.67", "66.67")
+
+
+def test_an_import_bumps_the_version(w):
+    from campaign import audit
+
+    before = score_cache.version()
+    audit.record("import.export", obj=w.campaign)  # reading is not writing
+    assert score_cache.version() == before
+    audit.record("import.apply", obj=w.campaign)  # bulk writes send no signals: the audit record does
+    assert score_cache.version() != before
