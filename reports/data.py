@@ -376,6 +376,7 @@ class _Round(NamedTuple):
 
     round: int
     submitted_at: dt.datetime
+    submitted_day: dt.date  # lifecycle.submitted_on, computed once per round (the city month reads ~17,000)
     deadline: dt.date | None
     status: str
     reviewed_on: dt.date | None
@@ -398,16 +399,15 @@ def finding_on(
     earlier day ignores what happened after it. Without any round (data entered directly) the
     current status stands, except an acceptance after ``day``.
     """
-    from inspections import lifecycle
     from inspections.models import FindingStatus, RectificationStatus
 
     if accepted_on is not None and accepted_on > day:
         accepted_on = None
-    done = [r for r in rounds if lifecycle.submitted_on(r) <= day]
+    done = [r for r in rounds if r.submitted_day <= day]
     if status == FindingStatus.ACCEPTED and accepted_on is not None:
         if not rounds:  # accepted with no round on record: the acceptance stands in for the submission
             noon = timezone.make_aware(dt.datetime.combine(accepted_on, dt.time(12)))
-            done = [_Round(1, noon, deadline, RectificationStatus.ACCEPTED, accepted_on, None)]
+            done = [_Round(1, noon, accepted_on, deadline, RectificationStatus.ACCEPTED, accepted_on, None)]
         return _FindingOn(status, deadline), done, accepted_on
     if not rounds:
         # Accepted after ``day`` with no round on record: it was still awaiting the unit then.
@@ -428,14 +428,17 @@ def _rounds_by_finding(findings_qs: Any) -> dict[int, list[_Round]]:
     from inspections.models import Rectification
 
     rounds: dict[int, list[_Round]] = defaultdict(list)
+    here = timezone.get_current_timezone()  # once: timezone.localdate() looks it up on every call
     qs = (
         Rectification.objects.filter(finding__in=findings_qs.values("pk"))
         .order_by("finding_id", "round")
         .values_list("finding_id", "round", "submitted_at", "deadline", "status", "reviewed_at", "resubmit_deadline")
     )
     for finding_id, number, submitted_at, deadline, status, reviewed_at, resubmit in qs.iterator(chunk_size=2000):
-        reviewed_on = timezone.localdate(reviewed_at) if reviewed_at else None
-        rounds[finding_id].append(_Round(number, submitted_at, deadline, status, reviewed_on, resubmit))
+        reviewed_on = reviewed_at.astimezone(here).date() if reviewed_at else None
+        rounds[finding_id].append(
+            _Round(number, submitted_at, submitted_at.astimezone(here).date(), deadline, status, reviewed_on, resubmit)
+        )
     return rounds
 
 
