@@ -27,6 +27,7 @@ def offline_data(campaign: Campaign) -> dict[str, Any]:
         {
             "id": p.pk, "name": p.name, "address": p.address, "type": p.point_type_id,
             "type_name": p.point_type.name, "unit": p.unit_id, "unit_name": p.unit.display_name,
+            "search": p.search_text,  # campaign/search.py: the same words, pinyin and ranking marks offline
             "lat": float(p.latitude) if p.latitude is not None else None,
             "lng": float(p.longitude) if p.longitude is not None else None,
         }

@@ -59,6 +59,8 @@ def test_offline_data_holds_points_tree_and_matrix(world, client_for):
     assert [p["name"] for p in data["points"]] == sorted([world.point_a.name, world.point_b.name])
     point_a = next(p for p in data["points"] if p["id"] == world.point_a.pk)
     assert (point_a["type_name"], point_a["unit_name"], point_a["address"]) == ("主次干道", "城东街道", "人民路1-200号")
+    # The server's search column travels too, so pinyin works offline (人民路 → ^renminlu…, ^rml…).
+    assert "^renminluchengdongduan" in point_a["search"] and "^rmlcdd" in point_a["search"]
     assert [i["code"] for i in data["indicators"]] == ["1", "1.1", "1.2", "1.1.1", "1.1.2", "1.2.1"]
     assert {k: sorted(v) for k, v in data["matrix"].items()} == {
         str(world.pt_road.pk): sorted([world.leaf_clean.pk, world.leaf_ads.pk]),

@@ -402,19 +402,29 @@
       .then(function (json) { campaignData = json; return json; });
   }
 
+  // As the server's search (campaign/search.py): every word must occur in the point's search text
+  // (name, type, 包保 unit, address, pinyin in full and as initials); ranked by where the first word
+  // starts: the name or its pinyin (^), another field (|), inside a word.
+  function pointRank(p, words) {
+    var text = p.search || ("^" + [p.name, p.address, p.type_name, p.unit_name].join(" |")).toLowerCase();
+    for (var i = 0; i < words.length; i++) if (text.indexOf(words[i]) < 0) return -1;
+    if (!words.length) return 0;
+    return text.indexOf("^" + words[0]) >= 0 ? 0 : text.indexOf("|" + words[0]) >= 0 ? 1 : 2;
+  }
+
   function pointRows(q, typeId) {
     if (!campaignData) return null;
-    q = (q || "").trim().toLowerCase();
-    var rows = campaignData.points.filter(function (p) {
-      if (typeId && String(p.type) !== String(typeId)) return false;
-      if (!q) return true;
-      return [p.name, p.address, p.type_name, p.unit_name].some(function (s) { return (s || "").toLowerCase().indexOf(q) >= 0; });
+    var words = (q || "").trim().toLowerCase().split(/\s+/).filter(Boolean);
+    var rows = [];
+    campaignData.points.forEach(function (p) {
+      if (typeId && String(p.type) !== String(typeId)) return;
+      var rank = pointRank(p, words);
+      if (rank >= 0) rows.push([rank, p]);
     });
     rows.sort(function (a, b) {
-      var pa = a.name.toLowerCase().indexOf(q) === 0 ? 0 : 1, pb = b.name.toLowerCase().indexOf(q) === 0 ? 0 : 1;
-      return pa - pb || a.name.localeCompare(b.name, "zh-CN");
+      return a[0] - b[0] || a[1].type_name.localeCompare(b[1].type_name, "zh-CN") || a[1].name.localeCompare(b[1].name, "zh-CN");
     });
-    return rows;
+    return rows.map(function (r) { return r[1]; });
   }
 
   function renderPoints(target, rows) {
