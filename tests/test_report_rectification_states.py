@@ -193,3 +193,15 @@ def test_the_rows_take_two_queries_whatever_the_number_of_findings(november):
         rows = _finding_rows(campaign=w.campaign, month=NOV, as_of=PUBLISH_DAY, unit_ids=None)
     assert len(rows) == 7
     assert len(queries) == 2
+
+
+def test_the_bulletin_counts_what_the_rectification_lists_show(november):
+    """整改跟踪 (inspections.selectors.open_rectifications) and the report agree on the same day."""
+    from inspections.selectors import open_rectifications
+
+    w = november
+    data = report_data(campaign=w.campaign, month=NOV, as_of=PUBLISH_DAY)
+    lists = open_rectifications(w.admin, w.campaign, PUBLISH_DAY)
+    assert {r.finding_id for r in data.findings if r.overdue} == set(lists["overdue"].values_list("pk", flat=True)) == {w.C.pk}
+    assert {r.finding_id for r in data.findings if r.status_label == "待验收"} == set(
+        lists["awaiting_review"].values_list("pk", flat=True)) == {w.A.pk, w.E.pk}
