@@ -64,6 +64,8 @@ def test_every_inspector_page_fits_a_375_px_phone(browser_world, open_page, tmp_
         "签发督办单": f"/inspections/orders/new/?unit={w.unit_a.pk}",
         "督办单详情": f"/inspections/orders/{order.pk}/",
         "点位历史": f"/inspections/points/{long_point.pk}/",
+        "申诉": "/inspections/appeals/",
+        "更正·加分·问责": "/inspections/adjustments/",
     }
     too_wide = {}
     for label, url in pages.items():
