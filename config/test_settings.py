@@ -16,3 +16,6 @@ SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="chuangwen-test-static-"))  # noqa: F405
 WHITENOISE_AUTOREFRESH = True
+# reports.score_cache: off in tests (tests/test_score_cache.py turns it on): the test process and an
+# integration test's Celery worker do not share a cache, so one could not invalidate the other's.
+SCORE_CACHE_SECONDS = 0

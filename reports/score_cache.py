@@ -32,6 +32,7 @@ without Redis: a per-process memory cache could not be invalidated by another pr
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 
 from django.conf import settings
@@ -97,8 +98,15 @@ def version() -> str:
     return token
 
 
+def _database() -> str:
+    """Which database the entries come from: a restored copy (a new database name) or a test
+    database never reads another one's entries, even under the same version token."""
+    db = connection.settings_dict
+    return hashlib.sha1(f"{db.get('HOST')}:{db.get('PORT')}:{db.get('NAME')}".encode()).hexdigest()[:10]
+
+
 def _key(kind: str, campaign: Campaign, month: dt.date, today: dt.date, extra: str = "") -> str:
-    return f"scores:{version()}:{kind}:{campaign.pk}:{month:%Y-%m}:{today:%Y-%m-%d}{extra}"
+    return f"scores:{version()}:{_database()}:{kind}:{campaign.pk}:{month:%Y-%m}:{today:%Y-%m-%d}{extra}"
 
 
 def _cached(key: str, compute):
