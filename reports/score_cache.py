@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import uuid
 
 from django.conf import settings
@@ -46,6 +47,7 @@ from . import scoring
 from .scoring import MonthScores, ScoreLine
 
 VERSION_KEY = "scores:version"
+logger = logging.getLogger(__name__)
 
 
 def timeout() -> int:
@@ -65,10 +67,23 @@ class _CommitBump:
         bump_now()
 
 
+_owed = False  # a bump failed (cache unreachable): read nothing from the cache until one succeeds
+
+
 def bump_now() -> None:
-    """Retire every cached open month at once."""
-    if timeout():
+    """Retire every cached open month at once. A cache that can not be reached never fails the
+    write: the bump is owed and this process reads no entry until it succeeds (other processes'
+    entries expire within ``SCORE_CACHE_SECONDS``)."""
+    global _owed
+    if not timeout():
+        return
+    try:
         cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+    except Exception:  # noqa: BLE001 - Redis down or timing out: scores are then computed live
+        logger.warning("score cache: version bump failed; open months are scored live", exc_info=True)
+        _owed = True
+    else:
+        _owed = False
 
 
 def score_changed() -> None:
@@ -87,7 +102,11 @@ def _writes_pending() -> bool:
 
 
 def enabled() -> bool:
-    return timeout() > 0 and not _writes_pending()
+    if timeout() <= 0 or _writes_pending():
+        return False
+    if _owed:
+        bump_now()
+    return not _owed
 
 
 def version() -> str:
@@ -109,11 +128,22 @@ def _key(kind: str, campaign: Campaign, month: dt.date, today: dt.date, extra: s
     return f"scores:{version()}:{_database()}:{kind}:{campaign.pk}:{month:%Y-%m}:{today:%Y-%m-%d}{extra}"
 
 
-def _cached(key: str, compute):
-    value = cache.get(key)
+def _cached(key, compute):
+    """``key()``'s entry, else ``compute()`` stored under it; computed live when the cache fails."""
+    try:
+        name = key()
+        value = cache.get(name)
+    except Exception:  # noqa: BLE001
+        logger.warning("score cache unreachable; scoring live", exc_info=True)
+        return compute()
     if value is None:
         value = compute()
-        cache.set(key, value, timeout())
+        if value is None:  # a peek: nothing to keep
+            return None
+        try:
+            cache.set(name, value, timeout())
+        except Exception:  # noqa: BLE001
+            logger.warning("score cache: storing failed", exc_info=True)
     return value
 
 
@@ -126,7 +156,7 @@ def base_scores(*, campaign: Campaign, month: dt.date, today: dt.date | None = N
 
     if not enabled():
         return compute()
-    return _cached(_key("base", campaign, start, today), compute)
+    return _cached(lambda: _key("base", campaign, start, today), compute)
 
 
 def full_scores(*, campaign: Campaign, month: dt.date, today: dt.date | None = None) -> MonthScores:
@@ -138,7 +168,7 @@ def full_scores(*, campaign: Campaign, month: dt.date, today: dt.date | None = N
 
     if not enabled():
         return compute()
-    return _cached(_key("full", campaign, start, today), compute)
+    return _cached(lambda: _key("full", campaign, start, today), compute)
 
 
 def unit_lines(*, campaign: Campaign, month: dt.date, unit_id: int, today: dt.date | None = None) -> list[ScoreLine]:
@@ -151,7 +181,7 @@ def unit_lines(*, campaign: Campaign, month: dt.date, unit_id: int, today: dt.da
         unit = alone.get(unit_id)
         return unit.lines if unit else []
 
-    return _cached(_key("lines", campaign, start, today, f":{unit_id}"), compute)
+    return _cached(lambda: _key("lines", campaign, start, today, f":{unit_id}"), compute)
 
 
 def unit_score(*, campaign: Campaign, month: dt.date, unit_id: int, today: dt.date | None = None):
@@ -165,10 +195,10 @@ def unit_score(*, campaign: Campaign, month: dt.date, unit_id: int, today: dt.da
 
     if not enabled():
         return alone()
-    base = cache.get(_key("base", campaign, start, today))
-    if base is not None:
+    base = _cached(lambda: _key("base", campaign, start, today), lambda: _MISSING)
+    if base is not _MISSING:
         return base.get(unit_id)
-    return _cached(_key("unit", campaign, start, today, f":{unit_id}"), lambda: alone() or _NOT_RANKED) or None
+    return _cached(lambda: _key("unit", campaign, start, today, f":{unit_id}"), lambda: alone() or _NOT_RANKED) or None
 
 
 class _NotRanked:
@@ -179,6 +209,7 @@ class _NotRanked:
 
 
 _NOT_RANKED = _NotRanked()
+_MISSING = None  # "compute" of a peek: nothing computed, nothing stored
 
 
 def open_month_scores(

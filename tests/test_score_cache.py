@@ -35,6 +35,7 @@ def w(world, settings):
     cache.clear()
     yield world
     cache.clear()
+    score_cache._owed = False
 
 
 @pytest.fixture
@@ -328,3 +329,15 @@ def test_an_import_bumps_the_version(w):
     assert score_cache.version() == before
     audit.record("import.apply", obj=w.campaign)  # bulk writes send no signals: the audit record does
     assert score_cache.version() != before
+
+
+def test_an_unreachable_cache_never_fails_a_write_and_pages_score_live(w, admin, commit):
+    assert explained(admin, w.unit_a) == "100.00"  # cached
+    with mock.patch.object(score_cache.cache, "set", side_effect=ConnectionError("redis down")), \
+            mock.patch.object(score_cache.cache, "get", side_effect=ConnectionError("redis down")):
+        with commit():
+            finding(w, "0.30")  # the bump fails: the write does not
+        assert both(admin, w.unit_a) == ("99.70", "99.70")
+    assert score_cache._owed is True
+    assert both(admin, w.unit_a) == ("99.70", "99.70")  # back: the owed bump retired the old entries
+    assert score_cache._owed is False
