@@ -204,35 +204,53 @@ class ReviewBacklog:
     """The inspectors' review backlog: rounds submitted and waiting, with waiting working days each.
 
     This is the office's measure, apart from the units' overdue: review time never counts against a unit.
+    ``rows`` holds only the longest-waiting rounds (see :func:`review_backlog`); ``count``, ``max_days``
+    and ``total_days`` cover every pending round.
     """
 
-    rows: list[tuple[Rectification, int]]  # (pending round, working days waited)
-
-    @property
-    def count(self) -> int:
-        return len(self.rows)
-
-    @property
-    def max_days(self) -> int:
-        return max((d for _, d in self.rows), default=0)
+    rows: list[tuple[Rectification, int]]  # (pending round, working days waited), longest waiting first
+    count: int = 0
+    max_days: int = 0
+    total_days: int = 0
 
     @property
     def average_days(self) -> Decimal | None:
-        if not self.rows:
+        if not self.count:
             return None
-        return (Decimal(sum(d for _, d in self.rows)) / len(self.rows)).quantize(Decimal("0.1"))
+        return (Decimal(self.total_days) / self.count).quantize(Decimal("0.1"))
 
 
-def review_backlog(user: Any, campaign: Campaign, today: dt.date, calendar: Any = None) -> ReviewBacklog:
-    """Pending rectification rounds the user may see, longest waiting first (working days since submission)."""
+BACKLOG_ROWS = 10  # the longest-waiting rounds a page lists by name
+
+
+def review_backlog(user: Any, campaign: Campaign, today: dt.date, calendar: Any = None, *, limit: int = BACKLOG_ROWS) -> ReviewBacklog:
+    """Pending rectification rounds the user may see: the ``limit`` longest waiting (working days since
+    submission), and the count, longest and total wait of all of them.
+
+    The totals are read per submission day (one row per local day, however many rounds), so the
+    cost does not grow with the backlog; the longest wait is the oldest round's.
+    """
+    from django.db.models.functions import TruncDate
+
     from campaign.workdays import WorkCalendar
 
     calendar = calendar or WorkCalendar.load()
     pending = access.filter_visible(
         user, Rectification.objects.filter(finding__campaign=campaign, status="pending"), field="finding__unit"
-    ).select_related("finding", "finding__unit", "finding__indicator", "submitted_by").order_by("submitted_at", "pk")
-    rows = [(r, lifecycle.waiting_working_days(lifecycle.submitted_on(r), today, calendar)) for r in pending]
-    return ReviewBacklog(rows=rows)
+    )
+    oldest = pending.select_related("finding", "finding__unit", "finding__indicator", "submitted_by").order_by("submitted_at", "pk")
+    rows = [(r, lifecycle.waiting_working_days(lifecycle.submitted_on(r), today, calendar)) for r in oldest[:limit]]
+    if len(rows) < limit:  # every pending round is listed: no second query
+        waits = [(days, 1) for _, days in rows]
+    else:
+        per_day = pending.order_by().annotate(day=TruncDate("submitted_at")).values("day").annotate(n=Count("pk")).values_list("day", "n")
+        waits = [(lifecycle.waiting_working_days(day, today, calendar), n) for day, n in per_day]
+    return ReviewBacklog(
+        rows=rows,
+        count=sum(n for _, n in waits),
+        max_days=max((d for d, _ in waits), default=0),
+        total_days=sum(d * n for d, n in waits),
+    )
 
 
 def order_detail(user: Any, pk: int) -> SupervisionOrder:
@@ -375,7 +393,7 @@ def inspector_home(user: Any, campaign: Campaign, today: dt.date, *, recent: int
     recent_points = sorted(
         ((points[pk], at) for pk, at in last_seen.items() if pk in points), key=lambda pair: pair[1], reverse=True
     )[:recent]
-    backlog = review_backlog(user, campaign, today)
+    backlog = review_backlog(user, campaign, today, limit=reviews)
     return InspectorHome(
         today_inspections=todays, recent_points=recent_points, reviews=backlog.rows[:reviews], review_count=backlog.count,
     )

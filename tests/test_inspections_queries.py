@@ -140,3 +140,50 @@ def test_the_lists_stay_under_300_kb_with_many_findings(world, client_for, url):
     assert response.status_code == 200 and len(response.content) < 300 * 1024
     html = response.content.decode()
     assert html.count("<tr") <= 3 * 51 and html.count("list-group-item-action") <= 50
+
+
+def _pending_rounds(world, submitted_days: list[dt.date]) -> list[Finding]:
+    """One finding of 城东街道 per day given, each with a pending round submitted at 07:30 Beijing time that day
+    (23:30 UTC the day before: the waiting is counted from the local day, not the UTC one)."""
+    from django.utils import timezone
+
+    from inspections.models import Rectification
+
+    insp = inspection(world)
+    findings = Finding.objects.bulk_create([_finding(world, insp, i, status="submitted") for i in range(len(submitted_days))])
+    Rectification.objects.bulk_create([
+        Rectification(
+            finding=f, round=1, description="已整改", submitted_by=world.official_a,
+            submitted_at=timezone.make_aware(dt.datetime.combine(day, dt.time(7, 30))),
+        )
+        for f, day in zip(findings, submitted_days)
+    ])
+    return findings
+
+
+def test_the_review_backlog_lists_the_longest_waiting_and_totals_every_round(world):
+    from inspections import selectors
+
+    calendar = __import__("campaign.workdays").workdays.WorkCalendar({})
+    # 14 rounds: three submitted Fri 11-06, eleven on Wed 11-11; today Wed 11-18 (no holiday in between).
+    # Fri 11-06 → Wed 11-18: Mon 9 … Fri 13, Mon 16 … Wed 18 = 8 working days; Wed 11-11 → 11-18: Thu 12, Fri 13,
+    # Mon 16, Tue 17, Wed 18 = 5. Total 3 × 8 + 11 × 5 = 79 over 14 rounds = 5.64… → 5.6.
+    days = [dt.date(2026, 11, 6)] * 3 + [dt.date(2026, 11, 11)] * 11
+    findings = _pending_rounds(world, days)
+    backlog = selectors.review_backlog(world.admin, world.campaign, dt.date(2026, 11, 18), calendar)
+    assert (backlog.count, backlog.max_days, backlog.total_days, backlog.average_days) == (14, 8, 79, Decimal("5.6"))
+    assert len(backlog.rows) == selectors.BACKLOG_ROWS == 10
+    assert [(r.finding_id, d) for r, d in backlog.rows[:4]] == [(f.pk, 8) for f in findings[:3]] + [(findings[3].pk, 5)]
+    # Nothing pending: no average, nothing listed.
+    empty = selectors.review_backlog(world.official_b, world.campaign, dt.date(2026, 11, 18), calendar)
+    assert (empty.count, empty.max_days, empty.average_days, empty.rows) == (0, 0, None, [])
+
+
+@pytest.mark.parametrize("n", [3, 300])
+def test_the_rectification_page_reads_the_backlog_in_a_bounded_number_of_queries(world, client_for, django_assert_max_num_queries, n):
+    _pending_rounds(world, [dt.date(2026, 10, 1) + dt.timedelta(days=i % 20) for i in range(n)])
+    client = client_for(world.admin)
+    client.get("/")
+    with django_assert_max_num_queries(MAX_QUERIES):
+        html = client.get("/inspections/rectifications/").content.decode()
+    assert f"督查员验收积压：<strong>{n}</strong>" in html
