@@ -10,7 +10,7 @@ from django.http import HttpRequest
 
 from campaign.admin import ReadOnlyAdminMixin, ReadOnlyInlineMixin, download_link
 
-from .models import PublishedFigures, ReportJob, ScoreLineSnapshot, UnitMonthScore
+from .models import PublishedFigures, ReportChunk, ReportJob, ScoreLineSnapshot, UnitMonthScore
 
 
 class ScoreLineInline(ReadOnlyInlineMixin, admin.TabularInline):
@@ -51,6 +51,16 @@ class PublishedFiguresAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="任务数")
     def task_count(self, obj: PublishedFigures) -> int:
         return len(obj.tasks or [])
+
+
+@admin.register(ReportChunk)
+class ReportChunkAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The parts of a chunked bulletin, to see which part failed and why; workers write them."""
+
+    list_display = ("job", "attempt", "index", "label", "status", "attempts", "pages", "heartbeat_at")
+    list_filter = ("status",)
+    search_fields = ("label", "error")
+    list_select_related = ("job",)
 
 
 @admin.register(ReportJob)
