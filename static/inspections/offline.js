@@ -612,9 +612,12 @@
   setInterval(function () { if (navigator.onLine) syncAll(); }, 60000);
   document.addEventListener("submit", function (event) {
     // Logging out forgets the cached pages (the queue stays, kept per user).
-    if (event.target.matches && event.target.matches("form[action$='/logout/']") && window.caches) {
-      caches.delete("cw-pages-v1");
-      caches.delete("cw-data-v1");
+    if (event.target.matches && event.target.matches("form[action$='/logout/']")) {
+      if (window.caches) {
+        caches.delete("cw-pages-v1");
+        caches.delete("cw-data-v1");
+      }
+      idb.clear(dataStore).catch(function () {});
     }
   });
   window.cwOffline = {list: listItems, sync: syncAll, render: render, store: store, dataStore: dataStore, idb: idb};

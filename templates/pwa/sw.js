@@ -109,6 +109,14 @@ self.addEventListener("fetch", function (event) {
   var request = event.request;
   var url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
+  if (request.method === "POST" && request.mode === "navigate" && url.pathname === "/logout/") {
+    // Logging out forgets the kept pages and campaign data (the queue stays, kept per user).
+    event.respondWith(Promise.all([
+      caches.delete(PAGES_CACHE), caches.delete(DATA_CACHE),
+      idbKeyval.clear(idbKeyval.createStore("cw-offline-data", "data"))
+    ]).catch(function () {}).then(function () { return fetch(request); }));
+    return;
+  }
   if (request.method === "POST" && request.mode === "navigate") {
     for (var i = 0; i < FORM_POSTS.length; i++) {
       var m = url.pathname.match(FORM_POSTS[i][0]);

@@ -363,3 +363,27 @@ def test_a_shared_phone_shows_each_user_only_their_own_queue(browser_world, open
     page.reload()
     page.wait_for_function("cwOffline.sync().then(() => true)")
     assert Finding.objects.count() == 0  # never sent as someone else
+
+    # Logging out forgets the kept pages and campaign data; the queue stays for its owner.
+    kept = "caches.open('cw-pages-v1').then(c => c.keys()).then(k => k.length)"
+    kept_data = "cwOffline.idb.keys(cwOffline.dataStore).then(k => k.length)"
+    assert page.evaluate(kept) >= 2 and page.evaluate(kept_data) >= 1
+    page.click(".navbar-toggler")
+    page.locator("form[action='/logout/'] button").click()
+    expect(page.locator("form[action='/logout/']")).to_have_count(0)
+    assert page.evaluate(kept) == 0
+    assert page.evaluate("""() => new Promise(resolve => {
+        const open = indexedDB.open("cw-offline-data");
+        open.onsuccess = () => {
+            const db = open.result;
+            const all = db.transaction("data").objectStore("data").count();
+            all.onsuccess = () => resolve(all.result);
+        };
+    })""") == 0
+    assert page.evaluate("""() => new Promise(resolve => {
+        const open = indexedDB.open("cw-offline");
+        open.onsuccess = () => {
+            const all = open.result.transaction("queue").objectStore("queue").count();
+            all.onsuccess = () => resolve(all.result);
+        };
+    })""") == 1
