@@ -258,18 +258,24 @@ class Command(BaseCommand):
         """The rankings page for every unit, through the test client (sessions and templates included)."""
         if "testserver" not in settings.ALLOWED_HOSTS and "*" not in settings.ALLOWED_HOSTS:
             settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-        client = Client()
-        client.force_login(get_user_model().objects.get(username="bench_admin"))
+        admin = Client()
+        admin.force_login(get_user_model().objects.get(username="bench_admin"))
         unit = Unit.objects.filter(name__startswith="基准单位").order_by("pk").first()
+        liaison_user, _ = get_user_model().objects.get_or_create(username="bench_liaison", defaults={"first_name": "基准联络员"})
+        Membership.objects.get_or_create(user=liaison_user, unit=unit, role=Role.OFFICIAL)
+        liaison = Client()
+        liaison.force_login(liaison_user)
         pages = {
-            "rankings page (all units, overall)": f"/reports/months/{month:%Y-%m}/?view=overall&campaign={SLUG}",
-            "explanation page (one unit, with its trend)": f"/reports/months/{month:%Y-%m}/units/{unit.pk}/?campaign={SLUG}",
+            "rankings page (all units, overall)": (admin, f"/reports/months/{month:%Y-%m}/?view=overall&campaign={SLUG}"),
+            "explanation page (one unit, with its trend)": (admin, f"/reports/months/{month:%Y-%m}/units/{unit.pk}/?campaign={SLUG}"),
+            "liaison's rankings page (own row)": (liaison, f"/reports/months/{month:%Y-%m}/?campaign={SLUG}"),
+            "liaison's explanation page": (liaison, f"/reports/months/{month:%Y-%m}/units/{unit.pk}/?campaign={SLUG}"),
         }
         from reports import score_cache
 
         seconds = score_cache.timeout()
-        for label, url in pages.items():
-            def get(url=url) -> int:
+        for label, (client, url) in pages.items():
+            def get(url=url, client=client) -> int:
                 response = client.get(url, secure=settings.SECURE_SSL_REDIRECT)
                 if response.status_code != 200:
                     raise CommandError(f"{url} 返回 {response.status_code}")
