@@ -341,3 +341,15 @@ def test_an_unreachable_cache_never_fails_a_write_and_pages_score_live(w, admin,
     assert score_cache._owed is True
     assert both(admin, w.unit_a) == ("99.70", "99.70")  # back: the owed bump retired the old entries
     assert score_cache._owed is False
+
+
+def test_a_point_renamed_shows_in_the_explanation_lines_at_once(w, admin, commit):
+    with commit():
+        finding(w, "0.30")
+    url = f"/reports/months/2026-10/units/{w.unit_a.pk}/"
+    assert "人民路（城东段）：主干道两侧垃圾未及时清运" in admin.get(url).content.decode()
+    with commit():
+        w.point_a.name = "人民路（东段）"
+        w.point_a.save()
+    page = admin.get(url).content.decode()
+    assert "人民路（东段）：主干道两侧垃圾未及时清运" in page and "人民路（城东段）" not in page
