@@ -307,7 +307,8 @@
       }
       var panel = document.getElementById("offline-queue");
       if (panel) {
-        panel.classList.toggle("d-none", !items.length && navigator.onLine && !lastNotice);
+        // Always shown on 登记问题 and 清单检查 (how many wait, even none); on the home page only when some wait.
+        panel.classList.toggle("d-none", !items.length && !lastNotice && !!document.getElementById("offline-queue-status"));
         panel.innerHTML = "";
         var head = el("div", {"class": "card-body py-2 d-flex flex-wrap gap-2 align-items-center"});
         head.appendChild(el("span", {"class": "fw-bold me-auto", "data-testid": "queue-count", "data-count": String(items.length)}, text));

@@ -43,6 +43,8 @@ def _open_online_once(page, insp, point):
     page.wait_for_function(
         "path => cwOffline.idb.get(path, cwOffline.dataStore).then(d => !!d)", arg=f"/inspections/offline/data/{insp.pk}.json"
     )
+    # The form always says how many items wait, none included.
+    expect(page.locator("[data-testid=queue-count]")).to_have_text("没有待发送的记录")
 
 
 class WorkerNetwork:
