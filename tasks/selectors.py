@@ -13,9 +13,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import (
-    Case, Count, DecimalField, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When,
+    Case, Count, DecimalField, F, FloatField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 
 from campaign import access
@@ -467,11 +467,12 @@ def target_rows(qs: QuerySet[Task], *, limit: int | None = None) -> list[Task]:
     Sorted in SQL by progress ÷ target (no progress counts as 0; a target of 0 or less,
     which has no percentage, comes first), then by unit, code and pk.
     """
-    progress = Coalesce(F("progress_value"), Value(Decimal("0")), output_field=VALUE_FIELD)
+    progress = Coalesce(F("progress_value"), Value(0), output_field=VALUE_FIELD)
     ratio = Case(
-        When(target_value__lte=0, then=Value(Decimal("-1"))),
-        default=ExpressionWrapper(progress / F("target_value"), output_field=DecimalField(max_digits=30, decimal_places=10)),
-        output_field=DecimalField(max_digits=30, decimal_places=10),
+        When(target_value__lte=0, then=Value(-1)),
+        # As floats: SQLite stores whole decimals as integers and would divide them as integers (50 / 100 = 0).
+        default=Cast(progress, FloatField()) / Cast(F("target_value"), FloatField()),
+        output_field=FloatField(),
     )
     ordered = (
         with_progress(with_target(qs))
