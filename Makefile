@@ -41,10 +41,12 @@ test: venv test-system-deps
 # Benchmarks run with production settings (DEBUG off: SECRET_KEY required); they serve 127.0.0.1 only.
 bench: export ALLOWED_HOSTS ?= 127.0.0.1,localhost
 bench: export SECRET_KEY ?= $(shell python3 -c "import secrets; print('bench-' + secrets.token_urlsafe(48))")
+bench: export STATIC_ROOT ?= $(CURDIR)/.bench-static
 bench: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/chuangwen_bench
 bench: venv
 	@psql "$${DATABASE_URL%/*}/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname='$${DATABASE_URL##*/}'" | grep -q 1 \
 	  || createdb --maintenance-db="$${DATABASE_URL%/*}/postgres" "$${DATABASE_URL##*/}"
+	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py bench_scoring
 	$(PY) manage.py bench_reports
 	$(PY) manage.py bench_import
@@ -53,4 +55,4 @@ check: venv
 	DEBUG=1 $(PY) manage.py check
 
 clean:
-	rm -rf .venv db.sqlite3 media staticfiles
+	rm -rf .venv db.sqlite3 media staticfiles .bench-static
