@@ -50,6 +50,7 @@ bench: venv
 	$(PY) manage.py bench_scoring
 	$(PY) manage.py bench_reports
 	$(PY) manage.py bench_import
+	$(PY) scripts/bench_load.py
 
 check: venv
 	DEBUG=1 $(PY) manage.py check
