@@ -57,8 +57,12 @@ def send(
     obj: Model | None = None,
     what: str = "",
     size: int | None = None,
+    details: dict | None = None,
 ) -> HttpResponse:
-    """The response for one download, recorded in the audit log (``file.download``)."""
+    """The response for one download, recorded in the audit log (``file.download``): the one row per download.
+
+    ``details`` (e.g. the filters of an export) are kept in the row's ``after`` next to the file's facts.
+    """
     request = request or current_request()
     if isinstance(content, (bytes, bytearray)):
         response: HttpResponse = HttpResponse(bytes(content), content_type=content_type)
@@ -79,7 +83,7 @@ def send(
         request=request,
         after={
             "filename": filename, "content_type": content_type, "size": size, "inline": inline,
-            "path": getattr(request, "path", ""),
+            "path": getattr(request, "path", ""), **(details or {}),
         },
         message=f"{what or '下载文件'}：{filename}"[:300],
     )

@@ -196,12 +196,16 @@ def stream_table(
     filename: str,
     number_formats: dict[int, str] | None = None,
     what: str = "导出表格",
+    obj: Any = None,
+    details: dict | None = None,
 ) -> HttpResponse:
-    """A table export as an audited streamed download (see :func:`table_file`)."""
+    """A table export as an audited streamed download (see :func:`table_file`); ``obj``/``details`` go to its audit row."""
     if not filename.endswith(".xlsx"):
         filename += ".xlsx"
     handle = table_file(title, headers, rows, number_formats=number_formats)
-    return downloads.send(request, handle, filename=filename, content_type=XLSX_CONTENT_TYPE, what=what)
+    return downloads.send(
+        request, handle, filename=filename, content_type=XLSX_CONTENT_TYPE, what=what, obj=obj, details=details
+    )
 
 
 def table_workbook(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], **kwargs: Any) -> Workbook:

@@ -681,21 +681,19 @@ def report_job_fail(job_id: int, error: str) -> None:
 # ---------------------------------------------------------------- downloading
 
 def report_job_download(*, job: ReportJob, user: Any, request: HttpRequest | None = None) -> Any:
-    """Open a finished job's file for ``user`` (admins and leaders) and record the download."""
+    """Open a finished job's file for ``user`` (admins and leaders).
+
+    The download is recorded once, as ``file.download`` naming the job, by ``campaign.downloads.send``.
+    """
     if not access.can(user, "reports.request"):
         raise PermissionDenied("只有创建办管理员和领导可以下载报表。")
     if job.status != JobStatus.DONE or not job.file:
         raise ValidationError("报表尚未生成完成，暂不能下载。")
-    handle = default_storage.open(job.file.name, "rb")
-    audit.record(
-        "report.download", actor=user, obj=job, request=request,
-        message=f"下载{job.get_kind_display()}（{month_label(job.month)}）：{job.filename}"[:300],
-    )
-    return handle
+    return default_storage.open(job.file.name, "rb")
 
 
 def report_job_unit_appendix(*, job: ReportJob, unit_id: int, user: Any, request: HttpRequest | None = None) -> RenderedFile:
-    """One unit's pages of a finished chunked bulletin, as a PDF of their own (recorded in the audit log).
+    """One unit's pages of a finished chunked bulletin, as a PDF of their own (the view's download is audited).
 
     The pages are cut from the merged file (no second render), so they read exactly like the
     bulletin, page numbers included.
@@ -709,10 +707,6 @@ def report_job_unit_appendix(*, job: ReportJob, unit_id: int, user: Any, request
         content = renderers.extract_pages(handle.read(), unit["start"], unit["end"])
     stem = os.path.splitext(job.filename)[0]
     filename = f"{stem}（附件·{unit['name']}）.pdf"
-    audit.record(
-        "report.download", actor=user, obj=job, request=request,
-        message=f"下载{job.get_kind_display()}（{month_label(job.month)}）单位附件：{unit['name']}"[:300],
-    )
     return RenderedFile(filename, renderers.PDF_CONTENT_TYPE, content)
 
 

@@ -23,7 +23,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from campaign import access, audit
+from campaign import access
 from campaign.excel import stream_table, xlsx_response
 from campaign.selectors import current_campaign
 
@@ -168,7 +168,6 @@ def import_export(request: HttpRequest, kind: str) -> HttpResponse:
     # Streamed like every table export (write-only workbook in a temporary file); same rows as export_workbook.
     response = stream_table(
         request, title=import_kind.sheet_title, headers=import_kind.spec.headers, rows=import_kind.export_rows(campaign),
-        filename=imports.export_filename(campaign, kind), what=f"导出{import_kind.label}",
+        filename=imports.export_filename(campaign, kind), what=f"导出{import_kind.label}", obj=campaign,
     )
-    audit.record("import.export", actor=request.user, obj=campaign, request=request, message=f"导出{import_kind.label}")
-    return response
+    return response  # audited once, as file.download naming the campaign, by campaign.downloads.send

@@ -109,7 +109,9 @@ def test_the_template_and_export_downloads_are_workbooks(world, client_for):
     rows = list(load_workbook(io.BytesIO(export.getvalue())).active.iter_rows(values_only=True))  # streamed
     assert rows[0][:5] == tuple(UNIT_HEADER)  # then 启用日期, 停用日期
     assert ("城东街道", None, "城东区", "街道", "乡镇街道组") in [r[:5] for r in rows]
-    assert AuditLog.objects.filter(action="import.export").count() == 1
+    assert not AuditLog.objects.filter(action="import.export").exists()  # one row per download
+    export_log = AuditLog.objects.get(action="file.download", message__startswith="导出")
+    assert export_log.object_id == str(world.campaign.pk) and export_log.object_type == "campaign.Campaign"
 
 
 def test_the_import_command_previews_with_dry_run_and_applies_without(world, tmp_path):

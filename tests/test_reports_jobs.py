@@ -254,14 +254,15 @@ def test_download_streams_the_file_and_is_audited(october, client_for):
     assert response.status_code == 200
     assert b"".join(response.streaming_content)[:2] == b"PK"
     assert "attachment" in response["Content-Disposition"]
-    log = AuditLog.objects.get(action="report.download")
+    log = AuditLog.objects.get(action="file.download")  # one row per download, naming the job
     assert log.actor == october.leader and log.object_id == str(job.pk)
+    assert not AuditLog.objects.filter(action="report.download").exists()
 
 
 def test_download_of_an_unfinished_job_is_404(world, client_for):
     job, _ = ask(world)
     assert client_for(world.admin).get(reverse("reports-job-download", args=[job.pk])).status_code == 404
-    assert not AuditLog.objects.filter(action="report.download").exists()
+    assert not AuditLog.objects.filter(action__in=["report.download", "file.download"]).exists()
 
 
 # ---------------------------------------------------------------- schedule and command
@@ -588,7 +589,9 @@ def test_a_chunked_bulletin_job_merges_its_parts_shows_them_and_offers_each_unit
     unit_b = job.outline["units"][0]
     assert len(excerpt.pages) == unit_b["end"] - unit_b["start"] + 1
     assert "口岸街道（" in text and "城东街道（" not in text
-    assert AuditLog.objects.filter(action="report.download", message__contains="单位附件：口岸街道").exists()
+    appendix_logs = AuditLog.objects.filter(action="file.download", object_id=str(job.pk), actor=october.leader)
+    assert ["附件·口岸街道" in row.after["filename"] for row in appendix_logs] == [True]
+    assert not AuditLog.objects.filter(action="report.download").exists()
     assert client_for(october.official_a).get(link).status_code == 404
     assert client_for(october.admin).get(reverse("reports-job-unit-appendix", args=[job.pk, october.dept.pk])).status_code == 404
 

@@ -150,7 +150,10 @@ def test_the_export_is_an_xlsx_of_the_filtered_rows_and_is_itself_audited(world,
     assert values[1][4] == "登记问题"
     messages = sorted(row[12] for row in values[1:])
     assert messages == ["'=HYPERLINK(\"http://x\")", "人民路发现问题", "口岸市场问题"]
-    assert rows("audit.export").get().actor == world.admin
+    assert not rows("audit.export").exists()  # one row per download: file.download, with the filters
+    row = rows("file.download").get()
+    assert row.actor == world.admin and row.message.startswith("导出审计日志：审计日志-")
+    assert row.after["filters"]["person"] == "李督查"
 
 
 def test_user_text_in_the_audit_log_is_escaped(world, client_for):

@@ -95,13 +95,22 @@ def test_an_import_is_audited(world):
     assert row.after["file"] == "测评体系.xlsx"
 
 
-def test_a_report_download_is_audited(world):
+def test_a_report_download_is_audited_once(world, client_for):
+    """One row per download: ``file.download`` naming the job (the old second ``report.download`` row is gone)."""
+    from django.urls import reverse
+
     job, _ = job_services.report_job_request(kind="workbook-xlsx", campaign=world.campaign, month=OCT, user=world.admin)
     job = job_services.report_job_run(job.pk)
-    handle = job_services.report_job_download(job=job, user=world.leader)
-    handle.close()
-    row = only("report.download")
-    assert (row.actor, row.object_id) == (world.leader, str(job.pk))
+    client = client_for(world.leader)
+    before = set(AuditLog.objects.values_list("pk", flat=True))
+    response = client.get(reverse("reports-job-download", args=[job.pk]))
+    assert response.status_code == 200
+    b"".join(response.streaming_content)
+    new = AuditLog.objects.exclude(pk__in=before)
+    assert list(new.values_list("action", flat=True)) == ["file.download"]
+    row = new.get()
+    assert (row.actor, row.object_type, row.object_id) == (world.leader, "reports.ReportJob", str(job.pk))
+    assert row.after["filename"] == job.filename
 
 
 def test_changes_made_outside_the_site_are_attributed_to_system(world):
