@@ -127,6 +127,7 @@ ACTION_LABELS: dict[str, str] = {
     "task.return": "任务退回",
     "period.publish": "发布月度考核",
     "period.revoke": "撤销发布",
+    "period.digest_broken": "发布数据被改动",
     "import.apply": "数据导入",
     "report.download": "下载报表",
     "file.download": "下载文件",

@@ -211,6 +211,27 @@ STORAGES = {
     },
 }
 
+# With S3_BUCKET set, uploaded evidence and generated reports live in S3-compatible object storage
+# (django-storages), so web, worker and beat on separate machines share them. Objects are private
+# (no public ACL, no query-string links handed out): downloads still stream through the site's
+# access-checked, audited views. Static files stay on WhiteNoise.
+S3_BUCKET = os.environ.get("S3_BUCKET", "")
+if S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+            "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+            "region_name": os.environ.get("S3_REGION") or None,
+            "location": os.environ.get("S3_PREFIX", ""),
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+
 # Upload limits (bytes / pixels); see campaign/uploads.py.
 UPLOAD_MAX_BYTES = envint("UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
 UPLOAD_MAX_PIXELS = envint("UPLOAD_MAX_PIXELS", 40_000_000)
@@ -276,6 +297,11 @@ CELERY_BEAT_SCHEDULE["reports-sweep"] = {"task": "reports.jobs.sweep_report_jobs
 CELERY_BEAT_SCHEDULE["reports-monthly"] = {
     "task": "reports.jobs.monthly_reports",
     "schedule": crontab(day_of_month=1, hour=6, minute=0),  # last month's bulletin and workbook
+}
+# The digest chain of published months (manage.py verify_published), daily at 05:15: a broken month
+# notifies the office admins once and leaves a period.digest_broken audit row (reports/digest.py).
+CELERY_BEAT_SCHEDULE["reports-verify-published"] = {
+    "task": "reports.jobs.verify_published", "schedule": crontab(hour=5, minute=15),
 }
 # tasks: daily deadline reminders (due within 3 working days, overdue) at 08:00.
 from celery.schedules import crontab  # noqa: E402

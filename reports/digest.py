@@ -153,3 +153,47 @@ def verify_chain(campaign: Campaign | None = None) -> list[MonthCheck]:
         previous_by_campaign[period.campaign_id] = period.digest
         results.append(check)
     return results
+
+
+BROKEN_KEY = "published-digest-broken"
+
+
+def verify_published_and_notify(*, today: Any = None) -> list[MonthCheck]:
+    """The daily check (beat job ``reports.jobs.verify_published``): ``verify_chain`` for every campaign.
+
+    Each broken month is reported once — an in-app notice to every active office admin
+    (创建办管理员) and one ``period.digest_broken`` audit row — however many days it stays
+    broken; a month whose digest changes (revoked and republished) and breaks again is reported
+    again. Returns the broken months reported now (new), for logs and tests.
+    """
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from campaign import audit
+    from campaign.models import AuditLog, Membership, Notification, Role
+
+    today = today or timezone.localdate()
+    admins = sorted(set(
+        Membership.objects.filter(role=Role.ADMIN, user__is_active=True).values_list("user_id", flat=True)
+    ))
+    reported: list[MonthCheck] = []
+    for check in verify_chain():
+        if check.ok:
+            continue
+        period = check.period
+        key = f"{BROKEN_KEY}-{period.pk}-{(period.digest or 'none')[:16]}"[:100]
+        if AuditLog.objects.filter(action="period.digest_broken", object_id=str(period.pk), after__key=key).exists():
+            continue  # reported already (the audit row is the durable mark; notices may be deleted)
+        message = f"{check.label}已发布的考核结果与发布时的摘要不符：{'；'.join(check.problems)}。请核查数据库改动，必要时撤销后重新发布。"
+        Notification.objects.bulk_create(
+            [Notification(user_id=u, key=key, day=today, message=message[:300], url=reverse("reports-months")) for u in admins],
+            ignore_conflicts=True,
+        )
+        audit.record(
+            "period.digest_broken", obj=period, actor_name="system",
+            after={"key": key, "month": period.month.isoformat(), "problems": check.problems, "notified": len(admins)},
+            message=message[:300],
+        )
+        reported.append(check)
+    return reported
+

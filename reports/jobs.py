@@ -23,7 +23,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from . import job_services
+from . import digest, job_services
 
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 MAX_RETRIES = 5
@@ -91,3 +91,9 @@ def sweep_report_jobs() -> None:
 def monthly_reports() -> None:
     """Beat, on the 1st of each month: last month's bulletin and workbook for every active campaign."""
     job_services.monthly_reports_request()
+
+
+@shared_task(name="reports.jobs.verify_published")
+def verify_published() -> None:
+    """Beat, daily: the digest chain of every published month; a broken month notifies its admins once."""
+    digest.verify_published_and_notify()

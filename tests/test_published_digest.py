@@ -147,3 +147,35 @@ def test_revoking_clears_the_digest_and_republishing_chains_again(two_months):
     nov.refresh_from_db()
     assert nov.digest_previous == AssessmentPeriod.objects.get(pk=w.oct.pk).digest
     assert "2 个已发布月份的摘要链完整" in verify()
+
+
+def test_the_daily_beat_job_notifies_the_admins_once_per_broken_month(two_months, settings):
+    from campaign.models import Membership, Notification, Role
+    from reports import jobs
+
+    w = two_months
+    entry = settings.CELERY_BEAT_SCHEDULE["reports-verify-published"]
+    assert entry["task"] == "reports.jobs.verify_published" == jobs.verify_published.name
+    admins = set(Membership.objects.filter(role=Role.ADMIN).values_list("user_id", flat=True))
+    assert admins and w.admin.pk in admins
+    official_ids = set(Membership.objects.filter(role=Role.OFFICIAL).values_list("user_id", flat=True)) - admins
+    jobs.verify_published()  # intact chain: nothing to say
+    assert not Notification.objects.filter(key__startswith="published-digest-broken").exists()
+    assert not AuditLog.objects.filter(action="period.digest_broken").exists()
+
+    with as_owner_without_triggers():
+        UnitMonthScore.objects.filter(period=w.oct, unit=w.unit_a).update(score=D("99.80"))
+    jobs.verify_published()
+    from django.utils import timezone
+
+    from reports.digest import verify_published_and_notify
+
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    assert verify_published_and_notify(today=tomorrow) == []  # the next day's run: still broken, nobody is told twice
+    notices = Notification.objects.filter(key__startswith="published-digest-broken")
+    assert set(notices.values_list("user_id", flat=True)) == admins and notices.count() == len(admins)
+    assert not notices.filter(user_id__in=official_ids).exists()
+    assert "2026年10月" in notices.first().message and "2026年11月" not in notices.first().message
+    row = AuditLog.objects.get(action="period.digest_broken")
+    assert (row.object_id, row.actor_name) == (str(w.oct.pk), "system")
+    assert row.after["month"] == "2026-10-01" and row.after["notified"] == len(admins)
