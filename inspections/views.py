@@ -425,10 +425,10 @@ def finding_export_xlsx(request: HttpRequest) -> HttpResponse:
     campaign = _campaign(request)
     filters, _ = _filters(request)
     qs = selectors.findings_for(request.user, campaign, filters)
-    # Streamed: rows read in chunks, written into a write-only workbook in a temporary file.
+    # Streamed: rows read as tuples in chunks, written into a write-only workbook in a temporary file.
     return stream_table(
         request, title="问题清单", headers=renderers.FINDING_HEADERS,
-        rows=renderers.finding_rows(qs.iterator(chunk_size=STREAM_CHUNK_ROWS)), number_formats={9: SCORE_FORMAT},
+        rows=renderers.finding_export_rows(qs, chunk_size=STREAM_CHUNK_ROWS), number_formats={9: SCORE_FORMAT},
         filename=f"问题清单-{timezone.localdate():%Y%m%d}.xlsx", what="导出问题清单",
     )
 
