@@ -188,3 +188,28 @@ def test_a_report_is_written_to_the_bucket_and_downloaded_through_the_audited_vi
     # A re-delivered message for the finished job finds the object in the bucket and leaves it alone.
     again = job_services.report_job_run(job.pk)
     assert again.status == JobStatus.DONE and bucket.keys() == [job.file.name]
+
+
+def test_a_chunked_bulletin_renders_its_parts_through_the_bucket_and_leaves_one_object(
+    world, client_for, bucket, settings, django_capture_on_commit_callbacks
+):
+    from pypdf import PdfReader
+
+    settings.REPORT_CHUNK_ROWS = 1  # the cover and one part per unit: the parts pass through the bucket
+    inspection = f.InspectionFactory(campaign=world.campaign, created_by=world.inspector)
+    for unit, indicator, point in ((world.unit_a, world.leaf_clean, world.point_a),
+                                   (world.unit_b, world.leaf_market, world.point_b)):
+        f.FindingFactory(campaign=world.campaign, inspection=inspection, unit=unit, indicator=indicator, point=point)
+    with django_capture_on_commit_callbacks(execute=True):
+        job, _ = job_services.report_job_request(kind="bulletin-pdf", campaign=world.campaign, month=OCT, user=world.admin)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE, job.error
+    assert job.chunks.count() == 3
+    assert bucket.keys() == [job.file.name]  # part PDFs, pickled payloads and the .part copy all deleted
+    merged = bucket.read(job.file.name)
+    assert len(PdfReader(io.BytesIO(merged)).pages) == job.outline["pages"]
+
+    unit = job.outline["units"][0]
+    response = client_for(world.leader).get(reverse("reports-job-unit-appendix", args=[job.pk, unit["id"]]))
+    assert response.status_code == 200
+    assert len(PdfReader(io.BytesIO(response.content)).pages) == unit["end"] - unit["start"] + 1
