@@ -9,6 +9,8 @@
 - :class:`PasswordExpiryMiddleware` sends users whose password is older than
   ``PASSWORD_MAX_AGE_DAYS`` to the password change page (0 = off, the default).
 - :class:`RejectNulBytesMiddleware` answers NUL bytes in the query string with HTTP 400.
+- :class:`AdminBadInputMiddleware` answers malformed ids and foreign keys in admin URLs
+  (``/admin/<app>/<model>/add/?campaign=abc``, ``.../abc/history/``) with HTTP 400, not 500.
 - :func:`password_changed_at` reads the last change from the audit log, so no
   extra table is needed (see ``campaign/signals.py`` for where it is written).
 """
@@ -23,7 +25,7 @@ from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username, get_failure_limit
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import SuspiciousOperation, ValidationError
 from django.db.models import IntegerField, Sum, Value
 from django.db.models.functions import Least
 from django.http import HttpRequest, HttpResponse
@@ -205,3 +207,40 @@ def accounts_unlock(*, usernames: list[str]) -> int:
         attempt.delete()
         deleted += 1
     return deleted
+
+
+class BadAdminInput(SuspiciousOperation):
+    """An admin page read a malformed id or foreign key from its URL (HTTP 400)."""
+
+
+def is_bad_admin_input(request: HttpRequest, exception: Exception) -> bool:
+    """True for a ValueError/OverflowError/ValidationError raised while an admin page *reads* (GET/HEAD) its URL.
+
+    The admin (and django-simple-history's history page) turns query parameters and path ids into
+    model values without checking them: ``?campaign=abc`` on an add page or ``abc/history/`` ends
+    in ``ValueError: Field 'id' expected a number``. Writes (POST) go through forms, which report
+    bad values themselves, so they are left alone and a real bug there still shows as one.
+    """
+    match = getattr(request, "resolver_match", None)
+    if match is None or "admin" not in match.namespaces or request.method not in ("GET", "HEAD"):
+        return False
+    return isinstance(exception, (ValueError, OverflowError, ValidationError))
+
+
+class AdminBadInputMiddleware:
+    """Turn :func:`is_bad_admin_input` errors into the Chinese 400 page (``templates/400.html``).
+
+    One general answer for every registered model instead of per-model patches; raising
+    ``SuspiciousOperation`` lets Django render the 400 page and log on ``django.security``.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if is_bad_admin_input(request, exception):
+            raise BadAdminInput(f"malformed value in the admin URL: {exception}") from exception
+        return None

@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # NUL bytes in the query string answer the Chinese 400 page (campaign/security.py).
     "campaign.security.RejectNulBytesMiddleware",
+    # A malformed id or foreign key in an admin URL (?campaign=abc, abc/history/) answers 400 too.
+    "campaign.security.AdminBadInputMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
