@@ -50,6 +50,8 @@ bench: venv
 	$(PY) manage.py bench_scoring
 	$(PY) manage.py bench_reports
 	$(PY) manage.py bench_import
+	$(PY) scripts/bench_findings_export.py floor
+	$(PY) scripts/bench_findings_export.py export
 	$(PY) scripts/bench_load.py
 
 check: venv
