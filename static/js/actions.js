@@ -3,6 +3,7 @@
 //   <form data-confirm="…">      asks before the form is submitted;
 //   <button data-confirm="…">    asks before that button submits its form;
 //   <button data-print>          prints the page.
+//   search boxes                 typed before the scripts ran get their results (below).
 document.addEventListener("submit", function (e) {
   var form = e.target;
   var button = e.submitter;
@@ -11,4 +12,12 @@ document.addEventListener("submit", function (e) {
 });
 document.addEventListener("click", function (e) {
   if (e.target.closest("[data-print]")) window.print();
+});
+// Search boxes (hx-trigger "… search"): text typed before the page's scripts ran, as on a slow
+// phone, fired no input event that htmx could hear; ask for its results once htmx is ready.
+document.addEventListener("DOMContentLoaded", function () {
+  if (!window.htmx) return;
+  document.querySelectorAll("input[hx-trigger*='search']").forEach(function (input) {
+    if (input.value.trim()) htmx.trigger(input, "search");
+  });
 });
