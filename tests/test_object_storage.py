@@ -15,7 +15,6 @@ import uuid
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import override_settings
 from django.urls import reverse
 from PIL import Image
 
@@ -49,9 +48,25 @@ def s3_endpoint():
         server.stop()
 
 
+@pytest.fixture(autouse=True)
+def _no_s3_left_behind():
+    """Each test ends with the file-system default back in place (a leak breaks every later test's files)."""
+    yield
+    from django.conf import settings as live
+    from django.core.files.storage import FileSystemStorage, default_storage
+
+    assert live.STORAGES["default"]["BACKEND"] == "django.core.files.storage.FileSystemStorage"
+    assert isinstance(default_storage, FileSystemStorage)
+
+
 @pytest.fixture
-def bucket(s3_endpoint, monkeypatch, settings):
-    """An empty bucket, and the default storage pointed at it (the settings' own S3 block)."""
+def bucket(s3_endpoint, monkeypatch, settings, tmp_path):
+    """An empty bucket, and the default storage pointed at it (the settings' own S3 block).
+
+    Through pytest-django's ``settings`` only, so that a test's own ``settings.X = …`` is undone in the
+    same stack (a separate ``override_settings`` here would be restored out of order, leaving S3 on for
+    every later test), and with an empty MEDIA_ROOT of its own, so "nothing on the local disk" means this test.
+    """
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     client = boto3.client(
@@ -61,8 +76,10 @@ def bucket(s3_endpoint, monkeypatch, settings):
     name = f"{BUCKET}-{uuid.uuid4().hex[:8]}"
     client.create_bucket(Bucket=name)
     default = _storages_from_settings_module(monkeypatch, name, s3_endpoint)["default"]
-    with override_settings(STORAGES={**settings.STORAGES, "default": default}):
-        yield _Bucket(client, name)
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
+    settings.STORAGES = {**settings.STORAGES, "default": default}
+    yield _Bucket(client, name)
 
 
 def _storages_from_settings_module(monkeypatch, bucket_name: str, endpoint: str) -> dict:
