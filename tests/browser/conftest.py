@@ -10,6 +10,7 @@ import os
 import shutil
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.conftest import build_world
 
@@ -76,5 +77,13 @@ def open_page(chromium, live_server):
         return page
 
     yield _open
+    # Let requests the page still has in flight (a lazy thumbnail, an htmx poll) finish before the
+    # test database is flushed: a request still writing (e.g. the audit row of a download) while
+    # the flush TRUNCATEs deadlocks on PostgreSQL, seen on a loaded machine.
     for context in contexts:
+        for page in context.pages:
+            try:
+                page.wait_for_load_state("networkidle", timeout=10_000)
+            except PlaywrightTimeoutError:
+                pass  # a page that never goes idle is closed anyway; the flush may then have to wait
         context.close()
