@@ -1,4 +1,4 @@
-"""The role-aware menu. Each app adds its entries here, by URL name."""
+"""The role-aware menu. Each app adds its entries here, by URL name, in one of the groups."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,21 +17,26 @@ class MenuItem:
     url_name: str
     roles: frozenset[str]
     icon: str = ""
+    # One of GROUPS ("" = a top-level entry such as 首页).
+    group: str = ""
+
+
+GROUPS = ("工作", "督查", "考核", "数据", "管理")
 
 
 MENU: list[MenuItem] = [
     MenuItem("首页", "home", ALL, "house"),
-    MenuItem("我的任务", "tasks-list", ALL, "list-check"),
-    MenuItem("阶段进度", "tasks-timeline", ALL, "calendar-range"),
-    MenuItem("任务统计", "tasks-dashboard", OFFICE, "bar-chart"),
-    MenuItem("检查督查", "inspections-list", frozenset({Role.ADMIN, Role.INSPECTOR, Role.LEADER}), "clipboard-check"),
-    MenuItem("问题整改", "inspections-findings", ALL, "exclamation-triangle"),
-    MenuItem("督办单", "inspections-orders", ALL, "file-earmark-text"),
-    MenuItem("申诉", "inspections-appeals", ALL, "chat-left-quote"),
-    MenuItem("月度考核", "reports-months", ALL, "trophy"),
-    MenuItem("报表导出", "reports-jobs", frozenset({Role.ADMIN, Role.LEADER}), "download"),
-    MenuItem("数据导入", "tasks-import", frozenset({Role.ADMIN}), "upload"),
-    MenuItem("审计日志", "campaign-audit", frozenset({Role.ADMIN, Role.LEADER}), "journal-text"),
+    MenuItem("我的任务", "tasks-list", ALL, "list-check", group="工作"),
+    MenuItem("阶段进度", "tasks-timeline", ALL, "calendar-range", group="工作"),
+    MenuItem("任务统计", "tasks-dashboard", OFFICE, "bar-chart", group="工作"),
+    MenuItem("检查督查", "inspections-list", frozenset({Role.ADMIN, Role.INSPECTOR, Role.LEADER}), "clipboard-check", group="督查"),
+    MenuItem("问题整改", "inspections-findings", ALL, "exclamation-triangle", group="督查"),
+    MenuItem("督办单", "inspections-orders", ALL, "file-earmark-text", group="督查"),
+    MenuItem("申诉", "inspections-appeals", ALL, "chat-left-quote", group="督查"),
+    MenuItem("月度考核", "reports-months", ALL, "trophy", group="考核"),
+    MenuItem("报表导出", "reports-jobs", frozenset({Role.ADMIN, Role.LEADER}), "download", group="数据"),
+    MenuItem("数据导入", "tasks-import", frozenset({Role.ADMIN}), "upload", group="数据"),
+    MenuItem("审计日志", "campaign-audit", frozenset({Role.ADMIN, Role.LEADER}), "journal-text", group="管理"),
 ]
 
 
@@ -45,5 +50,5 @@ def menu_for(roles: frozenset[str]) -> list[dict[str, str]]:
         except NoReverseMatch:
             # An entry whose page is not wired (yet) is left out rather than breaking every page.
             continue
-        items.append({"label": item.label, "url": url, "icon": item.icon, "url_name": item.url_name})
+        items.append({"label": item.label, "url": url, "icon": item.icon, "url_name": item.url_name, "group": item.group})
     return items

@@ -63,10 +63,17 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    # Imports flow one way, down this list: an app imports only the apps above it (README, 架构).
     "campaign",
+    "notices",
+    "ledgers",
     "tasks",
     "inspections",
+    "materials",
+    "surveys",
+    "snaps",
     "reports",
+    "dataload",
 ]
 
 MIDDLEWARE = [

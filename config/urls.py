@@ -25,4 +25,9 @@ urlpatterns = [
     path("inspections/offline/", include("inspections.offline_urls")),
     path("inspections/", include("inspections.urls")),
     path("reports/", include("reports.urls")),
+    path("notices/", include("notices.urls")),
+    path("ledgers/", include("ledgers.urls")),
+    path("materials/", include("materials.urls")),
+    path("surveys/", include("surveys.urls")),
+    path("snaps/", include("snaps.urls")),
 ]

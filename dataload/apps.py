@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DataloadConfig(AppConfig):
+    name = "dataload"
+    verbose_name = "数据导入"

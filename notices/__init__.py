@@ -1,0 +1,1 @@
+"""Notice channels (in-app, email, WeCom/DingTalk robots, SMS), routing, digests, escalation and delivery records."""
