@@ -94,6 +94,13 @@ class ReportKind(models.TextChoices):
     BULLETIN_PDF = "bulletin-pdf", "月度考核结果通报（PDF）"
     WORKBOOK_XLSX = "workbook-xlsx", "月度考核数据（Excel）"
     FINDINGS_PDF = "findings-pdf", "问题清单（含照片，PDF）"
+    FINDINGS_XLSX = "findings-xlsx", "问题清单（Excel）"
+    TASKS_XLSX = "tasks-xlsx", "责任分解任务（Excel）"
+    BULLETIN_DOCX = "bulletin-docx", "月度考核结果通报（Word）"
+    SUMMARY_DOCX = "summary-docx", "工作总结（Word）"
+    MATERIALS_ZIP = "materials-zip", "迎检材料归档（ZIP）"
+    SURVEY_XLSX = "survey-xlsx", "问卷原始数据（Excel）"
+    SURVEY_PDF = "survey-pdf", "问卷调查结果（PDF）"
 
 
 class JobStatus(models.TextChoices):
