@@ -142,6 +142,11 @@ PERMISSIONS = {
     "inspections.submit_rectification": is_admin | is_official_of,
     "inspections.appeal": is_official_of,
     "inspections.manage": is_admin,
+    # 材料审核: the office writes requirements and reviews (inspectors too where the campaign allows it:
+    # materials.services.can_review adds that check); a unit submits only for itself.
+    "materials.manage": is_admin,
+    "materials.review": is_admin | is_inspector,
+    "materials.submit": is_official_of,
     "reports.view_all": sees_all_units,
     "reports.publish": is_admin,
     "reports.request": is_admin | is_leader,
