@@ -207,11 +207,51 @@ def atomic_with_files(using: str | None = None) -> Iterator[None]:
         parent.extend(written)
 
 
+def strip_image_metadata(data: bytes) -> bytes:
+    """The image re-encoded without its metadata: no EXIF (GPS position, phone make and model, time),
+    no XMP or PNG text chunks, no embedded thumbnail. For photos the public sends (随手拍, surveys).
+
+    The EXIF orientation is applied to the pixels first, so the photo still stands the right way up
+    once the tag is gone. The colour profile is kept (it says nothing about the person). JPEG is
+    and WebP are re-encoded at quality 90 (a phone's photo stays visually the same), PNG losslessly.
+    """
+    from PIL import ImageOps
+
+    with Image.open(io.BytesIO(data)) as img:
+        fmt = img.format
+        icc = img.info.get("icc_profile")
+        upright = ImageOps.exif_transpose(img)
+    if fmt == "JPEG" and upright.mode not in ("RGB", "L", "CMYK"):
+        upright = upright.convert("RGB")
+    options: dict[str, Any] = {"icc_profile": icc} if icc else {}
+    if fmt == "JPEG":
+        options.update(quality=90, optimize=True)
+    elif fmt == "WEBP":
+        options.update(quality=90)
+    if fmt == "PNG" and "transparency" in upright.info:
+        options["transparency"] = upright.info["transparency"]
+    # A fresh image built from the pixels carries no info and no EXIF, so nothing else can be written.
+    clean = Image.frombytes(upright.mode, upright.size, upright.tobytes())
+    if upright.mode in ("P", "PA") and upright.getpalette():
+        clean.putpalette(upright.getpalette())
+    out = io.BytesIO()
+    clean.save(out, format=fmt, **options)
+    return out.getvalue()
+
+
 def store_upload(
-    instance: StoredFile, upload: Any, *, folder: str, user: Any = None, images_only: bool = False, save: bool = True
+    instance: StoredFile, upload: Any, *, folder: str, user: Any = None, images_only: bool = False, save: bool = True,
+    strip_metadata: bool = False, max_bytes: int | None = None,
 ) -> StoredFile:
-    """Validate ``upload`` and attach it to ``instance`` (an unsaved StoredFile subclass)."""
-    data, detected = validate_upload(upload, images_only=images_only)
+    """Validate ``upload`` and attach it to ``instance`` (an unsaved StoredFile subclass).
+
+    ``strip_metadata`` (public uploads) stores images through :func:`strip_image_metadata`;
+    ``max_bytes`` sets a lower size cap than ``UPLOAD_MAX_BYTES`` (state it on the form).
+    """
+    data = read_upload(upload, max_bytes=max_bytes)
+    detected = detect(data, images_only=images_only)
+    if strip_metadata and detected.content_type.startswith("image/"):
+        data = strip_image_metadata(data)
     instance.original_name = _safe_name(upload)
     instance.content_type = detected.content_type
     instance.size = len(data)

@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "snaps",
     "reports",
     "dataload",
+    # Self-hosted CAPTCHA for public submissions (campaign/public.py).
+    "captcha",
 ]
 
 MIDDLEWARE = [
@@ -300,6 +302,9 @@ if not 0 < REPORT_HEARTBEAT_SECONDS * 2 <= REPORT_STALE_SECONDS < CELERY_BROKER_
 # The full bulletin (issue 14) renders its appendix in parts of at most this many score lines (one
 # ranking group never shares a part with another), each a Celery task of its own, merged with pypdf.
 REPORT_CHUNK_ROWS = envint("REPORT_CHUNK_ROWS", 1500)
+# The findings and task lists' Excel exports stream inside the request up to this many rows;
+# larger ones are written by a report job (a worker, progress, audited download).
+EXPORT_STREAM_MAX_ROWS = envint("EXPORT_STREAM_MAX_ROWS", 10_000)
 # A worker process that grew past this (KiB) is replaced after its task; one part peaks far below it.
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = envint("CELERY_WORKER_MAX_MEMORY_PER_CHILD", 1536 * 1024)
 CELERY_BEAT_SCHEDULE["reports-sweep"] = {"task": "reports.jobs.sweep_report_jobs", "schedule": float(REPORT_SWEEP_SECONDS)}
@@ -352,7 +357,8 @@ if not DEBUG:
 # X-Forwarded-Proto is trusted only when the operator says a reverse proxy (nginx) terminates TLS
 # and gunicorn listens on 127.0.0.1 behind it (TRUSTED_PROXY=1, README); otherwise any client
 # could claim HTTPS.
-if envbool("TRUSTED_PROXY", False):
+TRUSTED_PROXY = envbool("TRUSTED_PROXY", False)
+if TRUSTED_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Content-Security-Policy (django-csp): scripts only from our own static files — no inline
@@ -375,9 +381,56 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# The cockpit's map (reports/cockpit.py): a tile server such as an intranet 天地图 mirror
+# ("https://{s}.tiles.example.gov.cn/{z}/{x}/{y}.png"); empty = the points on a plain background.
+MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
+MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
+if MAP_TILE_URL:
+    from urllib.parse import urlsplit
+
+    _tiles = urlsplit(MAP_TILE_URL.replace("{s}", "*"))
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(f"{_tiles.scheme}://{_tiles.netloc}")
+
+# Public pages (campaign/public.py): rate limits count in the default cache; PUBLIC_RATES overrides an
+# endpoint's rate ({"snaps-submit:ip": "10/h"}). The CAPTCHA draws with a font the server has (no
+# external service); the bundled Vera font is the fallback.
+RATELIMIT_USE_CACHE = "default"
+PUBLIC_RATES: dict[str, str] = {}
+CAPTCHA_FONT_PATH = next(
+    (str(p) for p in (Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
+                      Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")) if p.exists()),
+    str(Path(__import__("captcha").__file__).parent / "fonts" / "Vera.ttf"),
+)
+CAPTCHA_LENGTH = 4
+CAPTCHA_TIMEOUT = 10  # minutes a challenge stays valid
+CAPTCHA_2X_IMAGE = False
+
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "chuangwen@localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 10)
+
+# Notices (notices/, docs/notifications.md): SMS gateway templates, retries, escalation. Robot
+# webhooks and secrets are read per unit from NOTICE_ROBOT_<KEY>_URL / _SECRET, never stored.
+SITE_URL = os.environ.get("SITE_URL", "")  # links in outside messages ("https://cw.example.gov.cn")
+NOTICE_SMS_URL = os.environ.get("NOTICE_SMS_URL", "")
+NOTICE_SMS_METHOD = os.environ.get("NOTICE_SMS_METHOD", "POST")
+NOTICE_SMS_CONTENT_TYPE = os.environ.get("NOTICE_SMS_CONTENT_TYPE", "application/json")
+NOTICE_SMS_BODY = os.environ.get("NOTICE_SMS_BODY", '{"mobile": "$mobile", "content": "$text"}')
+NOTICE_SMS_OK_TEXT = os.environ.get("NOTICE_SMS_OK_TEXT", "")
+NOTICE_HTTP_TIMEOUT = envint("NOTICE_HTTP_TIMEOUT", 5)
+NOTICE_MAX_ATTEMPTS = envint("NOTICE_MAX_ATTEMPTS", 4)
+NOTICE_RETRY_BASE_SECONDS = envint("NOTICE_RETRY_BASE_SECONDS", 60)
+NOTICE_ESCALATE_LEADER_DAYS = envint("NOTICE_ESCALATE_LEADER_DAYS", 3)
+NOTICE_ESCALATE_OFFICE_DAYS = envint("NOTICE_ESCALATE_OFFICE_DAYS", 5)
+CELERY_BEAT_SCHEDULE["notices-release"] = {"task": "notices.jobs.release_notices", "schedule": 300.0}
+CELERY_BEAT_SCHEDULE["notices-digests"] = {"task": "notices.jobs.send_digests", "schedule": crontab(minute=5)}
+CELERY_BEAT_SCHEDULE["notices-escalate"] = {"task": "notices.jobs.escalate_overdue", "schedule": crontab(hour=8, minute=30)}
 
 LOGGING = {
     "version": 1,

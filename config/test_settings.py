@@ -19,3 +19,7 @@ WHITENOISE_AUTOREFRESH = True
 # reports.score_cache: off in tests (tests/test_score_cache.py turns it on): the test process and an
 # integration test's Celery worker do not share a cache, so one could not invalidate the other's.
 SCORE_CACHE_SECONDS = 0
+# Public pages: the CAPTCHA also accepts "PASSED" (a wrong answer is still refused, tests/test_public.py), and rate
+# limits are off so counters kept in the process cache do not leak between tests (the rate-limit tests turn them on).
+CAPTCHA_TEST_MODE = True
+RATELIMIT_ENABLE = False
