@@ -33,6 +33,7 @@ MENU: list[MenuItem] = [
     MenuItem("问题整改", "inspections-findings", ALL, "exclamation-triangle", group="督查"),
     MenuItem("督办单", "inspections-orders", ALL, "file-earmark-text", group="督查"),
     MenuItem("申诉", "inspections-appeals", ALL, "chat-left-quote", group="督查"),
+    MenuItem("材料审核", "materials-index", ALL, "folder-check", group="督查"),
     MenuItem("月度考核", "reports-months", ALL, "trophy", group="考核"),
     MenuItem("报表导出", "reports-jobs", frozenset({Role.ADMIN, Role.LEADER}), "download", group="数据"),
     MenuItem("数据导入", "tasks-import", frozenset({Role.ADMIN}), "upload", group="数据"),

@@ -1,0 +1,274 @@
+"""The 迎检 archive: every standard's materials in one zip, in the structure the 测评 asks for.
+
+::
+
+    <编号> <标准名>/封面.pdf                 the standard, its items, each unit's state (WeasyPrint)
+    <编号> <标准名>/<单位>/<序号>_<文件名>   uploaded files and linked evidence of the current rounds
+    目录.xlsx                                one row per file: standard, item, unit, file, status, reviewer, date
+
+Built for size (120 standards × 40 units × 5 files, gigabytes): the zip is written to a file on
+disk, each member copied from storage in 1 MiB blocks (``shutil.copyfileobj``), never read whole;
+JPEG/PNG/PDF/Office files are already compressed and are *stored* (ZIP_STORED), ZIP64 is on. Every
+entry carries the UTF-8 flag (0x800), so Chinese names read right in Windows' Explorer, ASCII
+names included (some unzip tools pick the code page per archive from the first entry).
+
+Which files count is ``materials.selectors``' rule: every round after the last 不合格 one.
+This module knows nothing about report jobs; ``reports.renderers`` calls :func:`build_archive`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import re
+import shutil
+import zipfile
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from campaign import access
+from campaign.downloads import download_name
+from campaign.models import Campaign, Unit
+from campaign.uploads import EXTENSIONS
+from inspections.models import RectificationPhoto
+from tasks.models import Evidence
+
+from . import selectors
+from .models import Requirement, RequirementItem, ReviewStatus, Submission, SubmissionFile
+
+UTF8_FLAG = 0x800
+COPY_BLOCK = 1024 * 1024
+# Already compressed: deflating them again costs time and saves nothing.
+STORED_TYPES = {"image/jpeg", "image/png", "image/webp", "application/pdf",
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+INDEX_NAME = "目录.xlsx"
+COVER_NAME = "封面.pdf"
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+
+Progress = Callable[[int, str], None]
+
+
+class Utf8ZipInfo(zipfile.ZipInfo):
+    """A zip entry whose name is always flagged UTF-8 (zipfile sets 0x800 only for non-ASCII names,
+    and resets ``flag_bits`` when an entry is opened for writing, so the flag is added here)."""
+
+    def _encodeFilenameFlags(self) -> tuple[bytes, int]:  # noqa: N802 - zipfile's name
+        return self.filename.encode("utf-8"), self.flag_bits | UTF8_FLAG
+
+
+def safe_part(text: str, limit: int = 80) -> str:
+    """A path segment: no separators or characters Windows refuses, not empty, not too long."""
+    cleaned = _UNSAFE.sub("_", text or "").strip().strip(".") or "未命名"
+    return cleaned[:limit]
+
+
+@dataclass
+class ArchiveFile:
+    """One file of the archive, before it is written."""
+
+    requirement_id: int
+    item: RequirementItem
+    unit: Unit
+    storage_name: str
+    display_name: str
+    content_type: str
+    size: int
+    status: str
+    reviewer: str
+    reviewed_at: dt.datetime | None
+    source: str  # 上传 / 引用任务佐证 / 引用整改照片
+
+
+@dataclass
+class ArchiveStats:
+    files: int = 0
+    bytes: int = 0
+    missing: list[str] = field(default_factory=list)
+
+
+def _entry(name: str, when: dt.datetime, compress: int) -> Utf8ZipInfo:
+    info = Utf8ZipInfo(name, date_time=when.timetuple()[:6])
+    info.compress_type = compress
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def collect(campaign: Campaign, *, user: Any = None, phase_id: int | None = None) -> tuple[list[Requirement], dict, list[ArchiveFile]]:
+    """The requirements, units per requirement, and every file that goes into the archive (constant queries)."""
+    requirements = list(selectors.requirements_for(campaign, phase_id=phase_id).prefetch_related("items"))
+    req_ids = [r.pk for r in requirements]
+    visible = set(access.visible_units(user).values_list("pk", flat=True)) if user is not None else None
+    units_of: dict[int, list[Unit]] = defaultdict(list)
+    for link in Requirement.units.through.objects.filter(requirement_id__in=req_ids).select_related("unit").order_by("unit__path"):
+        if visible is None or link.unit_id in visible:
+            units_of[link.requirement_id].append(link.unit)
+    items = {i.pk: i for r in requirements for i in r.items.all()}
+    units = {u.pk: u for us in units_of.values() for u in us}
+    rounds: dict[tuple[int, int], list[Submission]] = defaultdict(list)
+    for sub in (Submission.objects.filter(item__requirement_id__in=req_ids, unit_id__in=list(units))
+                .select_related("reviewed_by").order_by("round").iterator(chunk_size=2000)):
+        rounds[(sub.item_id, sub.unit_id)].append(sub)
+    current: dict[int, Submission] = {}
+    for subs in rounds.values():
+        for sub in selectors.current_rounds(subs):
+            current[sub.pk] = sub
+    ids = list(current)
+    files: list[ArchiveFile] = []
+
+    def add(sub_id: int, name: str, original: str, ctype: str, size: int, source: str) -> None:
+        sub = current[sub_id]
+        reviewer = (sub.reviewed_by.get_full_name() or sub.reviewed_by.username) if sub.reviewed_by else ""
+        files.append(ArchiveFile(
+            requirement_id=items[sub.item_id].requirement_id, item=items[sub.item_id], unit=units[sub.unit_id],
+            storage_name=name, display_name=download_name(original, EXTENSIONS.get(ctype, "")), content_type=ctype,
+            size=size, status=ReviewStatus(sub.status).label, reviewer=reviewer, reviewed_at=sub.reviewed_at, source=source,
+        ))
+
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start:start + 5000]
+        for sub_id, name, original, ctype, size in (
+            SubmissionFile.objects.filter(submission_id__in=chunk).order_by("pk")
+            .values_list("submission_id", "file", "original_name", "content_type", "size")
+        ):
+            add(sub_id, name, original, ctype, size, "上传")
+        through = Submission.task_evidence.through
+        for sub_id, name, original, ctype, size in (
+            through.objects.filter(submission_id__in=chunk).order_by("pk")
+            .values_list("submission_id", "evidence__file", "evidence__original_name", "evidence__content_type", "evidence__size")
+        ):
+            add(sub_id, name, original, ctype, size, "引用任务佐证")
+        through = Submission.rectification_photos.through
+        for sub_id, name, original, ctype, size in (
+            through.objects.filter(submission_id__in=chunk).order_by("pk")
+            .values_list("submission_id", "rectificationphoto__file", "rectificationphoto__original_name",
+                         "rectificationphoto__content_type", "rectificationphoto__size")
+        ):
+            add(sub_id, name, original, ctype, size, "引用整改照片")
+    order = {r.pk: n for n, r in enumerate(requirements)}
+    files.sort(key=lambda f: (order[f.requirement_id], f.unit.path, f.item.order, f.item.pk))
+    states = selectors.latest_states(req_ids, unit_ids=list(units)) if units else {}
+    return requirements, {"units_of": units_of, "states": states}, files
+
+
+def cover_pdf(requirement: Requirement, units: list[Unit], states: dict, *, today: dt.date) -> bytes:
+    """The cover of one standard: its text, items, deadline and each unit's state (the matrix rule)."""
+    from campaign.pdf import render_pdf
+
+    items = list(requirement.items.all())
+    rows = []
+    for unit in units:
+        item_states = [states.get((i.pk, unit.pk)) for i in items]
+        rows.append({
+            "unit": unit.name,
+            "items": [ReviewStatus(s).label if s else "未报送" for s in item_states],
+            "cell": selectors.CELL_LABELS[selectors.cell_state(item_states, deadline=requirement.deadline, today=today)],
+        })
+    return render_pdf("materials/cover_pdf.html", {"requirement": requirement, "items": items, "rows": rows, "today": today})
+
+
+def index_xlsx(rows: list[tuple]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("目录")
+    for col, width in zip("ABCDEFGHI", (10, 30, 20, 16, 60, 10, 10, 12, 12)):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A2"
+    from openpyxl.cell import WriteOnlyCell
+
+    header = []
+    for title in INDEX_HEADERS:
+        cell = WriteOnlyCell(ws, value=title)
+        cell.font = Font(bold=True)
+        header.append(cell)
+    ws.append(header)
+    for row in rows:
+        ws.append(list(row))
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+INDEX_HEADERS = ("标准编号", "测评标准", "材料项", "单位", "文件", "审核状态", "审核人", "审核日期", "来源")
+
+
+def build_archive(campaign: Campaign, out: str, *, user: Any = None, phase_id: int | None = None,
+                  progress: Progress | None = None, covers: bool = True) -> ArchiveStats:
+    """Write the archive to the file ``out``; returns what was written (files missing from storage are listed)."""
+    progress = progress or (lambda percent, message: None)
+    today = timezone.localdate()
+    now = timezone.localtime()
+    progress(10, "正在汇总申报材料")
+    requirements, extra, files = collect(campaign, user=user, phase_id=phase_id)
+    units_of, states = extra["units_of"], extra["states"]
+    by_req = {r.pk: r for r in requirements}
+    folders = {r.pk: safe_part(f"{r.indicator.code} {r.indicator.name}") for r in requirements}
+    stats = ArchiveStats()
+    index_rows: list[tuple] = []
+    serial: dict[tuple[int, int], int] = defaultdict(int)
+    total = max(len(files), 1)
+    with zipfile.ZipFile(out, "w", allowZip64=True) as zf:
+        if covers:
+            for n, req in enumerate(requirements):
+                units = units_of.get(req.pk, [])
+                if not units:
+                    continue
+                pdf = cover_pdf(req, units, states, today=today)
+                zf.writestr(_entry(f"{folders[req.pk]}/{COVER_NAME}", now, zipfile.ZIP_STORED), pdf)
+                if n % 10 == 0:
+                    progress(10 + 20 * n // max(len(requirements), 1), f"正在生成封面（{n}/{len(requirements)}）")
+        for n, f in enumerate(files, start=1):
+            key = (f.requirement_id, f.unit.pk)
+            serial[key] += 1
+            path = f"{folders[f.requirement_id]}/{safe_part(f.unit.name)}/{serial[key]:03d}_{safe_part(f.display_name, 120)}"
+            compress = zipfile.ZIP_STORED if f.content_type in STORED_TYPES else zipfile.ZIP_DEFLATED
+            info = _entry(path, now, compress)
+            info.file_size = f.size  # lets zipfile decide on ZIP64 for this member up front
+            try:
+                source = default_storage.open(f.storage_name, "rb")
+            except (FileNotFoundError, OSError):
+                stats.missing.append(f.storage_name)
+                index_rows.append(_index_row(by_req[f.requirement_id], f, "（文件缺失，未打包）"))
+                continue
+            with source, zf.open(info, "w", force_zip64=f.size > 2**31) as target:
+                shutil.copyfileobj(source, target, COPY_BLOCK)
+            stats.files += 1
+            stats.bytes += f.size
+            index_rows.append(_index_row(by_req[f.requirement_id], f, path))
+            if n % 200 == 0:
+                progress(30 + 65 * n // total, f"正在打包文件（{n}/{len(files)}）")
+        progress(96, "正在生成目录")
+        zf.writestr(_entry(INDEX_NAME, now, zipfile.ZIP_STORED), index_xlsx(index_rows))
+    return stats
+
+
+def _index_row(req: Requirement, f: ArchiveFile, path: str) -> tuple:
+    return (req.indicator.code, req.indicator.name, f.item.name, f.unit.name, path, f.status, f.reviewer,
+            timezone.localtime(f.reviewed_at).strftime("%Y-%m-%d") if f.reviewed_at else "", f.source)
+
+
+def archive_filename(campaign: Campaign) -> str:
+    return f"{campaign.name}迎检材料（{timezone.localdate():%Y%m%d}）.zip"
+
+
+def build_to_temp(campaign: Campaign, *, user: Any = None, params: dict | None = None,
+                  progress: Progress | None = None, directory: str | None = None) -> tuple[str, str]:
+    """Build into a temporary file (on disk, next to where it will be stored); returns ``(filename, path)``."""
+    import tempfile
+
+    phase = (params or {}).get("phase")
+    fd, path = tempfile.mkstemp(prefix="materials-", suffix=".zip", dir=directory)
+    os.close(fd)
+    try:
+        build_archive(campaign, path, user=user, phase_id=int(phase) if str(phase or "").isdigit() else None, progress=progress)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return archive_filename(campaign), path
