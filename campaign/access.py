@@ -151,6 +151,15 @@ PERMISSIONS = {
     "reports.publish": is_admin,
     "reports.request": is_admin | is_leader,
     "audit.view": is_admin | is_leader,
+    # 消息推送记录: what was sent to whom and what failed; the office resends.
+    "notices.view_log": is_admin,
+    # 工作台账: the office and the unit's officials write; everyone who sees the unit reads.
+    "ledgers.edit": is_admin | is_official_of,
+    # 问卷调查: the office builds surveys; the office and leaders read results; inspectors, the office and
+    # unit officials (volunteers' accounts) interview door to door — officials only in their own areas.
+    "surveys.manage": is_admin,
+    "surveys.view_results": sees_all_units,
+    "surveys.interview": is_admin | is_inspector | is_official,
 }
 
 for _name, _predicate in PERMISSIONS.items():

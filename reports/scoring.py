@@ -17,6 +17,9 @@ The rule is stated, with a worked example, in ``docs/scoring.md``. In short:
   - mixed: both parts are listed in full, then each is scaled to its weight
     (``deduction_weight`` and 1 − ``deduction_weight``) by one adjustment line.
 
+* Indicators assessed by survey (问卷调查): a survey scored in the month deducts, per rule, the
+  indicator's score minus the points its rate earns in the unit's area (``surveys/rates.py``);
+  one ``survey`` line names the survey, the rate and the respondents. Never weighted in mixed mode.
 * Then, in every mode: overdue-rectification penalties of the month
   (``OverduePenalty`` rows), overdue tasks (``task_overdue_points`` each,
   capped at ``task_overdue_cap``), approved bonuses (capped at ``bonus_cap``),
@@ -63,6 +66,7 @@ from inspections.models import (
     OverduePenalty,
     appeal_summary,
 )
+from surveys.selectors import survey_score_lines
 from tasks.deadlines import is_on_time
 from tasks.models import Task
 
@@ -114,6 +118,7 @@ KIND_LABELS = {
     "cap": "封顶/保底调整",
     "pass_rate": "及格率扣减",
     "appeal": "申诉",
+    "survey": "问卷调查",
 }
 
 
@@ -265,13 +270,14 @@ def _month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
 class _Acc:
     """Accumulates one unit's lines and the field totals while the month is computed."""
 
-    __slots__ = ("want", "lines", "finding", "passing", "penalty", "task", "bonus", "corrections", "findings_count", "indicator_lost")
+    __slots__ = ("want", "lines", "finding", "passing", "survey", "penalty", "task", "bonus", "corrections", "findings_count", "indicator_lost")
 
     def __init__(self, want: bool = True) -> None:
         self.want = want  # does this unit's explanation get its lines?
         self.lines: list[ScoreLine] = []
         self.finding = ZERO  # signed sums (negative = deducted)
         self.passing = ZERO  # pass-rate losses (negative)
+        self.survey = ZERO  # survey-assessed indicators' losses (negative)
         self.penalty = ZERO
         self.task = ZERO
         self.bonus = ZERO
@@ -484,6 +490,15 @@ def score_month(
             _weigh(acc, "finding", "扣分制", w_deduction, with_lines)
             _weigh(acc, "passing", "及格率制", 1 - w_deduction, with_lines)
 
+    # Indicators assessed by survey: the rate of the unit's area earns the points (surveys/rates.py).
+    for line in survey_score_lines(campaign=campaign, month=start, unit_ids=unit_ids):
+        acc = accs[line.unit_id]
+        acc.indicator_lost -= line.points
+        acc.add("survey", ScoreLine(
+            "survey", line.label[:LABEL_MAX], line.points, line.indicator_code, date=start,
+            object_type="surveys.survey", object_id=line.survey_id,
+        ), line.points, with_lines)
+
     # Overdue-rectification penalties recorded for this month.
     penalties = OverduePenalty.objects.filter(campaign=campaign, month=start, **scope)
     if not with_lines:
@@ -564,7 +579,7 @@ def score_month(
     applicable_by_type: dict[str, Decimal] = {}  # Σ applicable leaf scores, the 得分率 denominator
     for unit in units:
         acc = accs[unit.pk]
-        raw = full + acc.finding + acc.passing + acc.penalty + acc.task + acc.bonus + acc.corrections
+        raw = full + acc.finding + acc.passing + acc.survey + acc.penalty + acc.task + acc.bonus + acc.corrections
         lines = acc.lines
         if raw < 0:
             if with_lines and acc.want:
@@ -587,7 +602,7 @@ def score_month(
                 score_rate = d_rate
         results.append(UnitScore(
             unit_id=unit.pk, unit_name=unit.name, unit_type=unit.unit_type, ranking_group=unit.group,
-            full_score=full, finding_deductions=q2(-acc.finding - acc.passing), penalty_deductions=q2(-acc.penalty),
+            full_score=full, finding_deductions=q2(-acc.finding - acc.passing - acc.survey), penalty_deductions=q2(-acc.penalty),
             task_deductions=q2(-acc.task), bonus=q2(acc.bonus), corrections=q2(acc.corrections),
             pass_rate=pass_rates.get(unit.pk), score=score, score_rate=score_rate, rank=0, change=None,
             lines=lines if with_lines else [], ranking_group_order=unit.group_order, findings_count=acc.findings_count,

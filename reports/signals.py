@@ -27,7 +27,18 @@ SCORED_MODELS = (
     ("inspections", "Bonus"),
     ("inspections", "Correction"),
     ("tasks", "Task"),  # deadline and completion (overdue tasks deduct)
+    ("surveys", "Survey"),  # score month, status (drafts do not count), title in lines
+    ("surveys", "ScoringRule"),
 )
+
+
+def _survey_answered(sender, instance, **kwargs) -> None:
+    """A response changes a score only when its survey scores a month (has a rule): the public link
+    takes many answers, and a survey that scores nothing must not empty the cache each time."""
+    from surveys.models import ScoringRule
+
+    if ScoringRule.objects.filter(survey_id=instance.survey_id).exists():
+        score_cache.score_changed()
 
 
 def _changed(sender, **kwargs) -> None:
@@ -46,4 +57,7 @@ def connect() -> None:
         model = apps.get_model(app_label, name)
         post_save.connect(_changed, sender=model, dispatch_uid=f"score-cache-save-{app_label}.{name}")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"score-cache-delete-{app_label}.{name}")
+    response = apps.get_model("surveys", "Response")
+    post_save.connect(_survey_answered, sender=response, dispatch_uid="score-cache-save-surveys.Response")
+    post_delete.connect(_survey_answered, sender=response, dispatch_uid="score-cache-delete-surveys.Response")
     post_save.connect(_audited, sender=apps.get_model("campaign", "AuditLog"), dispatch_uid="score-cache-import")

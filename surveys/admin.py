@@ -1,0 +1,52 @@
+from django.contrib import admin
+
+from .models import Option, Question, Quota, Response, ScoringRule, Survey
+
+
+class QuestionInline(admin.TabularInline):
+    model = Question
+    extra = 0
+    fields = ["order", "kind", "text", "required", "measure", "yes_min_rating", "indicator"]
+    autocomplete_fields = ["indicator"]
+
+
+class QuotaInline(admin.TabularInline):
+    model = Quota
+    extra = 0
+    autocomplete_fields = ["unit"]
+
+
+class RuleInline(admin.TabularInline):
+    model = ScoringRule
+    extra = 0
+    autocomplete_fields = ["indicator"]
+
+
+@admin.register(Survey)
+class SurveyAdmin(admin.ModelAdmin):
+    list_display = ["title", "campaign", "status", "opens_on", "closes_on", "score_month"]
+    list_filter = ["status", "campaign"]
+    search_fields = ["title"]
+    readonly_fields = ["token"]
+    filter_horizontal = ["indicators"]
+    inlines = [QuestionInline, QuotaInline, RuleInline]
+
+
+@admin.register(Option)
+class OptionAdmin(admin.ModelAdmin):
+    list_display = ["text", "question", "counts_yes"]
+    search_fields = ["text", "question__text"]
+
+
+@admin.register(Response)
+class ResponseAdmin(admin.ModelAdmin):
+    """Read-only: answers are evidence; the office removes an invalid one from the results page's service."""
+
+    list_display = ["pk", "survey", "unit", "mode", "interviewer", "submitted_at"]
+    list_filter = ["mode", "survey"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,330 @@
+"""问卷调查: building, both answering modes, one per device, quotas, rates, the score line, no enumeration."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from campaign.models import AssessmentMethod, AssessmentPeriod, PeriodStatus, Unit, UnitType
+from surveys import selectors, services
+from surveys.models import QuestionKind, Response, ResponseMode, ScoreMethod, Survey, SurveyStatus
+from surveys.rates import Rate, count_rate, rate_points
+
+pytestmark = pytest.mark.django_db
+
+MONTH = dt.date(2026, 10, 1)
+
+
+def make_survey(w, **extra) -> Survey:
+    """知晓率 survey for indicator 4.2.3: Q1 知晓 (single, *知道), Q2 满意 (rating ≥ 4), Q3 text (optional)."""
+    w.leaf_survey = w.leaf_survey if hasattr(w, "leaf_survey") else None
+    if w.leaf_survey is None:
+        from tests import factories as f
+
+        w.leaf_survey = f.IndicatorFactory(
+            campaign=w.campaign, code="4.2.3", name="创建知晓率", level=3, parent=w.ind_1_2, score=Decimal("4.00"),
+            method=AssessmentMethod.SURVEY,
+        )
+        w.community_b = Unit.objects.create(name="海关社区", unit_type=UnitType.COMMUNITY, parent=w.unit_b)
+    survey = Survey.objects.create(campaign=w.campaign, title="创建全国文明城市知晓率调查", status=SurveyStatus.DRAFT,
+                                   score_month=MONTH, **extra)
+    w.q_aware = services.question_add(survey=survey, kind=QuestionKind.SINGLE, text="您知道我市正在创建全国文明城市吗？",
+                                      measure="aware", indicator=w.leaf_survey, options_text="*知道\n不知道")
+    w.q_satisfied = services.question_add(survey=survey, kind=QuestionKind.RATING, text="您对创建工作满意吗？", measure="satisfied")
+    w.q_text = services.question_add(survey=survey, kind=QuestionKind.TEXT, text="您的建议", required=False)
+    services.survey_set_status(survey=survey, status=SurveyStatus.OPEN)
+    return survey
+
+
+def answer(w, survey, *, aware: bool, rating: int, unit=None, mode=ResponseMode.INTERVIEW, key=None, device=None):
+    yes, no = list(w.q_aware.options.order_by("order"))
+    return services.response_submit(
+        survey=survey, answers={w.q_aware.pk: (yes if aware else no).pk, w.q_satisfied.pk: rating, w.q_text.pk: ""},
+        mode=mode, submission_key=key or f"k{Response.objects.count()}-{aware}-{rating}-{unit}", unit=unit,
+        interviewer=w.inspector if mode == ResponseMode.INTERVIEW else None, device=device,
+    )
+
+
+# ------------------------------------------------------------------ rules, hand-computed
+
+
+def test_a_rate_counts_each_respondent_once_per_question():
+    # Respondent 1 ticks two "yes" options of one multiple-choice question: one yes, not two.
+    rate = count_rate([(1, 10, True), (1, 10, True), (2, 10, False), (3, 10, True)])
+    assert (rate.yes, rate.answered, rate.respondents) == (2, 3, 3)
+    assert rate.value == Decimal("0.6667")
+    assert rate.percent == "66.67%"
+
+
+def test_points_follow_the_rule_proportional_and_threshold():
+    score = Decimal("4.00")
+    # 27 of 30 = 90%: proportional 4 × 0.9 = 3.60; threshold 90% reaches full 4.00.
+    assert rate_points(method=ScoreMethod.PROPORTIONAL, rate=Decimal("0.9"), score=score, target=Decimal("0.9")) == Decimal("3.60")
+    assert rate_points(method=ScoreMethod.THRESHOLD, rate=Decimal("0.9"), score=score, target=Decimal("0.9")) == Decimal("4.00")
+    # 24 of 30 = 80%: threshold 4 × 0.8 ÷ 0.9 = 3.5555… → 3.56.
+    assert rate_points(method=ScoreMethod.THRESHOLD, rate=Decimal("0.8"), score=score, target=Decimal("0.9")) == Decimal("3.56")
+
+
+def test_the_rates_of_a_survey_per_area_and_overall(world):
+    w = world
+    survey = make_survey(w)
+    # 迎春社区: 3 know of 4 (75%), ratings 5, 4, 3, 2 → 2 satisfied of 4 (50%).
+    for aware, rating in ((True, 5), (True, 4), (True, 3), (False, 2)):
+        answer(w, survey, aware=aware, rating=rating, unit=w.community_a)
+    # 海关社区: 1 knows of 1; rating 4.
+    answer(w, survey, aware=True, rating=4, unit=w.community_b)
+    assert selectors.survey_rate(survey, "aware") == Rate(yes=4, answered=5, respondents=5)
+    assert selectors.survey_rate(survey, "satisfied", w.community_a) == Rate(yes=2, answered=4, respondents=4)
+    # The street's rate counts its communities' respondents.
+    assert selectors.survey_rate(survey, "aware", w.unit_a).value == Decimal("0.7500")
+    results = selectors.survey_results(survey)
+    assert results.respondents == 5
+    assert [(m, r.percent) for m, _, r in results.measures] == [("aware", "80.00%"), ("satisfied", "60.00%")]
+    q1 = results.questions[0]
+    assert [(o.label, o.count, o.share) for o in q1.options] == [("知道", 4, Decimal("0.8000")), ("不知道", 1, Decimal("0.2000"))]
+    rating = results.questions[1]
+    assert rating.average == Decimal("3.60")  # (5+4+3+2+4) ÷ 5
+    areas = {a.name: a for a in results.areas}
+    assert areas["迎春社区"].rates["aware"].percent == "75.00%"
+    assert areas["海关社区"].responses == 1
+
+
+# ------------------------------------------------------------------ building
+
+
+def test_the_office_builds_a_questionnaire_through_the_pages(world, client_for):
+    w = world
+    client = client_for(w.admin)
+    response = client.post(reverse("surveys-create"), {"title": "市民满意度调查", "allow_public": "on", "ask_area": "on",
+                                                       "allow_interview": "on", "score_month": "2026-10-15"})
+    survey = Survey.objects.get(title="市民满意度调查")
+    assert response.status_code == 302 and survey.score_month == MONTH and survey.status == SurveyStatus.DRAFT
+    bad = client.post(reverse("surveys-question-add", args=[survey.pk]),
+                      {"kind": "single", "text": "您知道创文吗？", "options_text": "知道\n不知道", "measure": "aware", "yes_min_rating": 4})
+    assert bad.status_code == 200 and "须用 * 标出" in bad.content.decode()
+    assert not survey.questions.exists()
+    client.post(reverse("surveys-question-add", args=[survey.pk]),
+                {"kind": "single", "text": "您知道创文吗？", "options_text": "*知道\n不知道", "measure": "aware", "yes_min_rating": 4,
+                 "required": "on"})
+    question = survey.questions.get()
+    assert [(o.text, o.counts_yes) for o in question.options.all()] == [("知道", True), ("不知道", False)]
+    client.post(reverse("surveys-quota", args=[survey.pk]), {"unit": w.community_a.pk, "target": 30})
+    assert survey.quotas.get().target == 30
+    client.post(reverse("surveys-status", args=[survey.pk]), {"status": "open"})
+    survey.refresh_from_db()
+    assert survey.status == SurveyStatus.OPEN
+
+
+def test_asking_for_a_phone_number_needs_a_stated_purpose(world, client_for):
+    response = client_for(world.admin).post(reverse("surveys-create"), {"title": "回访调查", "ask_contact": "on"})
+    assert response.status_code == 200 and "必须说明用途" in response.content.decode()
+    assert not Survey.objects.exists()
+
+
+# ------------------------------------------------------------------ public answering
+
+
+def _public_post(client, w, survey, *, aware=True, rating=5, key="a" * 32, area=None):
+    yes, no = list(w.q_aware.options.order_by("order"))
+    data = {"key": key, f"q{w.q_aware.pk}": (yes if aware else no).pk, f"q{w.q_satisfied.pk}": rating}
+    if area:
+        data["area"] = area.pk
+    return client.post(reverse("surveys-public", args=[survey.token]), data)
+
+
+def test_a_resident_answers_without_a_login_and_anonymously(world, client):
+    w = world
+    survey = make_survey(w)
+    services.quota_set(survey=survey, unit=w.community_a, target=30)
+    page = client.get(reverse("surveys-public", args=[survey.token]))
+    assert page.status_code == 200 and "您知道我市正在创建全国文明城市吗" in page.content.decode()
+    assert "迎春社区" in page.content.decode()  # the area the office published for this survey
+    done = _public_post(client, w, survey, area=w.community_a)
+    assert done.status_code == 302 and done["Location"] == reverse("surveys-public-done", args=[survey.token])
+    stored = Response.objects.get()
+    assert stored.mode == ResponseMode.PUBLIC and stored.interviewer is None and stored.contact == ""
+    assert stored.unit == w.community_a and stored.device and len(stored.device) == 32
+
+
+def test_one_response_per_device(world, client):
+    w = world
+    survey = make_survey(w)
+    client.get(reverse("surveys-public", args=[survey.token]))  # the device cookie
+    _public_post(client, w, survey, key="1" * 32)
+    again = _public_post(client, w, survey, key="2" * 32)  # a fresh form from the same phone
+    assert again.status_code == 200 and "您已经填写过本问卷" in again.content.decode()
+    assert Response.objects.count() == 1
+    assert "您已经填写过本问卷" in client.get(reverse("surveys-public", args=[survey.token])).content.decode()
+
+
+def test_a_form_posted_twice_creates_one_response(world):
+    w = world
+    survey = make_survey(w)
+    first = answer(w, survey, aware=True, rating=5, unit=w.community_a, key="same-key")
+    second = answer(w, survey, aware=True, rating=5, unit=w.community_a, key="same-key")
+    assert first.created and not second.created and first.response.pk == second.response.pk
+    assert Response.objects.count() == 1
+
+
+def test_a_missing_required_answer_is_refused_in_chinese_and_keeps_the_rest(world, client):
+    w = world
+    survey = make_survey(w)
+    client.get(reverse("surveys-public", args=[survey.token]))
+    yes = w.q_aware.options.get(counts_yes=True)
+    page = client.post(reverse("surveys-public", args=[survey.token]), {"key": "k" * 32, f"q{w.q_aware.pk}": yes.pk})
+    html = page.content.decode()
+    assert page.status_code == 200 and "请回答这一题。" in html
+    assert f'value="{yes.pk}"' in html and "checked" in html  # the answer given is still ticked
+    assert not Response.objects.exists()
+
+
+def test_no_enumeration_random_tokens_and_drafts_are_404_and_there_is_no_public_list(world, client):
+    w = world
+    survey = make_survey(w)
+    assert client.get(reverse("surveys-public", args=["x" * 22])).status_code == 404
+    draft = Survey.objects.create(campaign=w.campaign, title="草稿")
+    assert client.get(reverse("surveys-public", args=[draft.token])).status_code == 404
+    assert client.get(reverse("surveys-public-done", args=[draft.token])).status_code == 404
+    # Office pages need a login (redirect), and tokens are long and random.
+    for name, args in (("surveys-list", []), ("surveys-detail", [survey.pk]), ("surveys-results", [survey.pk])):
+        assert client.get(reverse(name, args=args)).status_code == 302
+    assert len(survey.token) >= 22 and survey.token != draft.token
+
+
+def test_a_closed_survey_takes_no_answers(world, client):
+    w = world
+    survey = make_survey(w)
+    services.survey_set_status(survey=survey, status=SurveyStatus.CLOSED)
+    client.get(reverse("surveys-public", args=[survey.token]))
+    page = _public_post(client, w, survey)
+    assert "已结束" in page.content.decode() and not Response.objects.exists()
+
+
+def test_answers_stop_when_the_score_month_is_published(world):
+    w = world
+    survey = make_survey(w)
+    AssessmentPeriod.objects.create(campaign=w.campaign, month=MONTH, status=PeriodStatus.PUBLISHED)
+    with pytest.raises(ValidationError, match="已发布"):
+        answer(w, survey, aware=True, rating=5, unit=w.community_a)
+
+
+# ------------------------------------------------------------------ interviewers
+
+
+def test_an_inspector_records_a_door_to_door_interview_with_area_and_interviewer(world, client_for):
+    w = world
+    survey = make_survey(w)
+    services.quota_set(survey=survey, unit=w.community_a, target=2)
+    client = client_for(w.inspector)
+    yes = w.q_aware.options.get(counts_yes=True)
+    page = client.get(reverse("surveys-interview", args=[survey.pk]))
+    assert page.status_code == 200 and "0" in page.content.decode()
+    response = client.post(reverse("surveys-interview", args=[survey.pk]),
+                           {"key": "i" * 32, "area": w.community_a.pk, f"q{w.q_aware.pk}": yes.pk, f"q{w.q_satisfied.pk}": 4})
+    assert response.status_code == 302
+    stored = Response.objects.get()
+    assert stored.mode == ResponseMode.INTERVIEW and stored.interviewer == w.inspector and stored.unit == w.community_a
+    # Quota progress: 1 of 2.
+    row = selectors.quota_rows(survey)[0]
+    assert (row.responses, row.target, row.progress, row.quota_met) == (1, 2, 50, False)
+
+
+def test_an_interview_needs_the_area(world, client_for):
+    w = world
+    survey = make_survey(w)
+    yes = w.q_aware.options.get(counts_yes=True)
+    page = client_for(w.inspector).post(reverse("surveys-interview", args=[survey.pk]),
+                                        {"key": "i" * 32, f"q{w.q_aware.pk}": yes.pk, f"q{w.q_satisfied.pk}": 4})
+    assert page.status_code == 200 and not Response.objects.exists()
+
+
+def test_an_official_interviews_only_in_their_own_areas(world, client_for):
+    w = world
+    survey = make_survey(w)
+    yes = w.q_aware.options.get(counts_yes=True)
+    client = client_for(w.official_a)
+    page = client.get(reverse("surveys-interview", args=[survey.pk])).content.decode()
+    assert "迎春社区" in page and "海关社区" not in page
+    refused = client.post(reverse("surveys-interview", args=[survey.pk]),
+                          {"key": "o" * 32, "area": w.community_b.pk, f"q{w.q_aware.pk}": yes.pk, f"q{w.q_satisfied.pk}": 4})
+    assert refused.status_code == 200 and not Response.objects.exists()
+
+
+@pytest.mark.parametrize("who,status", [("admin", 200), ("inspector", 200), ("leader", 200), ("official_a", 404), ("nobody", 404)])
+def test_who_sees_the_results(world, client_for, who, status):
+    survey = make_survey(world)
+    assert client_for(getattr(world, who)).get(reverse("surveys-results", args=[survey.pk])).status_code == status
+
+
+def test_only_the_office_builds(world, client_for):
+    survey = make_survey(world)
+    for who in ("inspector", "leader", "official_a"):
+        response = client_for(getattr(world, who)).post(reverse("surveys-quota", args=[survey.pk]),
+                                                        {"unit": world.community_a.pk, "target": 5})
+        assert response.status_code == 404
+    assert not survey.quotas.exists()
+
+
+# ------------------------------------------------------------------ the score
+
+
+def test_the_month_score_takes_the_survey_rate_with_an_explanation_line(world):
+    from reports.scoring import score_month
+
+    w = world
+    survey = make_survey(w)
+    services.rule_set(survey=survey, indicator=w.leaf_survey, measure="aware", method=ScoreMethod.THRESHOLD,
+                      target=Decimal("0.90"), min_respondents=5)
+    # 城东街道 (迎春社区): 8 of 10 know → 80%; 4.00 × 0.80 ÷ 0.90 = 3.56, so 0.44 deducted.
+    for i in range(10):
+        answer(w, survey, aware=i < 8, rating=5, unit=w.community_a)
+    # 口岸街道 (海关社区): 3 respondents, fewer than 5 → a 0.00 line.
+    for _ in range(3):
+        answer(w, survey, aware=True, rating=5, unit=w.community_b)
+    scores = score_month(campaign=w.campaign, month=MONTH, today=dt.date(2026, 10, 31))
+    a = scores.get(w.unit_a.pk)
+    line = next(line for line in a.lines if line.kind == "survey")
+    assert line.points == Decimal("-0.44") and line.indicator_code == "4.2.3"
+    assert "创建全国文明城市知晓率调查" in line.label and "80.00%" in line.label and "受访10人" in line.label
+    assert a.score == Decimal("99.56") and a.finding_deductions == Decimal("0.44")
+    b = scores.get(w.unit_b.pk)
+    assert [(line.points, "少于5人" in line.label) for line in b.lines if line.kind == "survey"] == [(Decimal("0.00"), True)]
+    assert b.score == Decimal("100.00")
+    # 市城管局 has no respondents: no line.
+    assert not [line for line in scores.get(w.dept.pk).lines if line.kind == "survey"]
+
+
+def test_a_draft_survey_or_another_month_does_not_score(world):
+    from reports.scoring import score_month
+
+    w = world
+    survey = make_survey(w)
+    services.rule_set(survey=survey, indicator=w.leaf_survey, measure="aware", method=ScoreMethod.PROPORTIONAL,
+                      target=Decimal("0.90"), min_respondents=1)
+    answer(w, survey, aware=False, rating=1, unit=w.community_a)
+    assert score_month(campaign=w.campaign, month=MONTH, today=dt.date(2026, 10, 31)).get(w.unit_a.pk).score == Decimal("96.00")
+    assert score_month(campaign=w.campaign, month=dt.date(2026, 9, 1), today=dt.date(2026, 10, 31)).get(w.unit_a.pk).score == Decimal("100.00")
+    Survey.objects.filter(pk=survey.pk).update(status=SurveyStatus.DRAFT)
+    assert score_month(campaign=w.campaign, month=MONTH, today=dt.date(2026, 10, 31)).get(w.unit_a.pk).score == Decimal("100.00")
+
+
+def test_a_response_to_a_scored_survey_shows_at_once_in_the_cached_month(world, settings, django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+
+    from reports.scoring import month_scores
+
+    w = world
+    survey = make_survey(w)
+    services.rule_set(survey=survey, indicator=w.leaf_survey, measure="aware", method=ScoreMethod.PROPORTIONAL,
+                      target=Decimal("0.90"), min_respondents=1)
+    settings.SCORE_CACHE_SECONDS = 3600  # on after the setup, so nothing is pending
+    cache.clear()
+    assert month_scores(campaign=w.campaign, month=MONTH).get(w.unit_a.pk).score == Decimal("100.00")  # cached now
+    with django_capture_on_commit_callbacks(execute=True):
+        answer(w, survey, aware=False, rating=5, unit=w.community_a)
+    # 0 of 1 know: 4.00 × 0 = 0 points, 4.00 deducted.
+    assert month_scores(campaign=w.campaign, month=MONTH).get(w.unit_a.pk).score == Decimal("96.00")
+    cache.clear()
