@@ -296,7 +296,8 @@ def submission_review(
         if comment:
             message += f"：{comment}"
         url = reverse("materials-unit", args=[requirement.pk, locked.unit_id])
-        transaction.on_commit(lambda: _notify_officials(locked.unit, key=f"material-review:{locked.pk}", message=message, url=url))
+        # Inside the transaction: the notice exists exactly when the review does.
+        _notify_officials(locked.unit, key=f"material-review:{locked.pk}", message=message, url=url)
         audit.record("material.review", actor=user, obj=locked, request=request, after={"status": status, "comment": comment},
                      message=message)
     return locked

@@ -1,0 +1,370 @@
+"""材料审核: requirements, submissions with picked evidence, review rounds, the matrix, access, refused files, the zip."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import uuid
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from openpyxl import load_workbook
+
+from campaign.models import Notification, Unit, UnitType
+from inspections.models import Rectification, RectificationPhoto
+from materials import archive, selectors, services
+from materials.models import MaterialSettings, Requirement, ReviewStatus, Submission, SubmissionFile
+from tasks.models import Evidence, ProgressEntry
+from tests import factories as f
+from tests.inspections_support import png
+
+TODAY = dt.date(2026, 11, 20)
+
+
+def pdf(name: str = "工作方案.pdf") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, b"%PDF-1.4\n%test\n1 0 obj<<>>endobj\n%%EOF\n", content_type="application/pdf")
+
+
+@pytest.fixture
+def mat(world):
+    """Two 材料审核 standards: 2.1.1 (lead 城东街道, co 口岸街道; 3 items) and 2.1.2 (城东街道 only; 1 item)."""
+    c = world.campaign
+    top = f.IndicatorFactory(campaign=c, code="2", name="公共文明", level=1, score=Decimal("4.00"))
+    mid = f.IndicatorFactory(campaign=c, code="2.1", name="志愿服务", level=2, parent=top, score=Decimal("4.00"))
+    world.std_volunteer = f.IndicatorFactory(
+        campaign=c, code="2.1.1", name="志愿服务制度", level=3, parent=mid, score=Decimal("2.00"), method="material",
+        standard_text="建立志愿服务制度，有工作方案、会议记录和活动照片。", lead_unit=world.unit_a,
+    )
+    world.std_volunteer.co_units.add(world.unit_b)
+    world.std_publicity = f.IndicatorFactory(
+        campaign=c, code="2.1.2", name="文明创建宣传", level=3, parent=mid, score=Decimal("2.00"), method="material",
+        lead_unit=world.unit_a,
+    )
+    world.req = services.requirement_save(
+        user=world.admin, campaign=c, indicator=world.std_volunteer, deadline=dt.date(2026, 11, 15),
+        items=services.parse_items("工作方案\n会议记录\n活动照片 ≥ 2 张"),
+    )
+    world.req2 = services.requirement_save(
+        user=world.admin, campaign=c, indicator=world.std_publicity, deadline=dt.date(2026, 12, 15),
+        items=services.parse_items("宣传统计表"),
+    )
+    world.items = {i.name: i for i in world.req.items.all()}
+    return world
+
+
+def submit(w, item, unit=None, user=None, **kwargs):
+    return services.submission_create(item=item, unit=unit or w.unit_a, user=user or w.official_a, **kwargs)[0]
+
+
+# ---------------------------------------------------------------- requirements
+
+def test_items_are_read_one_per_line_with_their_minimum_file_counts():
+    specs = services.parse_items("工作方案\n\n活动照片 ≥ 10 张\n统计表|2|按月汇总\n会议记录>=3")
+    assert [(s.name, s.min_files, s.description) for s in specs] == [
+        ("工作方案", 1, ""), ("活动照片", 10, ""), ("统计表", 2, "按月汇总"), ("会议记录", 3, ""),
+    ]
+    with pytest.raises(ValidationError, match="重复"):
+        services.parse_items("工作方案\n工作方案")
+    with pytest.raises(ValidationError, match="不是整数"):
+        services.parse_items("统计表|两份")
+
+
+def test_a_requirement_names_the_lead_and_co_units_unless_the_office_chooses(mat):
+    assert set(mat.req.units.all()) == {mat.unit_a, mat.unit_b}
+    assert [(i.name, i.min_files) for i in mat.req.items.all()] == [("工作方案", 1), ("会议记录", 1), ("活动照片", 2)]
+    services.requirement_save(user=mat.admin, campaign=mat.campaign, indicator=mat.std_volunteer, deadline=dt.date(2026, 11, 30),
+                              items=services.parse_items("工作方案\n活动照片 ≥ 5 张"), units=[mat.unit_b])
+    mat.req.refresh_from_db()
+    assert list(mat.req.units.all()) == [mat.unit_b]
+    assert [(i.name, i.min_files) for i in mat.req.items.all()] == [("工作方案", 1), ("活动照片", 5)]
+    assert Requirement.objects.count() == 2  # edited in place
+
+
+def test_an_item_a_unit_already_submitted_for_cannot_be_removed(mat):
+    submit(mat, mat.items["会议记录"], text="已上传会议纪要", files=[pdf("会议记录.pdf")])
+    with pytest.raises(ValidationError, match="已有单位报送"):
+        services.requirement_save(user=mat.admin, campaign=mat.campaign, indicator=mat.std_volunteer,
+                                  deadline=dt.date(2026, 11, 15), items=services.parse_items("工作方案"))
+    assert mat.req.items.count() == 3
+
+
+def test_only_the_office_writes_requirements(mat):
+    with pytest.raises(PermissionDenied):
+        services.requirement_save(user=mat.official_a, campaign=mat.campaign, indicator=mat.std_publicity,
+                                  deadline=dt.date(2026, 12, 1), items=services.parse_items("宣传统计表"))
+
+
+# ---------------------------------------------------------------- submitting
+
+def test_a_unit_links_its_own_progress_evidence_and_rectification_photos_without_copying(mat):
+    task = f.TaskFactory(campaign=mat.campaign, unit=mat.unit_a, indicator=mat.std_volunteer)
+    entry = ProgressEntry.objects.create(task=task, author=mat.official_a, text="开展志愿服务活动")
+    evidence = Evidence.objects.create(entry=entry, file="evidence/a.png", original_name="活动照片1.png",
+                                       content_type="image/png", size=10, sha256="0" * 64)
+    finding = f.FindingFactory(campaign=mat.campaign, unit=mat.unit_a, indicator=mat.leaf_clean)
+    rect = Rectification.objects.create(finding=finding, round=1, description="已清理", submitted_by=mat.official_a)
+    photo = RectificationPhoto.objects.create(rectification=rect, file="rect/a.png", original_name="整改后.png",
+                                              content_type="image/png", size=10, sha256="0" * 64)
+    sub = submit(mat, mat.items["活动照片"], evidence_ids=[evidence.pk], photo_ids=[photo.pk])
+    assert list(sub.task_evidence.all()) == [evidence]
+    assert list(sub.rectification_photos.all()) == [photo]
+    assert SubmissionFile.objects.count() == 0 and Evidence.objects.count() == 1  # linked, not copied
+    rounds = selectors.rounds_for(mat.req, mat.unit_a)
+    assert selectors.file_count(rounds[mat.items["活动照片"].pk]) == 2
+
+
+def test_another_units_evidence_cannot_be_picked(mat):
+    task_b = f.TaskFactory(campaign=mat.campaign, unit=mat.unit_b, indicator=mat.std_volunteer)
+    entry = ProgressEntry.objects.create(task=task_b, author=mat.official_b, text="口岸街道活动")
+    other = Evidence.objects.create(entry=entry, file="evidence/b.png", original_name="b.png", content_type="image/png",
+                                    size=10, sha256="0" * 64)
+    with pytest.raises(ValidationError, match="只能引用本单位"):
+        submit(mat, mat.items["活动照片"], evidence_ids=[other.pk])
+    assert not Submission.objects.exists()
+
+
+def test_the_same_form_posted_twice_creates_one_round(mat):
+    token = uuid.uuid4()
+    first = submit(mat, mat.items["工作方案"], text="见附件", files=[pdf()], client_token=token)
+    again, created = services.submission_create(item=mat.items["工作方案"], unit=mat.unit_a, user=mat.official_a,
+                                                text="见附件", files=[pdf()], client_token=token)
+    assert again.pk == first.pk and not created
+    assert Submission.objects.count() == 1 and SubmissionFile.objects.count() == 1
+
+
+def test_a_unit_not_named_on_the_standard_cannot_submit(mat):
+    with pytest.raises(ValidationError, match="不是"):
+        submit(mat, mat.req2.items.get(), unit=mat.unit_b, user=mat.official_b, text="我们也做了")
+
+
+# ---------------------------------------------------------------- reviewing
+
+def test_review_rounds_are_kept_and_supplement_adds_to_what_was_sent(mat):
+    item = mat.items["活动照片"]
+    r1 = submit(mat, item, files=[png("活动1.png")])
+    with pytest.raises(ValidationError, match="审核中"):
+        submit(mat, item, files=[png("活动2.png")])
+    services.submission_review(submission=r1, user=mat.admin, status=ReviewStatus.SUPPLEMENT, comment="照片不足2张")
+    notice = Notification.objects.get(user=mat.official_a, key=f"material-review:{r1.pk}")
+    assert "需补充" in notice.message and "照片不足2张" in notice.message
+    r2 = submit(mat, item, files=[png("活动2.png", color="blue")])
+    assert r2.round == 2
+    rounds = selectors.rounds_for(mat.req, mat.unit_a)[item.pk]
+    assert selectors.file_count(rounds) == 2  # round 1's photo still counts
+    services.submission_review(submission=r2, user=mat.admin, status=ReviewStatus.ACCEPTED)
+    with pytest.raises(ValidationError, match="已审核合格"):
+        submit(mat, item, text="再补一张")
+    assert [(s.round, s.status) for s in Submission.objects.order_by("round")] == [(1, "supplement"), (2, "accepted")]
+
+
+def test_after_a_rejection_the_unit_starts_over(mat):
+    item = mat.items["活动照片"]
+    r1 = submit(mat, item, files=[png("活动1.png")])
+    services.submission_review(submission=r1, user=mat.admin, status=ReviewStatus.REJECTED, comment="照片与标准无关")
+    assert selectors.file_count(selectors.rounds_for(mat.req, mat.unit_a)[item.pk]) == 0
+    submit(mat, item, files=[png("活动2.png")])
+    assert selectors.file_count(selectors.rounds_for(mat.req, mat.unit_a)[item.pk]) == 1
+
+
+def test_supplement_needs_a_comment_and_a_round_is_reviewed_once(mat):
+    r1 = submit(mat, mat.items["工作方案"], files=[pdf()])
+    with pytest.raises(ValidationError, match="写明"):
+        services.submission_review(submission=r1, user=mat.admin, status=ReviewStatus.SUPPLEMENT, comment=" ")
+    services.submission_review(submission=r1, user=mat.admin, status=ReviewStatus.ACCEPTED)
+    with pytest.raises(ValidationError, match="已审核"):
+        services.submission_review(submission=r1, user=mat.admin, status=ReviewStatus.REJECTED, comment="x")
+
+
+def test_inspectors_review_only_where_the_campaign_allows_it(mat):
+    r1 = submit(mat, mat.items["工作方案"], files=[pdf()])
+    with pytest.raises(PermissionDenied):
+        services.submission_review(submission=r1, user=mat.inspector, status=ReviewStatus.ACCEPTED)
+    MaterialSettings.objects.create(campaign=mat.campaign, inspectors_review=True)
+    services.submission_review(submission=r1, user=mat.inspector, status=ReviewStatus.ACCEPTED)
+    with pytest.raises(PermissionDenied):
+        services.submission_review(submission=submit(mat, mat.items["会议记录"], text="x"), user=mat.leader,
+                                   status=ReviewStatus.ACCEPTED)
+
+
+# ---------------------------------------------------------------- completeness
+
+def _accept(w, sub):
+    services.submission_review(submission=sub, user=w.admin, status=ReviewStatus.ACCEPTED)
+
+
+def test_the_matrix_figures_by_hand(mat):
+    """2.1.1 (deadline 11-15, passed on 11-20): 城东街道 all three items 合格 → 已合格; 口岸街道 one item
+    待审核, two not sent → 逾期. 2.1.2 (deadline 12-15): 城东街道 nothing → 缺报; a third unit column
+    (市城管局) named on 2.1.2 sent its one item → 待审核.
+    Cells 4: 合格 1, 待审核 1, 逾期 1, 缺报 1 → 合格率 25.0%, 报送率 50.0%.
+    城东街道 2 cells: 合格 1 → 50.0%, 报送率 50.0%; 口岸街道 1 cell → 0.0%; 市城管局 1 cell → 合格率 0.0%, 报送率 100.0%."""
+    for name in ("工作方案", "会议记录", "活动照片"):
+        _accept(mat, submit(mat, mat.items[name], text="见附件"))
+    submit(mat, mat.items["工作方案"], unit=mat.unit_b, user=mat.official_b, text="见附件")
+    mat.req2.units.add(mat.dept)
+    f.MembershipFactory(user=f.UserFactory(username="dept_official"), unit=mat.dept, role="official")
+    dept_official = mat.dept.memberships.get().user
+    services.submission_create(item=mat.req2.items.get(), unit=mat.dept, user=dept_official, text="统计表见附件")
+
+    m = selectors.completeness(mat.campaign, today=TODAY)
+    assert [u.name for u in m.units] == sorted([u.name for u in m.units], key=lambda n: Unit.objects.get(name=n).path)
+    cells = {(row.requirement.indicator.code, u.name): s for row in m.rows for u, s in row.pairs}
+    assert cells[("2.1.1", "城东街道")] == "accepted"
+    assert cells[("2.1.1", "口岸街道")] == "overdue"
+    assert cells[("2.1.1", "市城管局")] is None
+    assert cells[("2.1.2", "城东街道")] == "missing"
+    assert cells[("2.1.2", "市城管局")] == "submitted"
+    assert (m.total.cells, m.total.accepted, m.total.submitted, m.total.overdue, m.total.missing) == (4, 1, 1, 1, 1)
+    assert (m.total.accepted_pct, m.total.reported_pct) == (Decimal("25.0"), Decimal("50.0"))
+    tallies = {u.name: t for u, t in zip(m.units, m.unit_tallies)}
+    assert (tallies["城东街道"].accepted_pct, tallies["城东街道"].reported_pct) == (Decimal("50.0"), Decimal("50.0"))
+    assert tallies["口岸街道"].accepted_pct == Decimal("0.0")
+    assert (tallies["市城管局"].accepted_pct, tallies["市城管局"].reported_pct) == (Decimal("0.0"), Decimal("100.0"))
+    # Before 2.1.1's deadline 口岸街道's cell is 缺报, not 逾期.
+    early = selectors.completeness(mat.campaign, today=dt.date(2026, 11, 15))
+    assert (early.total.overdue, early.total.missing) == (0, 2)
+
+
+def test_the_home_list_of_what_a_unit_owes(mat):
+    r = submit(mat, mat.items["工作方案"], text="见附件")
+    services.submission_review(submission=r, user=mat.admin, status=ReviewStatus.SUPPLEMENT, comment="缺盖章页")
+    _accept(mat, submit(mat, mat.items["会议记录"], text="见附件"))
+    owed = selectors.owed_by(mat.official_a, mat.campaign, today=TODAY)
+    assert [(o.requirement.indicator.code, o.item.name, o.state, o.overdue) for o in owed] == [
+        ("2.1.1", "工作方案", "supplement", True), ("2.1.1", "活动照片", None, True), ("2.1.2", "宣传统计表", None, False),
+    ]
+
+
+def test_overdue_items_notify_each_unit_once(mat):
+    assert services.overdue_notify(today=TODAY) == 2  # 城东街道 and 口岸街道 on 2.1.1
+    assert services.overdue_notify(today=TODAY + dt.timedelta(days=1)) == 0
+    notice = Notification.objects.get(user=mat.official_b)
+    assert "2.1.1" in notice.message and "工作方案、会议记录、活动照片" in notice.message
+
+
+# ---------------------------------------------------------------- pages and access
+
+def test_another_units_materials_are_a_404(mat, client_for):
+    sub = submit(mat, mat.items["工作方案"], files=[pdf()])
+    client = client_for(mat.official_b)
+    assert client.get(f"/materials/requirements/{mat.req.pk}/units/{mat.unit_a.pk}/").status_code == 404
+    assert client.get(f"/materials/files/{sub.files.get().pk}/").status_code == 404
+    response = client.post(f"/materials/items/{mat.items['会议记录'].pk}/units/{mat.unit_a.pk}/submit/",
+                           {"item%d-text" % mat.items["会议记录"].pk: "x", f"item{mat.items['会议记录'].pk}-client_token": str(uuid.uuid4())})
+    assert response.status_code == 404
+    assert client.get(f"/materials/requirements/{mat.req2.pk}/").status_code == 404
+    assert client_for(mat.official_a).get(f"/materials/files/{sub.files.get().pk}/").status_code == 200
+
+
+def test_a_bad_file_is_refused_and_nothing_is_written(mat, client_for):
+    folder = Path(settings.MEDIA_ROOT) / "materials"
+    before = sorted(folder.rglob("*")) if folder.exists() else []
+    item = mat.items["工作方案"]
+    exe = SimpleUploadedFile("工作方案.pdf", b"MZ\x90\x00" + b"\x00" * 300, content_type="application/pdf")
+    response = client_for(mat.official_a).post(
+        f"/materials/items/{item.pk}/units/{mat.unit_a.pk}/submit/",
+        {f"item{item.pk}-text": "见附件", f"item{item.pk}-client_token": str(uuid.uuid4()),
+         f"item{item.pk}-files": [pdf("好的.pdf"), exe]},
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "不支持的文件类型" in body and "见附件" in body  # the message, and the text kept
+    assert not Submission.objects.exists()
+    assert (sorted(folder.rglob("*")) if folder.exists() else []) == before
+
+
+def test_a_unit_submits_through_the_page_and_the_office_accepts(mat, client_for):
+    item = mat.items["工作方案"]
+    client = client_for(mat.official_a)
+    page = client.get(f"/materials/requirements/{mat.req.pk}/units/{mat.unit_a.pk}/")
+    assert "每个文件不超过 20 MB" in page.content.decode()
+    response = client.post(f"/materials/items/{item.pk}/units/{mat.unit_a.pk}/submit/",
+                           {f"item{item.pk}-text": "方案已印发", f"item{item.pk}-client_token": str(uuid.uuid4()),
+                            f"item{item.pk}-files": [pdf("志愿服务工作方案.pdf")]})
+    assert response.status_code == 302
+    sub = Submission.objects.get()
+    office = client_for(mat.admin)
+    response = office.post(f"/materials/submissions/{sub.pk}/review/", {f"review{sub.pk}-status": "accepted"})
+    assert response.status_code == 302
+    sub.refresh_from_db()
+    assert sub.status == "accepted" and sub.reviewed_by == mat.admin
+
+
+def test_the_matrix_page_for_office_and_official(mat, client_for):
+    _accept(mat, submit(mat, mat.items["工作方案"], text="见附件"))
+    body = client_for(mat.admin).get("/materials/").content.decode()
+    assert "口岸街道" in body and "合格率" in body
+    body = client_for(mat.official_b).get("/materials/").content.decode()
+    assert "口岸街道" in body and "2.1.2" not in body and "本单位尚需报送" in body
+
+
+def _grow(w, standards: int, units: int) -> None:
+    """Extra standards and units with one accepted and one pending round each, for the query count."""
+    c = w.campaign
+    new_units = [f.UnitFactory(name=f"测试社区{w.campaign.pk}-{n}", unit_type=UnitType.COMMUNITY, parent=w.unit_a) for n in range(units)]
+    for s in range(standards):
+        ind = f.IndicatorFactory(campaign=c, code=f"9.{s}", name=f"标准{s}", level=3, method="material", lead_unit=w.unit_a)
+        req = services.requirement_save(user=w.admin, campaign=c, indicator=ind, deadline=dt.date(2026, 11, 1),
+                                        items=services.parse_items("方案\n照片"), units=new_units + [w.unit_a])
+        for unit in new_units[:2]:
+            item = req.items.first()
+            Submission.objects.create(item=item, unit=unit, round=1, submitted_by=w.admin, status="accepted")
+
+
+@pytest.mark.parametrize("standards,units", [(2, 2), (12, 8)])
+def test_the_matrix_page_reads_a_constant_number_of_queries(mat, client_for, django_assert_max_num_queries, standards, units):
+    _grow(mat, standards, units)
+    client = client_for(mat.admin)
+    client.get("/materials/")  # session, menu and other per-request caches settle
+    with django_assert_max_num_queries(20):
+        response = client.get("/materials/")
+    assert response.status_code == 200
+
+
+# ---------------------------------------------------------------- the archive
+
+def test_the_archive_has_the_structure_utf8_names_and_index(mat, tmp_path):
+    r1 = submit(mat, mat.items["工作方案"], files=[pdf("志愿服务工作方案.pdf"), pdf("plan.pdf")])
+    _accept(mat, r1)
+    r2 = submit(mat, mat.items["活动照片"], files=[png("活动1.png")])
+    services.submission_review(submission=r2, user=mat.admin, status=ReviewStatus.REJECTED, comment="无关照片")
+    submit(mat, mat.items["会议记录"], unit=mat.unit_b, user=mat.official_b, files=[pdf("会议/记录.pdf")])
+    out = tmp_path / "a.zip"
+    stats = archive.build_archive(mat.campaign, str(out))
+    assert stats.files == 3  # the rejected photo is left out
+    with zipfile.ZipFile(out) as zf:
+        infos = zf.infolist()
+        names = [i.filename for i in infos]
+        assert all(i.flag_bits & 0x800 for i in infos)
+        assert names == [
+            "2.1.1 志愿服务制度/封面.pdf",
+            "2.1.2 文明创建宣传/封面.pdf",
+            "2.1.1 志愿服务制度/城东街道/001_志愿服务工作方案.pdf",
+            "2.1.1 志愿服务制度/城东街道/002_plan.pdf",
+            "2.1.1 志愿服务制度/口岸街道/001_记录.pdf",
+            "目录.xlsx",
+        ]
+        assert {i.compress_type for i in infos} == {zipfile.ZIP_STORED}
+        assert zf.read("2.1.1 志愿服务制度/城东街道/002_plan.pdf").startswith(b"%PDF-")
+        assert zf.read("2.1.1 志愿服务制度/封面.pdf").startswith(b"%PDF-")
+        sheet = load_workbook(io.BytesIO(zf.read("目录.xlsx"))).active
+        rows = [tuple(c.value for c in row) for row in sheet.iter_rows()]
+    assert rows[0] == archive.INDEX_HEADERS
+    assert [(r[0], r[2], r[3], r[4], r[5], r[6]) for r in rows[1:]] == [
+        ("2.1.1", "工作方案", "城东街道", "2.1.1 志愿服务制度/城东街道/001_志愿服务工作方案.pdf", "合格", "王主任"),
+        ("2.1.1", "工作方案", "城东街道", "2.1.1 志愿服务制度/城东街道/002_plan.pdf", "合格", "王主任"),
+        ("2.1.1", "会议记录", "口岸街道", "2.1.1 志愿服务制度/口岸街道/001_记录.pdf", "待审核", None),
+    ]
+
+
+def test_an_officials_archive_holds_only_their_unit(mat, tmp_path):
+    submit(mat, mat.items["工作方案"], files=[pdf("城东方案.pdf")])
+    submit(mat, mat.items["工作方案"], unit=mat.unit_b, user=mat.official_b, files=[pdf("口岸方案.pdf")])
+    out = tmp_path / "b.zip"
+    archive.build_archive(mat.campaign, str(out), user=mat.official_b, covers=False)
+    with zipfile.ZipFile(out) as zf:
+        assert [n for n in zf.namelist() if n.endswith(".pdf")] == ["2.1.1 志愿服务制度/口岸街道/001_口岸方案.pdf"]
