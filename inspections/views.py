@@ -6,23 +6,25 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from campaign import access, downloads
 from campaign.excel import SCORE_FORMAT, STREAM_CHUNK_ROWS, stream_table
 from campaign.models import Campaign, Indicator, InspectionPoint, PointType
-from campaign.periods import is_month_published, month_label, parse_month
+from campaign.periods import is_month_published, month_label
 from campaign.selectors import current_campaign
 from campaign.uploads import file_response
 
-from . import deductions, renderers, selectors, services, views_appeals
+from . import deductions, exports, renderers, selectors, services, views_appeals
 from .forms import (
     AccountabilityForm,
     BonusForm,
@@ -380,26 +382,7 @@ def matrix(request: HttpRequest) -> HttpResponse:
 
 
 def _filters(request: HttpRequest) -> tuple[selectors.FindingFilters, dict[str, str]]:
-    g = request.GET
-
-    def _int(name: str) -> int | None:
-        v = g.get(name, "")
-        return int(v) if v.isdigit() else None
-
-    month = None
-    if g.get("month"):
-        try:
-            month = parse_month(g["month"])
-        except ValueError:
-            month = None
-    status = g.get("status", "") if g.get("status", "") in FindingStatus.values else ""
-    overdue = timezone.localdate() if g.get("overdue") == "1" else None
-    filters = selectors.FindingFilters(
-        month=month, unit_id=_int("unit"), indicator_id=_int("indicator"), point_id=_int("point"), status=status,
-        inspector_id=_int("inspector"), overdue_on=overdue, q=g.get("q", "").strip()[:50],
-    )
-    raw = {k: g.get(k, "") for k in ("month", "unit", "indicator", "point", "status", "inspector", "overdue", "q")}
-    return filters, raw
+    return exports.filters_from(request.GET)
 
 
 @login_required
@@ -423,13 +406,20 @@ def finding_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def finding_export_xlsx(request: HttpRequest) -> HttpResponse:
     campaign = _campaign(request)
-    filters, _ = _filters(request)
+    filters, raw = _filters(request)
     qs = selectors.findings_for(request.user, campaign, filters)
+    total = qs.count()
+    if total > settings.EXPORT_STREAM_MAX_ROWS:
+        # Too large for a web request: offer a report job (written by a worker, downloaded when ready).
+        return render(request, "reports/export_large.html", {
+            "kind": "findings-xlsx", "what": "问题清单", "total": total, "limit": settings.EXPORT_STREAM_MAX_ROWS,
+            "params": [(key, value) for key, value in raw.items() if value], "back": reverse("inspections-findings"),
+        })
     # Streamed: rows read as tuples in chunks, written into a write-only workbook in a temporary file.
     return stream_table(
         request, title="问题清单", headers=renderers.FINDING_HEADERS,
         rows=renderers.finding_export_rows(qs, chunk_size=STREAM_CHUNK_ROWS), number_formats={9: SCORE_FORMAT},
-        filename=f"问题清单-{timezone.localdate():%Y%m%d}.xlsx", what="导出问题清单",
+        filename=exports.export_filename(timezone.localdate()), what="导出问题清单",
     )
 
 
@@ -606,10 +596,18 @@ def point_history(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def order_list(request: HttpRequest) -> HttpResponse:
     campaign = _campaign(request)
-    page = Paginator(selectors.orders_for(request.user, campaign), PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = selectors.with_state(page.object_list, timezone.localdate())  # 已下发/办理中/已办结/逾期
+    orders, today = selectors.orders_for(request.user, campaign), timezone.localdate()
+    state = request.GET.get("state", "")
+    if state in selectors.ORDER_STATE_FILTERS:
+        # 未办结 / 逾期 (the cockpit's figures link here): the state is derived per order, so filter after it.
+        page = Paginator(selectors.orders_in_state(orders, state, today), PAGE_SIZE).get_page(request.GET.get("page"))
+    else:
+        state = ""
+        page = Paginator(orders, PAGE_SIZE).get_page(request.GET.get("page"))
+        page.object_list = selectors.with_state(page.object_list, today)  # 已下发/办理中/已办结/逾期
     return render(request, "inspections/order_list.html", {
         "page": page, "can_issue": access.can(request.user, "inspections.issue_order"),
+        "state_label": selectors.ORDER_STATE_FILTERS[state] if state else "",
     })
 
 

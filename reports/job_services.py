@@ -157,13 +157,18 @@ def report_job_request(
     enqueued only after the transaction commits, so the worker always finds
     the row. ``user`` None means the schedule asked.
     """
-    if user is not None and not access.can(user, "reports.request"):
+    export = kind in renderers.EXPORTS  # one person's list, cut to what they may see (no month)
+    if export:
+        if user is None or not access.roles_of(user):
+            raise PermissionDenied("您没有导出该清单的权限。")
+    elif user is not None and not access.can(user, "reports.request"):
         raise PermissionDenied("只有创建办管理员和领导可以生成报表。")
-    if kind not in RENDERERS:
+    if kind not in RENDERERS and not export:
         raise ValidationError(f"不支持的报表类型：{kind}")
-    month = month_start(month)
-    if not (month_start(campaign.start_date) <= month <= campaign.end_date):
-        raise ValidationError(f"{month_label(month)}不在创建活动“{campaign.name}”的起止时间内。")
+    if month is not None or not export:
+        month = month_start(month)
+        if not (month_start(campaign.start_date) <= month <= campaign.end_date):
+            raise ValidationError(f"{month_label(month)}不在创建活动“{campaign.name}”的起止时间内。")
     params = params or {}
     with transaction.atomic():
         # Lock the campaign row: two clicks at once must not both create a job.
@@ -172,6 +177,8 @@ def report_job_request(
             ReportJob.objects.filter(kind=kind, campaign=campaign, month=month, status__in=ACTIVE_STATUSES)
             .order_by("created_at")
         )
+        if export:  # another person's export of the same filters holds other rows
+            existing = existing.filter(requested_by=user)
         now = timezone.now()
         for job in existing:
             if job.params != params:
@@ -186,7 +193,8 @@ def report_job_request(
         )
         audit.record(
             "report.request", actor=user, obj=job, request=request, actor_name="" if user else "定时任务",
-            after={"kind": kind, "month": month.isoformat()}, message=f"申请生成{job.get_kind_display()}（{month_label(month)}）",
+            after={"kind": kind, "month": month.isoformat() if month else None},
+            message=f"申请生成{job.get_kind_display()}" + (f"（{month_label(month)}）" if month else ""),
         )
         transaction.on_commit(lambda: report_job_enqueue(job.pk, kind))
     return job, True
@@ -219,7 +227,7 @@ def _send(task: Any, args: list, *, job_id: int) -> bool:
 
 def report_job_retry(*, job: ReportJob, user: Any, request: HttpRequest | None = None) -> ReportJob:
     """Queue a failed job again (same row, so its history stays in one place)."""
-    if not access.can(user, "reports.request"):
+    if not may_open(user, job):
         raise PermissionDenied("只有创建办管理员和领导可以生成报表。")
     with transaction.atomic():
         job = ReportJob.objects.select_for_update().get(pk=job.pk)
@@ -283,7 +291,8 @@ def _tmp_prefix(job: ReportJob) -> str:
 
 def _final_name(job: ReportJob, rendered: RenderedFile) -> str:
     extension = os.path.splitext(rendered.filename)[1] or ".bin"
-    return f"reports/{job.campaign.slug}/{job.month:%Y-%m}/job-{job.pk}-{job.kind}{extension}"
+    folder = f"{job.month:%Y-%m}" if job.month else "exports"
+    return f"reports/{job.campaign.slug}/{folder}/job-{job.pk}-{job.kind}{extension}"
 
 
 def _clear_temporary(job: ReportJob) -> None:
@@ -376,7 +385,12 @@ def report_job_run(job_id: int) -> ReportJob:
                 _plan_bulletin(job)
                 job.refresh_from_db()
                 return job
-            rendered = render_report_file(kind=job.kind, campaign=job.campaign, month=job.month, progress=_progress_hook(job.pk))
+            if job.kind in renderers.EXPORTS:
+                rendered = renderers.EXPORTS[job.kind](user=job.requested_by, campaign=job.campaign, params=job.params,
+                                                       progress=_progress_hook(job.pk))
+            else:
+                rendered = render_report_file(kind=job.kind, campaign=job.campaign, month=job.month,
+                                              progress=_progress_hook(job.pk))
             if not _still_mine(job):
                 return job  # the sweeper gave this job to another worker meanwhile; it stores the file
             name = _store(job, rendered)
@@ -680,12 +694,21 @@ def report_job_fail(job_id: int, error: str) -> None:
 
 # ---------------------------------------------------------------- downloading
 
+def may_open(user: Any, job: ReportJob) -> bool:
+    """Admins and leaders open every job; anyone else only an export they asked for themselves
+    (its rows were cut to what they may see, ``renderers.EXPORTS``)."""
+    if access.can(user, "reports.request"):
+        return True
+    return (job.kind in renderers.EXPORTS and job.requested_by_id is not None
+            and job.requested_by_id == getattr(user, "pk", None) and bool(access.roles_of(user)))
+
+
 def report_job_download(*, job: ReportJob, user: Any, request: HttpRequest | None = None) -> Any:
-    """Open a finished job's file for ``user`` (admins and leaders).
+    """Open a finished job's file for ``user`` (admins and leaders; an export's own requester).
 
     The download is recorded once, as ``file.download`` naming the job, by ``campaign.downloads.send``.
     """
-    if not access.can(user, "reports.request"):
+    if not may_open(user, job):
         raise PermissionDenied("只有创建办管理员和领导可以下载报表。")
     if job.status != JobStatus.DONE or not job.file:
         raise ValidationError("报表尚未生成完成，暂不能下载。")

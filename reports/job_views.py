@@ -1,13 +1,14 @@
 """Report job pages: ask for a report, watch its progress, download or retry it.
 
 Only admins and leaders (``reports.request``) see these pages; anyone else
-gets a 404, like every object they may not see.
+gets a 404, like every object they may not see, except the page of a large list
+export they asked for themselves (``job_services.may_open``).
 """
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,6 +17,8 @@ from django.views.decorators.http import require_POST
 
 from campaign import access, downloads
 from campaign.selectors import current_campaign
+from inspections import exports as finding_exports
+from tasks import exports as task_exports
 
 from . import job_services
 from .forms import ReportJobForm
@@ -30,8 +33,39 @@ def _require_reporter(request: HttpRequest) -> None:
 
 
 def _get_job_for_user(request: HttpRequest, pk: int) -> ReportJob:
-    _require_reporter(request)
-    return get_object_or_404(ReportJob.objects.select_related("campaign", "requested_by"), pk=pk)
+    job = get_object_or_404(ReportJob.objects.select_related("campaign", "requested_by"), pk=pk)
+    if not job_services.may_open(request.user, job):
+        raise Http404("未找到该页面，或您无权查看。")
+    return job
+
+
+# The list filters a large export keeps, per kind (the same keys as the list's query string).
+EXPORT_FILTER_KEYS = {"findings-xlsx": finding_exports.FILTER_KEYS, "tasks-xlsx": task_exports.FILTER_KEYS}
+
+
+@login_required
+@require_POST
+def export_request(request: HttpRequest) -> HttpResponse:
+    """Ask for a list export too large for a web request (the findings list's or the task list's
+    export button leads here with its filters); the job page follows its progress."""
+    campaign = current_campaign(request)
+    kind = request.POST.get("kind", "")
+    if campaign is None or kind not in EXPORT_FILTER_KEYS:
+        raise Http404("未找到该页面，或您无权查看。")
+    params = {key: request.POST[key][:100] for key in EXPORT_FILTER_KEYS[kind] if request.POST.get(key)}
+    try:
+        job, created = job_services.report_job_request(kind=kind, campaign=campaign, month=None, user=request.user,
+                                                       params=params, request=request)
+    except PermissionDenied:
+        raise Http404("未找到该页面，或您无权查看。") from None
+    job.refresh_from_db()
+    if job.status == JobStatus.FAILED:
+        messages.error(request, job.error)
+    elif created:
+        messages.success(request, "导出任务已提交，后台生成完成后可在本页下载。")
+    else:
+        messages.info(request, "相同的导出正在生成中，已为您打开该任务。")
+    return redirect(job)
 
 
 @login_required
@@ -71,7 +105,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One job; htmx polls the status fragment until the job is done or failed."""
     job = _get_job_for_user(request, pk)
     context = {"job": job, "poll_seconds": POLL_SECONDS, "finished": job.status in (JobStatus.DONE, JobStatus.FAILED),
-               "chunks": job_services.report_job_chunks(job)}
+               "chunks": job_services.report_job_chunks(job), "reporter": access.can(request.user, "reports.request")}
     if request.headers.get("HX-Request"):
         return render(request, "reports/job_status.html", context)
     return render(request, "reports/job_detail.html", context)

@@ -545,3 +545,34 @@ RENDERERS: dict[str, Callable[..., RenderedFile]] = {
     "bulletin-pdf": render_bulletin_pdf,
     "workbook-xlsx": render_workbook_xlsx,
 }
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _export(build: Callable[..., tuple[str, bytes]]) -> Callable[..., RenderedFile]:
+    def render(*, user: Any, campaign: Any, params: dict, progress: Progress | None = None) -> RenderedFile:
+        filename, content = build(user=user, campaign=campaign, params=params, progress=progress)
+        return RenderedFile(filename, XLSX_CONTENT_TYPE, content)
+
+    return render
+
+
+def _findings_xlsx(**kwargs: Any) -> tuple[str, bytes]:
+    from inspections.exports import findings_xlsx
+
+    return findings_xlsx(**kwargs)
+
+
+def _tasks_xlsx(**kwargs: Any) -> tuple[str, bytes]:
+    from tasks.exports import tasks_xlsx
+
+    return tasks_xlsx(**kwargs)
+
+
+# Lists exported by a report job when too large for a request (issue 14): not month reports but one
+# person's list, so each takes the person who asked and the list's filters, and holds only the rows
+# that person may see (reports.job_services: only they and admins/leaders open the job).
+EXPORTS: dict[str, Callable[..., RenderedFile]] = {
+    "findings-xlsx": _export(_findings_xlsx),
+    "tasks-xlsx": _export(_tasks_xlsx),
+}

@@ -17,4 +17,5 @@ urlpatterns: list = [
     path("jobs/<int:pk>/download/", job_views.job_download, name="reports-job-download"),
     path("jobs/<int:pk>/retry/", job_views.job_retry, name="reports-job-retry"),
     path("jobs/<int:pk>/units/<int:unit_id>/", job_views.job_unit_appendix, name="reports-job-unit-appendix"),
+    path("exports/", job_views.export_request, name="reports-export-request"),
 ]

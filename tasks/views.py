@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -22,7 +24,7 @@ from campaign import access, excel, uploads
 from campaign.selectors import current_campaign, current_phase
 from campaign.workdays import WorkCalendar
 
-from . import deadlines, selectors, services
+from . import deadlines, exports, selectors, services
 from .forms import CompleteForm, DeadlineForm, ProgressForm, ReturnForm, TaskFilterForm
 from .models import Evidence, ProgressEntry, Task, TaskStatus
 
@@ -42,28 +44,7 @@ def _require(user: Any, perm: str, obj: Any = None) -> None:
 
 
 def _filters(request: HttpRequest, campaign: Any, base: Any) -> tuple[TaskFilterForm, selectors.TaskFilters]:
-    form = TaskFilterForm(
-        request.GET or None,
-        campaign=campaign,
-        units=access.visible_units(request.user).filter(is_active=True).order_by("path"),
-        persons=selectors.person_names(base),
-        show_unit=True,
-    )
-    filters = selectors.TaskFilters()
-    if form.is_bound and form.is_valid():
-        data = form.cleaned_data
-        filters = selectors.TaskFilters(
-            unit=data.get("unit"),
-            phase=data.get("phase"),
-            indicator=data.get("indicator"),
-            special_action=data.get("special_action"),
-            category=data.get("category") or "",
-            status=data.get("status") or "",
-            person=data.get("person") or "",
-            flag=data.get("flag") or "",
-            q=(data.get("q") or "").strip(),
-        )
-    return form, filters
+    return exports.filter_form(request.GET, user=request.user, campaign=campaign, base=base)
 
 
 # ---------------------------------------------------------------------------
@@ -111,28 +92,19 @@ def task_list_export(request: HttpRequest) -> HttpResponse:
     campaign = _campaign_or_404(request)
     today = timezone.localdate()
     calendar = WorkCalendar.load()
-    base = selectors.visible_tasks(request.user, campaign)
-    _, filters = _filters(request, campaign, base)
-    queryset = selectors.task_rows(selectors.apply_filters(base, filters, today=today, calendar=calendar), filters.status)
+    queryset = exports.export_queryset(user=request.user, campaign=campaign, params=request.GET, today=today, calendar=calendar)
+    total = queryset.count()
+    if total > settings.EXPORT_STREAM_MAX_ROWS:
+        # Too large for a web request: offer a report job (written by a worker, downloaded when ready).
+        return render(request, "reports/export_large.html", {
+            "kind": "tasks-xlsx", "what": "任务清单", "total": total, "limit": settings.EXPORT_STREAM_MAX_ROWS,
+            "params": [(key, request.GET[key]) for key in exports.FILTER_KEYS if request.GET.get(key)],
+            "back": reverse("tasks-list"),
+        })
     # Streamed: the rows are read in chunks and written straight into a write-only workbook.
-    tasks = selectors.mark_each(queryset.iterator(chunk_size=excel.STREAM_CHUNK_ROWS), today=today, calendar=calendar)
-    headers = [
-        "序号", "任务名称", "测评指标", "专项行动", "工作阶段", "责任单位", "责任领导", "责任人", "完成时限", "状态",
-        "完成日期", "是否按时", "量化目标", "目标单位", "当前进展", "完成比例(%)", "逾期天数",
-    ]
-    rows = (
-        [
-            t.code, t.title, str(t.indicator) if t.indicator else "", t.special_action.name if t.special_action else "",
-            t.phase.name if t.phase else "", t.unit.name, t.leader_name, t.person_name,
-            t.deadline or (t.deadline_text or ("长期坚持" if t.is_ongoing else "")), t.get_status_display(), t.completed_on,
-            {True: "按时", False: "逾期完成", None: ""}[t.on_time], t.target_value, t.target_unit, t.progress_value,
-            t.percent, t.days_overdue or None,
-        ]
-        for t in tasks
-    )
     return excel.stream_table(
-        request, title="任务清单", headers=headers, rows=rows, number_formats={12: "0.00", 14: "0.00", 15: "0.0"},
-        filename=f"{campaign.name}任务清单{today:%Y%m%d}.xlsx", what="导出任务清单",
+        request, title="任务清单", headers=exports.HEADERS, rows=exports.export_rows(queryset, today=today, calendar=calendar),
+        number_formats=exports.NUMBER_FORMATS, filename=exports.export_filename(campaign, today), what="导出任务清单",
     )
 
 
@@ -144,7 +116,7 @@ def _detail_context(request: HttpRequest, task: Task, **forms: Any) -> dict[str,
     today = timezone.localdate()
     calendar = WorkCalendar.load()
     entries = selectors.task_entries(task)
-    task.progress_value = selectors.derived_progress(task.target_aggregation, [e.value for e in entries])
+    task.progress_value = selectors.entries_progress(task, entries)
     selectors.mark([task], today=today, calendar=calendar)
     user = request.user
     can_report = access.can(user, "tasks.report_progress", task) and task.status != TaskStatus.ACCEPTED
