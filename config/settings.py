@@ -325,6 +325,8 @@ CELERY_BEAT_SCHEDULE["tasks-reminders"] = {"task": "tasks.jobs.send_task_reminde
 CELERY_BEAT_SCHEDULE["inspections-overdue-penalties"] = {
     "task": "inspections.jobs.apply_overdue_penalties", "schedule": crontab(hour=0, minute=30),
 }
+# materials: units told once per standard whose 材料审核 deadline passed with items still owed, daily at 08:10.
+CELERY_BEAT_SCHEDULE["materials-overdue"] = {"task": "materials.jobs.notify_overdue_materials", "schedule": crontab(hour=8, minute=10)}
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
