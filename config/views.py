@@ -12,6 +12,7 @@ from campaign.selectors import current_campaign, current_phase
 from campaign.workdays import WorkCalendar
 from inspections import selectors as inspection_selectors
 from inspections.models import Finding, FindingStatus
+from materials import selectors as material_selectors
 from tasks import selectors as task_selectors
 from tasks.deadlines import done_q, due_soon_q, overdue_q
 from tasks.models import Task, TaskStatus
@@ -67,4 +68,7 @@ def home(request: HttpRequest) -> HttpResponse:
             )
             .order_by("-overdue", "unit__name")[:10]
         )
+    if access.is_official(request.user):
+        # 材料审核: what the unit still owes (a small card, materials/_home_card.html).
+        context["materials_owed"] = material_selectors.owed_by(request.user, campaign, today=today)
     return render(request, "home.html", context)

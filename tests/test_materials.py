@@ -368,3 +368,10 @@ def test_an_officials_archive_holds_only_their_unit(mat, tmp_path):
     archive.build_archive(mat.campaign, str(out), user=mat.official_b, covers=False)
     with zipfile.ZipFile(out) as zf:
         assert [n for n in zf.namelist() if n.endswith(".pdf")] == ["2.1.1 志愿服务制度/口岸街道/001_口岸方案.pdf"]
+
+
+def test_the_units_home_shows_what_it_still_owes(mat, client_for):
+    body = client_for(mat.official_a).get("/?view=work").content.decode()
+    assert 'data-testid="home-materials"' in body and "尚需报送 4 项" in body
+    body = client_for(mat.inspector).get("/").content.decode()
+    assert 'data-testid="home-materials"' not in body
