@@ -29,6 +29,7 @@ MENU: list[MenuItem] = [
     MenuItem("我的任务", "tasks-list", ALL, "list-check", group="工作"),
     MenuItem("阶段进度", "tasks-timeline", ALL, "calendar-range", group="工作"),
     MenuItem("任务统计", "tasks-dashboard", OFFICE, "bar-chart", group="工作"),
+    MenuItem("工作台账", "ledgers-index", ALL, "journal-bookmark", group="工作"),
     MenuItem("检查督查", "inspections-list", frozenset({Role.ADMIN, Role.INSPECTOR, Role.LEADER}), "clipboard-check", group="督查"),
     MenuItem("问题整改", "inspections-findings", ALL, "exclamation-triangle", group="督查"),
     MenuItem("督办单", "inspections-orders", ALL, "file-earmark-text", group="督查"),

@@ -1,10 +1,12 @@
 """Django admin for the responsibility breakdown: tasks with their progress and evidence."""
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from campaign.admin import StoredFileAdminMixin, StoredFileInlineMixin
+from ledgers import measures as ledger_measures
 
 from .models import Evidence, ProgressEntry, Task
 
@@ -18,8 +20,20 @@ class ProgressEntryInline(admin.StackedInline):
     show_change_link = True
 
 
+class TaskAdminForm(forms.ModelForm):
+    ledger_measure = forms.ChoiceField(
+        label="进度来自台账", required=False, choices=ledger_measures.TASK_MEASURE_CHOICES,
+        help_text="选择后，完成数值取自本单位及下级单位的台账（如宣传栏个数、志愿服务时长），不再按填报的进展计算",
+    )
+
+    class Meta:
+        model = Task
+        fields = "__all__"
+
+
 @admin.register(Task)
 class TaskAdmin(SimpleHistoryAdmin):
+    form = TaskAdminForm
     list_display = ("code", "title", "unit", "category", "phase", "special_action", "indicator", "deadline", "status", "person_name")
     list_display_links = ("code", "title")
     list_filter = ("campaign", "category", "status", "phase", "special_action", "unit__ranking_group", "is_ongoing")
@@ -32,7 +46,7 @@ class TaskAdmin(SimpleHistoryAdmin):
     fieldsets = (
         (None, {"fields": ("campaign", "code", "title", "category", "indicator", "special_action", "phase")}),
         ("责任", {"fields": ("unit", "co_units", "leader_name", "person_name", "person", "standard")}),
-        ("时限与目标", {"fields": ("deadline", "deadline_text", "is_ongoing", "target_value", "target_unit", "target_aggregation")}),
+        ("时限与目标", {"fields": ("deadline", "deadline_text", "is_ongoing", "target_value", "target_unit", "target_aggregation", "ledger_measure")}),
         ("状态", {"fields": (
             "status", "completed_on", "shortfall_reason", "accepted_at", "accepted_by", "return_reason", "created_at", "updated_at",
         )}),

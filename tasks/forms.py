@@ -61,6 +61,9 @@ class ProgressForm(forms.Form):
             how = "本次新增数量" if task.target_aggregation == "sum" else "当前达到的数值"
             self.fields["value"].help_text = f"填写{how}（目标 {plain_number(task.target_value)}{unit}）"
             self.fields["value"].label = f"完成数值（{unit}）" if unit else "完成数值"
+        if task is not None and task.ledger_measure:
+            # The value comes from the ledger (ledgers.measures): entered there, not here again.
+            self.fields["value"].widget = forms.HiddenInput()
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(

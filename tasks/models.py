@@ -65,6 +65,11 @@ class Task(models.Model):
     target_value = models.DecimalField("量化目标", null=True, blank=True, max_digits=12, decimal_places=2)
     target_unit = models.CharField("目标单位", max_length=20, blank=True, help_text="如 个、%、小时")
     target_aggregation = models.CharField("目标计算方式", max_length=10, choices=TargetAggregation.choices, default=TargetAggregation.SUM)
+    # A task may take its progress from a ledger measure (ledgers/measures.py) instead of its
+    # entries' values: "宣传栏 7 个" counts the unit's 宣传栏 rows, so the figure is entered once.
+    ledger_measure = models.CharField(
+        "进度来自台账", max_length=40, blank=True, help_text="选择后，完成数值取自本单位及下级单位的台账，不再按填报的进展计算"
+    )
     status = models.CharField("状态", max_length=20, choices=TaskStatus.choices, default=TaskStatus.NOT_STARTED, db_index=True)
     completed_on = models.DateField("完成日期", null=True, blank=True)
     accepted_at = models.DateTimeField("验收时间", null=True, blank=True)

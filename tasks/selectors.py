@@ -21,6 +21,8 @@ from django.urls import reverse
 from campaign import access
 from campaign.models import Campaign, Indicator, Phase, SpecialAction, Unit
 from campaign.workdays import WorkCalendar
+from ledgers import measures as ledger_measures
+from ledgers import selectors as ledgers_selectors
 
 from . import deadlines
 from .models import Evidence, ProgressEntry, TargetAggregation, Task, TaskCategory, TaskStatus
@@ -89,9 +91,19 @@ def short_done(qs: QuerySet[Task]) -> QuerySet[Task]:
 
 
 def task_progress(task: Task) -> Decimal | None:
-    """The derived progress of one task, read from its entries (one query)."""
+    """The derived progress of one task, read from its entries (one query), or — for a task fed by
+    a ledger (``ledger_measure``) — the measure over its unit and the units below, now."""
+    if task.ledger_measure in ledger_measures.MEASURES:
+        return ledgers_selectors.measure_value(task.ledger_measure, campaign=task.campaign_id, unit=task.unit)
     values = task.progress_entries.order_by("-created_at", "-pk").values_list("value", flat=True)
     return derived_progress(task.target_aggregation, values)
+
+
+def entries_progress(task: Task, entries: Sequence[ProgressEntry]) -> Decimal | None:
+    """The task page's progress: from the entries it already read, or from the ledger it is fed by."""
+    if task.ledger_measure in ledger_measures.MEASURES:
+        return task_progress(task)
+    return derived_progress(task.target_aggregation, [e.value for e in entries])
 
 
 def _progress_expr() -> Case:
@@ -100,7 +112,11 @@ def _progress_expr() -> Case:
         entries.order_by().values("task").annotate(s=Sum("value")).values("s")[:1], output_field=VALUE_FIELD
     )
     latest = Subquery(entries.order_by("-created_at", "-pk").values("value")[:1], output_field=VALUE_FIELD)
-    return Case(When(target_aggregation=TargetAggregation.LATEST, then=latest), default=total, output_field=VALUE_FIELD)
+    # Ledger-fed tasks take the measure (ledgers.measures), computed in the same query.
+    fed = [When(ledger_measure=key, then=ledger_measures.task_value_subquery(key)) for key in ledger_measures.MEASURES]
+    return Case(
+        *fed, When(target_aggregation=TargetAggregation.LATEST, then=latest), default=total, output_field=VALUE_FIELD
+    )
 
 
 def with_progress(qs: QuerySet[Task]) -> QuerySet[Task]:
@@ -207,6 +223,9 @@ def mark_each(tasks: Iterable[Task], *, today: dt.date, calendar: WorkCalendar) 
         task.percent = progress_percent(value, task.target_value)
         task.target_short = is_target_short(task.target_value, value)
         task.short_done = task.target_short and task.status in deadlines.DONE_STATUSES
+        task.ledger_source = (
+            ledgers_selectors.measure_source(task.ledger_measure, task.unit) if task.ledger_measure else None
+        )
         yield task
 
 
