@@ -26,7 +26,11 @@ AWAITING_UNIT = ("open", "returned")  # FindingStatus values where the unit must
 
 
 def submitted_on(rectification: Any) -> dt.date:
-    """The local day a round was submitted."""
+    """The local day a round was submitted (a round read for a report carries it as ``submitted_day``,
+    computed once: ``timezone.localdate`` looks the time zone up on every call, 0.4 s on 17,000 rounds)."""
+    day = getattr(rectification, "submitted_day", None)
+    if day is not None:
+        return day
     return timezone.localdate(rectification.submitted_at)
 
 

@@ -454,6 +454,7 @@ def _finding_rows(*, campaign: Campaign, month: dt.date, as_of: dt.date, unit_id
     if unit_ids is not None:
         findings_qs = findings_qs.filter(unit_id__in=unit_ids)
     rounds = _rounds_by_finding(findings_qs)
+    here = timezone.get_current_timezone()  # once, as in _rounds_by_finding
     rows = []
     for (pk, unit_id, unit_name, code, indicator_name, point_name, description, points, found_on, deadline, status,
          accepted_at) in (
@@ -462,7 +463,7 @@ def _finding_rows(*, campaign: Campaign, month: dt.date, as_of: dt.date, unit_id
                      "points", "found_on", "rectify_deadline", "status", "accepted_at")
         .iterator(chunk_size=2000)
     ):
-        accepted_on = timezone.localdate(accepted_at) if accepted_at and status == FindingStatus.ACCEPTED else None
+        accepted_on = accepted_at.astimezone(here).date() if accepted_at and status == FindingStatus.ACCEPTED else None
         then, done, accepted_on = finding_on(status=status, deadline=deadline, accepted_on=accepted_on,
                                              rounds=rounds.get(pk, ()), day=as_of)
         missed = lifecycle.missed_deadline(then, done, as_of)
