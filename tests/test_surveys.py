@@ -328,3 +328,57 @@ def test_a_response_to_a_scored_survey_shows_at_once_in_the_cached_month(world, 
     # 0 of 1 know: 4.00 × 0 = 0 points, 4.00 deducted.
     assert month_scores(campaign=w.campaign, month=MONTH).get(w.unit_a.pk).score == Decimal("96.00")
     cache.clear()
+
+
+# ------------------------------------------------------------------ exports
+
+
+def test_the_raw_workbook_neutralises_formulas_and_has_one_row_per_response(world):
+    import io
+
+    from openpyxl import load_workbook
+
+    from surveys.exports import survey_xlsx
+
+    w = world
+    survey = make_survey(w)
+    yes = w.q_aware.options.get(counts_yes=True)
+    services.response_submit(survey=survey, answers={w.q_aware.pk: yes.pk, w.q_satisfied.pk: 4, w.q_text.pk: "=HYPERLINK(\"x\")"},
+                             mode=ResponseMode.INTERVIEW, submission_key="x1", unit=w.community_a, interviewer=w.inspector)
+    answer(w, survey, aware=False, rating=2, unit=w.community_a)
+    filename, mimetype, content = survey_xlsx(user=w.admin, campaign=w.campaign, params={"survey": survey.pk})
+    assert filename.endswith(".xlsx") and "spreadsheetml" in mimetype
+    wb = load_workbook(io.BytesIO(content))
+    rows = list(wb["原始数据"].iter_rows(values_only=True))
+    assert len(rows) == 3 and rows[0][3] == "受访者所在区域"
+    assert rows[1][2:5] == ("入户调查", "迎春社区", "李督查")
+    assert rows[1][5:] == ("知道", 4, "'=HYPERLINK(\"x\")")
+    assert rows[2][5:7] == ("不知道", 2)
+    summary = list(wb["汇总"].iter_rows(values_only=True))
+    assert summary[1][1:6] == ("知晓率", None, 1, 2, 0.5)
+
+
+def test_the_results_pdf_states_the_rate_and_respondents(world):
+    import io
+
+    from pypdf import PdfReader
+
+    from surveys.exports import survey_pdf
+
+    w = world
+    survey = make_survey(w)
+    for aware in (True, True, False):
+        answer(w, survey, aware=aware, rating=5, unit=w.community_a)
+    filename, mimetype, content = survey_pdf(user=w.admin, campaign=w.campaign, params={"survey": survey.pk})
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    assert mimetype == "application/pdf" and "66.67%" in text and "迎春社区" in text
+
+
+def test_an_official_can_not_export_a_survey(world):
+    from django.core.exceptions import PermissionDenied
+
+    from surveys.exports import survey_xlsx
+
+    survey = make_survey(world)
+    with pytest.raises(PermissionDenied):
+        survey_xlsx(user=world.official_a, campaign=world.campaign, params={"survey": survey.pk})
