@@ -569,10 +569,19 @@ def _tasks_xlsx(**kwargs: Any) -> tuple[str, bytes]:
     return tasks_xlsx(**kwargs)
 
 
+def _survey_file(name: str, **kwargs: Any) -> RenderedFile:
+    """A survey's raw-response workbook or results PDF (built in ``surveys/exports.py``; params {"survey": id})."""
+    from surveys import exports
+
+    return RenderedFile(*getattr(exports, name)(**kwargs))
+
+
 # Lists exported by a report job when too large for a request (issue 14): not month reports but one
 # person's list, so each takes the person who asked and the list's filters, and holds only the rows
 # that person may see (reports.job_services: only they and admins/leaders open the job).
 EXPORTS: dict[str, Callable[..., RenderedFile]] = {
     "findings-xlsx": _export(_findings_xlsx),
     "tasks-xlsx": _export(_tasks_xlsx),
+    "survey-xlsx": lambda **kwargs: _survey_file("survey_xlsx", **kwargs),
+    "survey-pdf": lambda **kwargs: _survey_file("survey_pdf", **kwargs),
 }

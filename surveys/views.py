@@ -198,7 +198,7 @@ def survey_results(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "surveys/results.html", {
         "survey": survey, "results": results, "charts": charts_by_q,
         # The exports are report jobs, asked through the reports app's export form (it sits above this one).
-        "can_export": access.can(request.user, "reports.request"),
+        "can_export": access.can(request.user, "surveys.view_results"),
         "export_kinds": [("survey-xlsx", "原始数据（Excel）"), ("survey-pdf", "结果报告（PDF）")],
     })
 

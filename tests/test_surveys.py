@@ -382,3 +382,27 @@ def test_an_official_can_not_export_a_survey(world):
     survey = make_survey(world)
     with pytest.raises(PermissionDenied):
         survey_xlsx(user=world.official_a, campaign=world.campaign, params={"survey": survey.pk})
+
+
+def test_the_results_page_asks_for_the_workbook_as_a_report_job(world, client_for, settings, tmp_path,
+                                                                 django_capture_on_commit_callbacks):
+    from reports.models import JobStatus, ReportJob
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    w = world
+    survey = make_survey(w)
+    answer(w, survey, aware=True, rating=5, unit=w.community_a)
+    client = client_for(w.inspector)
+    assert 'value="survey-xlsx"' in client.get(reverse("surveys-results", args=[survey.pk])).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("reports-export-request"), {"kind": "survey-xlsx", "survey": survey.pk})
+    job = ReportJob.objects.get()
+    assert response.status_code == 302 and job.params == {"survey": str(survey.pk)}
+    assert job.status == JobStatus.DONE and job.filename.endswith(".xlsx")
+    download = client.get(reverse("reports-job-download", args=[job.pk]))
+    assert download.status_code == 200
+    # An official who forges the same request gets a failed job, no file.
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(w.official_a).post(reverse("reports-export-request"), {"kind": "survey-pdf", "survey": survey.pk})
+    forged = ReportJob.objects.get(kind="survey-pdf")
+    assert forged.status == JobStatus.FAILED and not forged.file
