@@ -36,6 +36,7 @@ MENU: list[MenuItem] = [
     MenuItem("申诉", "inspections-appeals", ALL, "chat-left-quote", group="督查"),
     MenuItem("材料审核", "materials-index", ALL, "folder-check", group="督查"),
     MenuItem("月度考核", "reports-months", ALL, "trophy", group="考核"),
+    MenuItem("问卷调查", "surveys-list", ALL, "ui-checks", group="考核"),
     MenuItem("报表导出", "reports-jobs", frozenset({Role.ADMIN, Role.LEADER}), "download", group="数据"),
     MenuItem("数据导入", "tasks-import", frozenset({Role.ADMIN}), "upload", group="数据"),
     MenuItem("审计日志", "campaign-audit", frozenset({Role.ADMIN, Role.LEADER}), "journal-text", group="管理"),
