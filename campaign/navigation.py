@@ -35,6 +35,7 @@ MENU: list[MenuItem] = [
     MenuItem("督办单", "inspections-orders", ALL, "file-earmark-text", group="督查"),
     MenuItem("申诉", "inspections-appeals", ALL, "chat-left-quote", group="督查"),
     MenuItem("材料审核", "materials-index", ALL, "folder-check", group="督查"),
+    MenuItem("领导驾驶舱", "reports-cockpit", frozenset({Role.ADMIN, Role.LEADER}), "speedometer2", group="考核"),
     MenuItem("月度考核", "reports-months", ALL, "trophy", group="考核"),
     MenuItem("问卷调查", "surveys-list", ALL, "ui-checks", group="考核"),
     MenuItem("报表导出", "reports-jobs", frozenset({Role.ADMIN, Role.LEADER}), "download", group="数据"),

@@ -8,22 +8,28 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from campaign import access
+from campaign.models import Role
 from campaign.selectors import current_campaign, current_phase
 from campaign.workdays import WorkCalendar
 from inspections import selectors as inspection_selectors
 from inspections.models import Finding, FindingStatus
 from materials import selectors as material_selectors
+from reports.cockpit_views import cockpit_page
 from tasks import selectors as task_selectors
 from tasks.deadlines import done_q, due_soon_q, overdue_q
 from tasks.models import Task, TaskStatus
 
 OPEN_FINDING_STATUSES = (FindingStatus.OPEN, FindingStatus.SUBMITTED, FindingStatus.RETURNED)
+COCKPIT_ROLES = (Role.ADMIN, Role.LEADER)  # whose home is the cockpit (reports/cockpit.py)
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     campaign = current_campaign(request)
     role = access.primary_role(request.user)
+    if campaign is not None and role in COCKPIT_ROLES and request.GET.get("view") != "work":
+        # The office and the leaders start on the cockpit; ?view=work is the everyday home below.
+        return cockpit_page(request)
     context: dict = {"campaign": campaign, "role": role}
     if campaign is None:
         return render(request, "home.html", context)

@@ -173,6 +173,20 @@ def with_state(orders: Any, today: dt.date) -> list[SupervisionOrder]:
     return orders
 
 
+# The orders list's ?state= filters: 未办结 (anything but 已办结) and 逾期.
+ORDER_STATE_FILTERS = {"open": "未办结", "overdue": "逾期"}
+
+
+def orders_in_state(orders: Any, state: str, today: dt.date) -> list[SupervisionOrder]:
+    """The orders (from :func:`orders_for`) that are 未办结 (``state="open"``) or 逾期 (``"overdue"``) on
+    ``today``, with their state set; the cockpit's order figures count the same way."""
+    keep = {
+        "open": lambda s: s != lifecycle.OrderState.DONE,
+        "overdue": lambda s: s == lifecycle.OrderState.OVERDUE,
+    }[state]
+    return [o for o in with_state(orders, today) if keep(o.state)]
+
+
 def overdue_orders(user: Any, campaign: Campaign, today: dt.date) -> list[SupervisionOrder]:
     """The 督办单 the user may see that are 逾期 on ``today`` (for homes and highlights)."""
     candidates = orders_for(user, campaign).filter(

@@ -1,8 +1,10 @@
 from django.urls import path
 
-from . import job_views, views
+from . import cockpit_views, job_views, views
 
 urlpatterns: list = [
+    # 领导驾驶舱 (the home page of admins and leaders).
+    path("cockpit/", cockpit_views.cockpit_page, name="reports-cockpit"),
     # Monthly assessment: months, rankings, explanations, publication, bulletin.
     path("months/", views.month_list, name="reports-months"),
     path("months/<str:month>/", views.month_detail, name="reports-month"),

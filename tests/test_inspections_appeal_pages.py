@@ -128,7 +128,7 @@ def test_the_home_shows_overdue_orders_to_the_unit_and_the_review_backlog_to_the
     home = client_for(world.official_a).get("/").content.decode()
     assert 'data-testid="home-overdue-orders"' in home and order.label in home
     assert 'data-testid="review-backlog"' not in home  # the office's measure
-    office = client_for(world.leader).get("/").content.decode()
+    office = client_for(world.leader).get("/?view=work").content.decode()  # the office's everyday home (not the cockpit)
     assert 'data-testid="review-backlog"' in office and "<strong>1</strong> 轮整改待验收" in office
     # f1 (open past its deadline) is overdue; f2 waits for review and is not.
     assert 'data-testid="open-findings">2 <small class="fs-6 overdue">（1）' in office

@@ -261,7 +261,7 @@ def test_a_form_saving_a_task_without_indicator_or_action_gets_a_chinese_message
 
 def test_the_home_page_and_the_list_filter_show_the_shortfall(short_board, client_for):
     client = client_for(short_board.admin)
-    home = client.get("/").content.decode()
+    home = client.get("/?view=work").content.decode()  # the admin's everyday home (not the cockpit)
     assert 'data-testid="short-count">1<' in home
     listed = client.get("/tasks/", {"flag": "short"}).content.decode()
     shown = {t.pk for t in Task.objects.all() if f'data-task="{t.pk}"' in listed}

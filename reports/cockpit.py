@@ -1,0 +1,346 @@
+"""The leaders' cockpit (领导驾驶舱): the figures a leader or the office reads first, in one screen.
+
+Every score here comes from the project's one definition of figures: this month's scores and
+their change are ``reports.scoring.month_scores`` (the score cache for an open month, the
+snapshot once published), the trend reads published snapshots and, for months still open,
+``reports.score_cache.base_scores``; averages use ``reports.data.average_score``. Nothing here
+scores anything itself.
+
+What the page shows and where each figure leads (every figure is a link to the list behind it):
+
+- per ranking group: the units' average score this month, its change against last month, the
+  first and last units with rank, score and change (→ the month's ranking, the unit's explanation);
+- the trend: each group's average over the campaign's months up to this one (published months
+  from the snapshot, filled dots; open months live, hollow dots; → 年度考核);
+- the units most behind: overdue tasks (a unit's subtree, as the task list filters it → task
+  list ``?unit=&flag=overdue``), overdue rectifications (awaiting the unit past the deadline, the
+  home page's and the findings list's rule → ``?unit=&overdue=1``), the largest falls in score
+  against last month (→ the unit's explanation);
+- 督办单 not finished and overdue ones (→ ``inspections-orders?state=open|overdue``);
+- the current phase: share of its time gone, its tasks done and overdue (→ task list ``?phase=``);
+- a map of the inspection points coloured by open problems (待整改, 待验收, 已退回) (→ findings
+  list ``?point=``), listing the points that have no position.
+
+Queries: a fixed number whatever the number of units (``tests/test_cockpit.py`` checks two sizes);
+only the open months of the trend add a constant number each (normally one or two: months get
+published).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Avg, Count
+from django.urls import reverse
+from django.utils import timezone
+
+from campaign.models import AssessmentPeriod, Campaign, InspectionPoint, Phase, PeriodStatus, Unit, month_start
+from campaign.periods import month_label
+from inspections import lifecycle
+from inspections.models import Finding, FindingStatus, SupervisionOrder
+from inspections.selectors import AWAITING_UNIT
+from tasks.deadlines import done_q, overdue_q
+from tasks.models import Task
+
+from . import score_cache
+from .data import average_score
+from .scoring import UnitScore, month_scores, q2
+from .selectors import TrendPoint
+
+# Findings that are still a problem at their point: awaiting the unit, or submitted and awaiting review.
+OPEN_FINDING_STATUSES = (FindingStatus.OPEN, FindingStatus.SUBMITTED, FindingStatus.RETURNED)
+BEHIND_ROWS = 5
+GROUP_EDGE = 3  # first and last units shown per ranking group
+
+
+@dataclass
+class GroupCard:
+    """One ranking group this month."""
+
+    name: str
+    units: int
+    average: Decimal | None
+    previous_average: Decimal | None
+    top: list[UnitScore]
+    bottom: list[UnitScore]
+
+    @property
+    def change(self) -> Decimal | None:
+        if self.average is None or self.previous_average is None:
+            return None
+        return q2(self.average - self.previous_average)
+
+
+@dataclass
+class BehindRow:
+    """A unit with its figure (a count, or a change of score) and the list that shows it."""
+
+    unit_id: int
+    unit_name: str
+    value: Any
+    url: str
+
+
+@dataclass
+class PhaseProgress:
+    phase: Phase
+    time_percent: int
+    tasks: int
+    done: int
+    overdue: int
+
+    @property
+    def done_percent(self) -> int | None:
+        return round(self.done * 100 / self.tasks) if self.tasks else None
+
+
+@dataclass
+class MapPoint:
+    pk: int
+    name: str
+    unit_name: str
+    type_name: str
+    lat: float | None
+    lng: float | None
+    open_findings: int
+
+    @property
+    def level(self) -> str:
+        """The colour class: 0 open problems, 1–2, 3 or more."""
+        return "none" if not self.open_findings else ("some" if self.open_findings < 3 else "many")
+
+
+@dataclass
+class Cockpit:
+    campaign: Campaign
+    today: dt.date
+    month: dt.date
+    is_published: bool
+    groups: list[GroupCard]
+    trend: list[tuple[str, list[TrendPoint]]]
+    overdue_tasks: int
+    overdue_findings: int
+    open_orders: int
+    overdue_orders: int
+    behind_tasks: list[BehindRow]
+    behind_findings: list[BehindRow]
+    behind_falling: list[BehindRow]
+    phase: PhaseProgress | None
+    points: list[MapPoint] = field(default_factory=list)
+
+    @property
+    def month_label(self) -> str:
+        return month_label(self.month)
+
+    @property
+    def month_slug(self) -> str:
+        return f"{self.month:%Y-%m}"
+
+    @property
+    def located(self) -> list[MapPoint]:
+        return [p for p in self.points if p.lat is not None and p.lng is not None]
+
+    @property
+    def unlocated(self) -> list[MapPoint]:
+        return [p for p in self.points if p.lat is None or p.lng is None]
+
+    def map_payload(self) -> dict[str, Any]:
+        """What static/reports/cockpit_map.js draws (passed with ``json_script``, no inline script)."""
+        findings_url = reverse("inspections-findings")
+        return {
+            "tileUrl": getattr(settings, "MAP_TILE_URL", ""),
+            "tileAttribution": getattr(settings, "MAP_TILE_ATTRIBUTION", ""),
+            "points": [
+                {"name": p.name, "unit": p.unit_name, "type": p.type_name, "lat": p.lat, "lng": p.lng,
+                 "open": p.open_findings, "level": p.level, "url": f"{findings_url}?point={p.pk}"}
+                for p in self.located
+            ],
+        }
+
+
+def cockpit_month(campaign: Campaign, today: dt.date) -> dt.date:
+    """The month the cockpit shows: today's, kept inside the campaign."""
+    months = campaign.months()
+    month = month_start(today)
+    if month < months[0]:
+        return months[0]
+    return min(month, months[-1])
+
+
+def _group_cards(units: list[UnitScore]) -> list[GroupCard]:
+    groups: dict[str, list[UnitScore]] = {}
+    for unit in units:  # already in group order, then rank
+        groups.setdefault(unit.ranking_group, []).append(unit)
+    cards = []
+    for name, members in groups.items():
+        before = [u.previous_score for u in members if u.previous_score is not None]
+        edge = min(GROUP_EDGE, len(members) // 2) if len(members) > GROUP_EDGE else len(members)
+        cards.append(GroupCard(
+            name=name, units=len(members), average=average_score([u.score for u in members]),
+            # Last month's average of the units that have one (a unit new this month has no change).
+            previous_average=average_score(before) if len(before) == len(members) else None,
+            top=members[:edge], bottom=members[-edge:] if len(members) > GROUP_EDGE else [],
+        ))
+    return cards
+
+
+def _trend(campaign: Campaign, month: dt.date, today: dt.date, current: list[UnitScore]) -> list[tuple[str, list[TrendPoint]]]:
+    """Each group's average score per month up to ``month``: published months from the snapshot
+    (one grouped query), open months from the score cache (the current month's scores are passed in)."""
+    months = [m for m in campaign.months() if m <= month]
+    published = set(
+        AssessmentPeriod.objects.filter(campaign=campaign, status=PeriodStatus.PUBLISHED, month__lte=month)
+        .values_list("month", flat=True)
+    )
+    averages: dict[str, dict[dt.date, Decimal]] = defaultdict(dict)
+    for m, group, avg in _published_averages(campaign, month):
+        averages[group][m] = avg
+    for m in months:
+        if m in published:
+            continue
+        units = current if m == month else score_cache.base_scores(campaign=campaign, month=m, today=today).units
+        by_group: dict[str, list[Decimal]] = defaultdict(list)
+        for unit in units:
+            by_group[unit.ranking_group].append(unit.score)
+        for group, scores in by_group.items():
+            averages[group][m] = average_score(scores)
+    order = list(dict.fromkeys(u.ranking_group for u in current)) + sorted(set(averages) - {u.ranking_group for u in current})
+    return [
+        (group, [TrendPoint(m, averages[group].get(m), None, m in published) for m in months])
+        for group in order if group in averages
+    ]
+
+
+def _published_averages(campaign: Campaign, month: dt.date) -> list[tuple[dt.date, str, Decimal]]:
+    from .models import UnitMonthScore
+
+    rows = (
+        UnitMonthScore.objects.filter(period__campaign=campaign, period__status=PeriodStatus.PUBLISHED, period__month__lte=month)
+        .values_list("period__month", "ranking_group").annotate(n=Count("pk"), avg=Avg("score")).order_by()
+    )
+    # The database's average is exact; it is rounded like every other average (half up, 0.01).
+    return [(m, group, average_score([Decimal(str(avg))])) for m, group, _n, avg in rows]
+
+
+def _ranked_units() -> dict[int, tuple[str, str]]:
+    """id → (name, path) of the units that are ranked (have a ranking group): the ones that can be behind."""
+    return {pk: (name, path) for pk, name, path in
+            Unit.objects.filter(is_active=True, ranking_group__isnull=False).values_list("pk", "name", "path")}
+
+
+def _behind_tasks(campaign: Campaign, today: dt.date, ranked: dict[int, tuple[str, str]]) -> tuple[int, list[BehindRow]]:
+    """Overdue tasks per ranked unit, its subtree included (the task list's unit filter is a subtree)."""
+    by_path = {path: pk for pk, (_name, path) in ranked.items()}
+    counts: dict[int, int] = defaultdict(int)
+    total = 0
+    for path, n in (
+        Task.objects.filter(campaign=campaign).filter(overdue_q(today))
+        .values_list("unit__path").annotate(n=Count("pk")).order_by()
+    ):
+        total += n
+        parts = path.strip("/").split("/")
+        for depth in range(1, len(parts) + 1):
+            owner = by_path.get("/" + "/".join(parts[:depth]) + "/")
+            if owner is not None:
+                counts[owner] += n
+    url = reverse("tasks-list")
+    rows = sorted(counts.items(), key=lambda kv: (-kv[1], ranked[kv[0]][0]))[:BEHIND_ROWS]
+    return total, [BehindRow(pk, ranked[pk][0], n, f"{url}?unit={pk}&flag=overdue") for pk, n in rows]
+
+
+def _behind_findings(campaign: Campaign, today: dt.date) -> tuple[int, list[BehindRow]]:
+    """Rectifications overdue (awaiting the unit past the deadline) per unit."""
+    rows = list(
+        Finding.objects.filter(campaign=campaign, status__in=AWAITING_UNIT, rectify_deadline__lt=today)
+        .values_list("unit_id", "unit__name").annotate(n=Count("pk")).order_by()
+    )
+    url = reverse("inspections-findings")
+    rows.sort(key=lambda r: (-r[2], r[1]))
+    return sum(r[2] for r in rows), [BehindRow(pk, name, n, f"{url}?unit={pk}&overdue=1") for pk, name, n in rows[:BEHIND_ROWS]]
+
+
+def _behind_falling(units: list[UnitScore], month_slug: str) -> list[BehindRow]:
+    falling = sorted((u for u in units if u.change is not None and u.change < 0), key=lambda u: (u.change, u.unit_name))
+    return [
+        BehindRow(u.unit_id, u.unit_name, u.change, reverse("reports-unit-month", args=[month_slug, u.unit_id]))
+        for u in falling[:BEHIND_ROWS]
+    ]
+
+
+def _orders(campaign: Campaign, today: dt.date) -> tuple[int, int]:
+    """督办单 not finished (办理中, 已下发 or 逾期) and overdue ones, by ``lifecycle.order_state``."""
+    findings: dict[int, list] = defaultdict(list)
+    for order_id, status, deadline in (
+        SupervisionOrder.findings.through.objects.filter(supervisionorder__campaign=campaign)
+        .values_list("supervisionorder_id", "finding__status", "finding__rectify_deadline")
+    ):
+        findings[order_id].append(_F(status, deadline))
+    open_count = overdue = 0
+    for order_id in SupervisionOrder.objects.filter(campaign=campaign).values_list("pk", flat=True):
+        state = lifecycle.order_state(findings.get(order_id, []), today)
+        if state != lifecycle.OrderState.DONE:
+            open_count += 1
+        if state == lifecycle.OrderState.OVERDUE:
+            overdue += 1
+    return open_count, overdue
+
+
+@dataclass(frozen=True)
+class _F:
+    """What ``lifecycle.order_state`` reads of a finding."""
+
+    status: str
+    rectify_deadline: dt.date
+
+
+def _phase(campaign: Campaign, today: dt.date) -> PhaseProgress | None:
+    from campaign.selectors import current_phase
+
+    phase = current_phase(campaign, today)
+    if phase is None:
+        return None
+    days = (phase.end_date - phase.start_date).days + 1
+    gone = min(max((today - phase.start_date).days + 1, 0), days)
+    figures = Task.objects.filter(campaign=campaign, phase=phase).aggregate(
+        total=Count("pk"), done=Count("pk", filter=done_q()), overdue=Count("pk", filter=overdue_q(today)),
+    )
+    return PhaseProgress(phase, round(gone * 100 / days), figures["total"], figures["done"], figures["overdue"])
+
+
+def _points(campaign: Campaign) -> list[MapPoint]:
+    open_at = dict(
+        Finding.objects.filter(campaign=campaign, status__in=OPEN_FINDING_STATUSES, point__isnull=False)
+        .values_list("point_id").annotate(n=Count("pk")).order_by()
+    )
+    return [
+        MapPoint(pk, name, unit, ptype, float(lat) if lat is not None else None, float(lng) if lng is not None else None,
+                 open_at.get(pk, 0))
+        for pk, name, unit, ptype, lat, lng in InspectionPoint.objects.filter(is_active=True)
+        .values_list("pk", "name", "unit__name", "point_type__name", "latitude", "longitude")
+        .order_by("point_type__order", "name")
+    ]
+
+
+def cockpit(*, campaign: Campaign, today: dt.date | None = None) -> Cockpit:
+    """Read everything the cockpit shows for ``campaign`` on ``today``."""
+    today = today or timezone.localdate()
+    month = cockpit_month(campaign, today)
+    scores = month_scores(campaign=campaign, month=month, with_lines=False)
+    units = scores.units
+    ranked = _ranked_units()
+    overdue_tasks, behind_tasks = _behind_tasks(campaign, today, ranked)
+    overdue_findings, behind_findings = _behind_findings(campaign, today)
+    open_orders, overdue_orders = _orders(campaign, today)
+    return Cockpit(
+        campaign=campaign, today=today, month=month, is_published=scores.is_published,
+        groups=_group_cards(units), trend=_trend(campaign, month, today, units),
+        overdue_tasks=overdue_tasks, overdue_findings=overdue_findings,
+        open_orders=open_orders, overdue_orders=overdue_orders,
+        behind_tasks=behind_tasks, behind_findings=behind_findings,
+        behind_falling=_behind_falling(units, f"{month:%Y-%m}"),
+        phase=_phase(campaign, today), points=_points(campaign),
+    )
