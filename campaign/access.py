@@ -160,6 +160,10 @@ PERMISSIONS = {
     "surveys.manage": is_admin,
     "surveys.view_results": sees_all_units,
     "surveys.interview": is_admin | is_inspector | is_official,
+    # 随手拍: the office and inspectors triage residents' reports; leaders read the figures. Officials follow
+    # the findings made from reports in inspections, like any other finding of their unit.
+    "snaps.triage": is_admin | is_inspector,
+    "snaps.view_figures": sees_all_units,
 }
 
 for _name, _predicate in PERMISSIONS.items():

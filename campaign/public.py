@@ -40,6 +40,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from captcha.fields import CaptchaField as _CaptchaField
+from captcha.fields import CaptchaTextInput
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
@@ -66,6 +67,9 @@ class CaptchaField(_CaptchaField):
         kwargs.setdefault("label", "验证码")
         kwargs.setdefault("help_text", "请输入图中的字符（不区分大小写）；看不清可刷新页面换一张。")
         kwargs.setdefault("error_messages", {"invalid": "验证码不正确，请重新输入。", "required": "请输入验证码。"})
+        kwargs.setdefault("widget", CaptchaTextInput(attrs={
+            "class": "form-control", "autocomplete": "off", "autocapitalize": "off", "spellcheck": "false",
+        }))
         super().__init__(*args, **kwargs)
 
 

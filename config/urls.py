@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from campaign import public
 from inspections import offline_views
 
 from . import health, views
@@ -30,4 +31,6 @@ urlpatterns = [
     path("materials/", include("materials.urls")),
     path("surveys/", include("surveys.urls")),
     path("snaps/", include("snaps.urls")),
+    # The self-hosted CAPTCHA's images (public submissions, campaign/public.py).
+    path("captcha/", include(public.captcha_urlpatterns())),
 ]
