@@ -109,12 +109,24 @@ def row_list(request: HttpRequest, kind_key: str) -> HttpResponse:
 def _form_page(request: HttpRequest, kind: kinds.LedgerKind, campaign: Any, row: Any = None) -> HttpResponse:
     user = request.user
     if row is None:
+        read_only = False
         if not _can_write_any(user):
             raise PermissionDenied("您没有填报台账的权限。")
         row = kind.model(campaign=campaign)
-    elif not access.can(user, "ledgers.edit", row):
+    read_only = row.pk is not None and not access.can(user, "ledgers.edit", row)
+    if read_only and request.method == "POST":
         raise PermissionDenied("您没有修改该台账的权限。")
     form = kind.form(request.POST or None, request.FILES or None, instance=row, user=user)
+    if read_only:
+        # Leaders and inspectors read the row: the unit list they may write is empty, so show the row's own.
+        form.fields["unit"].queryset = type(row.unit).objects.filter(pk=row.unit_id)
+        for name in ("village", "point"):
+            value = getattr(row, f"{name}_id", None) if name in form.fields else None
+            if value is not None:
+                form.fields[name].queryset = form.fields[name].queryset.model.objects.filter(pk=value)
+        for field in form.fields.values():
+            field.disabled = True
+        form.fields.pop("photo", None)
     if request.method == "POST" and form.is_valid():
         saved = form.save(commit=False)
         if not access.can(user, "ledgers.edit", saved):
@@ -126,7 +138,9 @@ def _form_page(request: HttpRequest, kind: kinds.LedgerKind, campaign: Any, row:
         messages.success(request, f"已保存{kind.label}：{saved}。")
         return redirect(f"{reverse('ledgers-list', args=[kind.key])}?sort={kind.default_sort}")
     photos = list(getattr(row, kind.photos).all()) if kind.photos and row.pk else []
-    return render(request, "ledgers/form.html", {"campaign": campaign, "kind": kind, "form": form, "row": row, "photos": photos})
+    return render(request, "ledgers/form.html", {
+        "campaign": campaign, "kind": kind, "form": form, "row": row, "photos": photos, "read_only": read_only,
+    })
 
 
 @login_required
