@@ -16,8 +16,8 @@ Rules every kind follows:
 - Small vocabularies that real files introduce freely (点位类型, 考核组别) are
   created when missing, and the preview says so.
 
-The 责任分解表 importer lives in ``tasks/importers.py``; the registry of the four
-kinds and the preview/apply service in ``tasks/imports.py``.
+The 责任分解表 importer lives in ``tasks/importers.py``; the registry of every
+kind and the preview/apply service in ``dataload/imports.py``.
 """
 from __future__ import annotations
 

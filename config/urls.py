@@ -19,6 +19,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("campaign/", include("campaign.urls")),
+    # The Excel import pages live in dataload but keep the address users know.
+    path("tasks/import/", include("dataload.urls")),
     path("tasks/", include("tasks.urls")),
     # The installable inspector app: the service worker's scope must cover every page.
     path("sw.js", offline_views.service_worker, name="pwa-sw"),

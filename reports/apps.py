@@ -6,6 +6,6 @@ class ReportsConfig(AppConfig):
     verbose_name = "月度考核与报表"
 
     def ready(self) -> None:
-        from . import signals
+        from . import jobs, signals  # noqa: F401 - jobs: register the Celery tasks job_services sends by name
 
         signals.connect()

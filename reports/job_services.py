@@ -17,6 +17,12 @@ runs in-process when there is no Redis (eager mode) and from
 mid-render, ``acks_late`` re-delivers it) finds the job ``running`` with no
 file, clears any half-written temporary file and renders again; a job already
 done is left alone. So a job ends with exactly one file.
+
+Imports flow one way: ``reports/jobs.py`` (the Celery wrappers) imports this
+module, never the reverse. Jobs are sent by their registered names (``JOB_*``),
+the way Celery addresses a task on the wire; ``reports/apps.py`` imports the
+Celery module at start-up so the names resolve to the registered tasks (eager
+mode without Redis runs them in-process).
 """
 from __future__ import annotations
 
@@ -67,6 +73,18 @@ GAVE_UP_QUEUED = "长时间没有报表服务处理该任务（worker 可能未�
 ENQUEUE_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 # A bulletin part that fails is retried alone this many times before the whole job fails.
 CHUNK_MAX_ATTEMPTS = 3
+
+# The Celery jobs this module sends (defined in reports/jobs.py under these names).
+JOB_RENDER = "reports.jobs.render_report"
+JOB_RENDER_PDF = "reports.jobs.render_pdf_report"
+JOB_BULLETIN_CHUNK = "reports.jobs.render_bulletin_chunk"
+JOB_BULLETIN_FINISH = "reports.jobs.finish_bulletin"
+
+
+def _signature(name: str, args: list) -> Any:
+    from celery import current_app
+
+    return current_app.signature(name, args=args)
 
 
 class ReportJobError(Exception):
@@ -207,17 +225,15 @@ def report_job_enqueue(job_id: int, kind: str) -> bool:
     (it can be retried) instead of the request failing with a 500 and a queued job left behind.
     Returns whether the job was sent.
     """
-    from . import jobs  # the Celery module imports this one; import here to keep the direction one way
-
-    task = jobs.render_pdf_report if kind.endswith("-pdf") else jobs.render_report
-    return _send(task, [job_id], job_id=job_id)
+    return _send(JOB_RENDER_PDF if kind.endswith("-pdf") else JOB_RENDER, [job_id], job_id=job_id)
 
 
-def _send(task: Any, args: list, *, job_id: int) -> bool:
+def _send(name: str, args: list, *, job_id: int) -> bool:
+    """Send the Celery job ``name`` (one of the ``JOB_*`` names above); False (and the job failed) if the broker is down."""
     try:
-        task.apply_async(args=args, retry=True, retry_policy=ENQUEUE_RETRY_POLICY)
+        _signature(name, args).apply_async(retry=True, retry_policy=ENQUEUE_RETRY_POLICY)
     except Exception:  # noqa: BLE001 - kombu/redis raise many kinds; all mean "not sent"
-        logger.exception("report job %s: could not send %s to the broker", job_id, task.name)
+        logger.exception("report job %s: could not send %s to the broker", job_id, name)
         ReportJob.objects.filter(pk=job_id, status__in=ACTIVE_STATUSES).update(
             status=JobStatus.FAILED, error=ENQUEUE_FAILED, message="提交失败", finished_at=timezone.now()
         )
@@ -452,17 +468,15 @@ def _plan_bulletin(job: ReportJob) -> None:
 
 
 def report_chunk_enqueue(job_id: int, attempt: int, index: int, countdown: int = 0) -> bool:
-    from . import jobs
-
     if countdown:
         try:
-            jobs.render_bulletin_chunk.apply_async(args=[job_id, attempt, index], countdown=countdown,
-                                                   retry=True, retry_policy=ENQUEUE_RETRY_POLICY)
+            _signature(JOB_BULLETIN_CHUNK, [job_id, attempt, index]).apply_async(
+                countdown=countdown, retry=True, retry_policy=ENQUEUE_RETRY_POLICY)
         except Exception:  # noqa: BLE001
             logger.exception("report job %s: could not re-send part %s", job_id, index)
             return False  # the sweeper sends it again
         return True
-    return _send(jobs.render_bulletin_chunk, [job_id, attempt, index], job_id=job_id)
+    return _send(JOB_BULLETIN_CHUNK, [job_id, attempt, index], job_id=job_id)
 
 
 def report_chunk_run(job_id: int, attempt: int, index: int) -> ReportChunk | None:
@@ -536,9 +550,7 @@ def report_chunk_run(job_id: int, attempt: int, index: int) -> ReportChunk | Non
 
 
 def report_finish_enqueue(job_id: int, attempt: int) -> bool:
-    from . import jobs
-
-    return _send(jobs.finish_bulletin, [job_id, attempt], job_id=job_id)
+    return _send(JOB_BULLETIN_FINISH, [job_id, attempt], job_id=job_id)
 
 
 def report_bulletin_finish(job_id: int, attempt: int) -> ReportJob | None:

@@ -47,13 +47,14 @@ _OPTIONS = dict(
 )
 
 
-@shared_task(name="reports.jobs.render_pdf_report", **_OPTIONS)
+# The names are the contract with job_services (JOB_*), which sends by name and never imports this module.
+@shared_task(name=job_services.JOB_RENDER_PDF, **_OPTIONS)
 def render_pdf_report(self, job_id: int) -> None:
     """Render a PDF report job (queue ``pdf``)."""
     _run(self, job_id)
 
 
-@shared_task(name="reports.jobs.render_report", **_OPTIONS)
+@shared_task(name=job_services.JOB_RENDER, **_OPTIONS)
 def render_report(self, job_id: int) -> None:
     """Render any other report job (default queue)."""
     _run(self, job_id)
@@ -69,13 +70,13 @@ def _retrying(task, fn, *args) -> None:
         raise task.retry(exc=exc, countdown=_backoff(task.request.retries))
 
 
-@shared_task(name="reports.jobs.render_bulletin_chunk", **_OPTIONS)
+@shared_task(name=job_services.JOB_BULLETIN_CHUNK, **_OPTIONS)
 def render_bulletin_chunk(self, job_id: int, attempt: int, index: int) -> None:
     """Render one part of the chunked bulletin (queue ``pdf``); the last part sends the merge."""
     _retrying(self, job_services.report_chunk_run, job_id, attempt, index)
 
 
-@shared_task(name="reports.jobs.finish_bulletin", **_OPTIONS)
+@shared_task(name=job_services.JOB_BULLETIN_FINISH, **_OPTIONS)
 def finish_bulletin(self, job_id: int, attempt: int) -> None:
     """Merge the parts of a chunked bulletin into one PDF (queue ``pdf``)."""
     _retrying(self, job_services.report_bulletin_finish, job_id, attempt)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_import
+from . import views
 
 urlpatterns = [
     path("", views.task_list, name="tasks-list"),
@@ -16,7 +16,4 @@ urlpatterns = [
     path("timeline/", views.task_timeline, name="tasks-timeline"),
     path("dashboard/", views.task_dashboard, name="tasks-dashboard"),
     path("dashboard/<slug:table>/export/", views.task_dashboard_export, name="tasks-dashboard-export"),
-    path("import/", views_import.import_page, name="tasks-import"),
-    path("import/template/<slug:kind>/", views_import.import_template, name="tasks-import-template"),
-    path("import/export/<slug:kind>/", views_import.import_export, name="tasks-import-export"),
 ]

@@ -37,7 +37,7 @@ from inspections.models import (
     RectificationPhoto,
     SupervisionOrder,
 )
-from reports.demo import demo_photo
+from dataload.demo import demo_photo
 from reports.models import ReportJob
 from tasks.models import Evidence, ProgressEntry
 from tests import factories as f

@@ -32,8 +32,8 @@ from inspections.models import (
     RectificationStatus,
     SupervisionOrder,
 )
-from reports.demo import DEMO_TODAY, demo_models, load_demo
-from reports.demo_data import CAMPAIGN, DEMO_PASSWORD
+from dataload.demo import DEMO_TODAY, demo_models, load_demo
+from dataload.demo_data import CAMPAIGN, DEMO_PASSWORD
 from tasks import deadlines
 from tasks.models import ProgressEntry, Task, TaskStatus
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from campaign.models import AuditLog, Indicator, PointType, UnitType
-from tasks import imports
+from dataload import imports
 from tests import factories as f
 from tests.import_workbooks import xlsx
 

@@ -8,7 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 from campaign.models import PointType
-from tasks import imports
+from dataload import imports
 from tasks.models import Task
 from tests.import_workbooks import workbook_bytes
 

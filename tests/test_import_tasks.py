@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from tasks import imports
+from dataload import imports
 from tasks.models import Task
 from tests.import_workbooks import xlsx
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from campaign.models import InspectionPoint, PointType, RankingGroup, Unit
-from tasks import imports
+from dataload import imports
 from tests.import_workbooks import xlsx
 
 UNIT_HEADER = ["单位名称", "简称", "上级单位", "单位类型", "考核组别"]

@@ -23,7 +23,7 @@ from campaign.workbook import (
     strip_enumeration,
     to_decimal,
 )
-from tasks import imports
+from dataload import imports
 from tasks.importers import TASKS
 from tests.import_workbooks import xlsx
 

@@ -109,7 +109,7 @@ def test_nearby_points_need_coordinates(world, client_for):
 
 
 def test_imported_points_are_searchable_with_their_coordinates(world):
-    from tasks import imports
+    from dataload import imports
     from tests.import_workbooks import xlsx
 
     data = xlsx([
@@ -126,7 +126,7 @@ def test_imported_points_are_searchable_with_their_coordinates(world):
 
 def test_the_demo_points_lie_around_taihe_each_in_its_area():
     from inspections.selectors import distance_m
-    from reports import demo_data as data
+    from dataload import demo_data as data
 
     rows = [(road, unit) for road, unit in data.ROADS] + [(p[0], p[3]) for p in data.POINTS]
     coords = {name: tuple(float(x) for x in data.point_coordinates(name, unit)) for name, unit in rows}

@@ -1,11 +1,11 @@
-"""The engine on the demo city (reports/demo.py): every unit's lines sum to its score."""
+"""The engine on the demo city (dataload/demo.py): every unit's lines sum to its score."""
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
 
-from reports.demo import DEMO_TODAY, load_demo
+from dataload.demo import DEMO_TODAY, load_demo
 from reports.scoring import month_scores, score_month
 
 

@@ -15,7 +15,7 @@ from campaign.models import AuditLog
 from inspections import services as inspection_services
 from reports import job_services
 from reports.services import period_publish, period_revoke
-from tasks import imports
+from dataload import imports
 from tasks import services as task_services
 from tests import factories as f
 from tests.import_workbooks import xlsx

@@ -7,8 +7,8 @@ import pytest
 from django.db import transaction
 
 from campaign.models import Campaign, SpecialAction
-from reports.demo import load_demo
-from reports.demo_data import CAMPAIGN
+from dataload.demo import load_demo
+from dataload.demo_data import CAMPAIGN
 from tasks import selectors
 from tasks.models import Task, TaskCategory, TaskStatus
 

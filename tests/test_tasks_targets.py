@@ -12,7 +12,8 @@ from django.db import IntegrityError, transaction
 from openpyxl import load_workbook
 
 from campaign.models import AuditLog
-from tasks import imports, selectors, services
+from dataload import imports
+from tasks import selectors, services
 from tasks.models import ProgressEntry, Task, TaskCategory, TaskStatus
 from tests import factories as f
 from tests.import_workbooks import xlsx

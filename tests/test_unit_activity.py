@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from campaign.models import Unit
-from tasks import imports
+from dataload import imports
 from tests import factories as f
 from tests.import_workbooks import xlsx
 

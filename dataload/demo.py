@@ -1,7 +1,22 @@
 """Build the demo campaign (``manage.py load_demo``) from the facts in ``demo_data.py``.
 
-It lives in ``reports`` because it needs every app, and only ``reports`` may
-import them all.
+It lives in ``dataload``, the top of the import order, because it needs every
+app and nothing may import it.
+
+**Adding your area's demo is one line.** Write ``dataload/demo_<area>.py`` with
+
+- ``build(demo: Demo) -> None``: create your rows for ``demo.campaign`` (through
+  your services, with names and numbers from the seeds); ``demo`` also carries
+  the units, users (by username), indicators (by code), points, a seeded
+  ``random.Random`` and ``log``;
+- ``wipe(campaign: Campaign) -> None`` (optional): delete the rows ``build`` made
+  (and their history and audit rows), so a second run gives the same result.
+
+and append ``"dataload.demo_<area>"`` to :data:`PARTS`. Every part's ``wipe``
+runs (last part first) before the core rows are wiped, so your rows go before
+the indicators and units they point to; every ``build`` runs, in order, after
+the core story (tasks, inspections, the published October) inside the same
+transaction. ``tests/test_demo.py`` counts the rows of every app's models twice.
 
 How it stays consistent with the rules: the shared rows (ranking groups, units,
 point types, points, demo users) are kept by fixed keys (names, usernames);
@@ -29,6 +44,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from dataclasses import dataclass
+from importlib import import_module
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -78,11 +96,12 @@ from inspections.models import (
     RectificationPhoto,
     SupervisionOrder,
 )
+from reports import services as report_services
+from reports.models import PublishedFigures, ReportJob, ScoreLineSnapshot, UnitMonthScore
 from tasks import services as task_services
 from tasks.models import Evidence, ProgressEntry, Task, TaskCategory, TaskStatus
 
 from . import demo_data as data
-from .models import PublishedFigures, ReportJob, ScoreLineSnapshot, UnitMonthScore
 
 DEMO_TODAY = dt.date(2026, 11, 29)
 TZ = ZoneInfo("Asia/Shanghai")
@@ -210,8 +229,6 @@ def _history(model: type) -> Any:
 
 def wipe(campaign: Campaign, *, admin: Any, demo_user_ids: list[int]) -> None:
     """Delete everything that belongs to ``campaign`` (children before parents), its history and files."""
-    from . import services as report_services
-
     # Latest first: a month is revoked only while no later month is published.
     for period in AssessmentPeriod.objects.filter(campaign=campaign, status=PeriodStatus.PUBLISHED).order_by("-month"):
         # Through the service: on PostgreSQL a published month may only reopen after a recorded revocation.
@@ -772,15 +789,8 @@ def _bonuses_accountability(campaign, units, users, log: Log) -> None:
 
 
 def _publish_october(campaign, users, log: Log) -> None:
-    try:
-        from . import services as report_services
-    except ImportError:
-        return
-    publish = getattr(report_services, "period_publish", None)
-    if publish is None:
-        return
     # One October appeal is still open: publishing needs (and records) the explicit confirmation.
-    publish(campaign=campaign, month=dt.date(2026, 10, 1), actor=users["chuangjianban"], today=DEMO_TODAY,
+    report_services.period_publish(campaign=campaign, month=dt.date(2026, 10, 1), actor=users["chuangjianban"], today=DEMO_TODAY,
             confirm_open_appeals=True)
     log("已发布 2026年10月 考核结果")
 
@@ -797,6 +807,31 @@ def _correction(campaign, units, users, log: Log) -> None:
     log("更正记录 1 条（11月返还10月误扣分）")
 
 
+# ------------------------------------------------------------------ parts of other areas
+
+# Each area's demo module (see the module docstring). One line per area.
+PARTS: tuple[str, ...] = (
+)
+
+
+@dataclass
+class Demo:
+    """What the core story built, handed to each part's ``build``."""
+
+    campaign: Campaign
+    units: dict[str, Unit]  # by name
+    users: dict[str, Any]  # by username
+    indicators: dict[str, Indicator]  # by code
+    points: list[InspectionPoint]
+    rng: random.Random
+    log: Log
+    today: dt.date = DEMO_TODAY
+
+
+def _parts() -> list[Any]:
+    return [import_module(path) for path in PARTS]
+
+
 # ------------------------------------------------------------------ entry point
 
 
@@ -811,6 +846,10 @@ def load_demo(*, log: Log = lambda message: None) -> Campaign:
         users = _users(units)
         log(f"单位 {len(units)} 个，考核组别 {len(groups)} 个，点位 {len(points)} 个，演示账号 {len(users)} 个")
         campaign = _campaign()
+        parts = _parts()
+        for part in reversed(parts):
+            if hasattr(part, "wipe"):
+                part.wipe(campaign)
         wipe(campaign, admin=users["chuangjianban"], demo_user_ids=[u.pk for u in users.values()])
         phases, actions = _phases_actions(campaign, units)
         indicators = _indicators(campaign, units, types)
@@ -830,11 +869,13 @@ def load_demo(*, log: Log = lambda message: None) -> Campaign:
         _appeals_november(campaign, units, users, october_open, log)
         reminders = task_services.reminders_send(today=DEMO_TODAY)
         log(f"任务提醒 {reminders.created} 条")
+        demo = Demo(campaign=campaign, units=units, users=users, indicators=indicators, points=points, rng=rng, log=log)
+        for part in parts:
+            part.build(demo)
     return campaign
 
 
 def demo_models() -> list[type]:
     """Every concrete model of our apps (history included): what the idempotency test counts."""
-    return [
-        model for label in ("campaign", "tasks", "inspections", "reports") for model in apps.get_app_config(label).get_models()
-    ]
+    labels = ("campaign", "notices", "ledgers", "tasks", "inspections", "materials", "surveys", "snaps", "reports", "dataload")
+    return [model for label in labels for model in apps.get_app_config(label).get_models()]

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from campaign.models import Campaign
-from tasks import imports
+from dataload import imports
 
 
 class Command(BaseCommand):

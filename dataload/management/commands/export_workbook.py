@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from campaign.excel import workbook_bytes
 from campaign.models import Campaign
-from tasks import imports
+from dataload import imports
 
 
 class Command(BaseCommand):

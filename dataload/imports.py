@@ -1,9 +1,16 @@
-"""Excel import and export of the four kinds of table, in one place.
+"""Excel import and export of every kind of table, in one place: the registry of import kinds.
 
-The registry :data:`KINDS` holds 测评体系 (``indicators``), 责任单位
-(``units``), 点位 (``points``) and 责任分解表 (``tasks``). It lives in the tasks
-app because the task importer needs the campaign's; the campaign app's
-importers (``campaign/importers.py``) know nothing of tasks.
+The registry :data:`KINDS` holds 测评体系 (``indicators``), 责任单位 (``units``),
+点位 (``points``), 责任分解表 (``tasks``) and whatever kinds other apps add. It
+lives in ``dataload``, at the top of the import order, because it must know the
+importers of every app; each app's importer (``campaign/importers.py``,
+``tasks/importers.py`` …) knows nothing of the registry or of the apps above it.
+
+**Adding a kind is one line**: write an :class:`campaign.importers.ImportKind`
+in your app (e.g. ``VOLUNTEERS`` in ``ledgers/importers.py``) and append its
+dotted path to :data:`KIND_PATHS` below. The page (``tasks-import``), its
+template and export links, and the ``import_workbook`` / ``export_workbook``
+commands all read :data:`KINDS`, so nothing else changes.
 
 Every import runs in two steps, the same from the web page and the command:
 
@@ -20,18 +27,25 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.module_loading import import_string
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from campaign import audit
 from campaign.excel import HEADER_FILL, HEADER_FONT, table_workbook, write_table
-from campaign.importers import INDICATORS, POINTS, UNITS, ImportKind, Plan
+from campaign.importers import ImportKind, Plan
 from campaign.models import Campaign
 from campaign.workbook import ImportPreview, Problem, WorkbookError, open_workbook, pick_sheet, read_table
 
-from .importers import TASKS
+# The kinds, in the order the import page lists them. One line per kind.
+KIND_PATHS: tuple[str, ...] = (
+    "campaign.importers.INDICATORS",
+    "campaign.importers.UNITS",
+    "campaign.importers.POINTS",
+    "tasks.importers.TASKS",
+)
 
-KINDS: dict[str, ImportKind] = {kind.key: kind for kind in (INDICATORS, UNITS, POINTS, TASKS)}
+KINDS: dict[str, ImportKind] = {kind.key: kind for kind in map(import_string, KIND_PATHS)}
 NOTES_SHEET = "说明"
 
 

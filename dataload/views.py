@@ -4,7 +4,7 @@ Upload → preview → apply. The uploaded bytes are kept under
 ``MEDIA_ROOT/imports/<random token>.xlsx``; the token is remembered in the
 uploader's session, and apply accepts only a token found there, so no path
 ever comes from the client. Apply reads the file again and runs the whole
-import in one transaction (``tasks.imports.import_apply``).
+import in one transaction (``dataload.imports.import_apply``).
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from campaign.excel import stream_table, xlsx_response
 from campaign.selectors import current_campaign
 
 from . import imports
-from .forms_import import ImportForm
+from .forms import ImportForm
 
 SESSION_KEY = "cw_pending_imports"
 TOKEN = re.compile(r"^[0-9a-f]{32}$")
@@ -119,8 +119,8 @@ def import_page(request: HttpRequest) -> HttpResponse:
         token = ""
         if not preview.has_errors:
             token = _stash(request, data=form.data_bytes, campaign=campaign, kind=kind, sheet=sheet, filename=filename)
-        return render(request, "tasks/import_page.html", _context(campaign, form, preview, token, filename))
-    return render(request, "tasks/import_page.html", _context(campaign, form))
+        return render(request, "dataload/import_page.html", _context(campaign, form, preview, token, filename))
+    return render(request, "dataload/import_page.html", _context(campaign, form))
 
 
 def _apply(request: HttpRequest, campaign: Any) -> HttpResponse:
@@ -141,10 +141,10 @@ def _apply(request: HttpRequest, campaign: Any) -> HttpResponse:
     except imports.ImportRejected as exc:
         _forget_pending(request)
         messages.error(request, "导入未执行：数据已发生变化或文件有错误，未写入任何数据。请修改后重新上传。")
-        return render(request, "tasks/import_page.html", _context(campaign, form, exc.preview, "", entry["filename"]))
+        return render(request, "dataload/import_page.html", _context(campaign, form, exc.preview, "", entry["filename"]))
     _forget_pending(request)
     messages.success(request, f"导入完成：{preview.summary}")
-    return render(request, "tasks/import_result.html", _context(campaign, form, preview, "", entry["filename"]))
+    return render(request, "dataload/import_result.html", _context(campaign, form, preview, "", entry["filename"]))
 
 
 @login_required

@@ -18,7 +18,7 @@ from django.db import transaction
 from openpyxl import Workbook
 
 from campaign.models import Campaign, CampaignKind, Unit, UnitType
-from tasks import imports
+from dataload import imports
 
 DEADLINES = ["2026年9月底", "9月30日前", "长期坚持", dt.date(2026, 10, 15), "10月中旬", "年底前"]
 

@@ -1,6 +1,6 @@
 """The demo city's facts, taken from the source work plans (seeds/000_*.txt) where they have them.
 
-Plain data only; ``reports/demo.py`` turns it into rows. From the documents:
+Plain data only; ``dataload/demo.py`` turns it into rows. From the documents:
 芦洲乡 (宣传栏 7 个, 81 户文明家庭, 65 名志愿者 = 全乡人口的 1.4%, 志愿服务 184 小时 —
 one township's own totals), 南坝乡, 杨源乡 (卫生院), 城东街道迎春社区 and 口岸街道新明社区
 (篇四's 联创共建), 坡子街商圈, 26 条主次干道, the ten actions of 篇四 and the four lead

@@ -1,10 +1,10 @@
-"""``python manage.py load_demo``: build or rebuild the demo campaign (see reports/demo.py)."""
+"""``python manage.py load_demo``: build or rebuild the demo campaign (see dataload/demo.py)."""
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from reports.demo import load_demo
-from reports.demo_data import DEMO_PASSWORD, USERS
+from dataload.demo import load_demo
+from dataload.demo_data import DEMO_PASSWORD, USERS
 
 
 class Command(BaseCommand):
