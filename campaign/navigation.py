@@ -41,6 +41,7 @@ MENU: list[MenuItem] = [
     MenuItem("月度考核", "reports-months", ALL, "trophy", group="考核"),
     MenuItem("问卷调查", "surveys-list", ALL, "ui-checks", group="考核"),
     MenuItem("报表导出", "reports-jobs", frozenset({Role.ADMIN, Role.LEADER}), "download", group="数据"),
+    MenuItem("工作总结", "reports-summaries", frozenset({Role.ADMIN, Role.LEADER, Role.OFFICIAL}), "file-earmark-word", group="数据"),
     MenuItem("数据导入", "tasks-import", frozenset({Role.ADMIN}), "upload", group="数据"),
     MenuItem("审计日志", "campaign-audit", frozenset({Role.ADMIN, Role.LEADER}), "journal-text", group="管理"),
 ]

@@ -7,7 +7,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 
-from campaign.models import AssessmentPeriod, Campaign, PeriodStatus, month_start
+from campaign.models import AssessmentPeriod, Campaign, PeriodStatus, Phase, month_start
 from campaign.periods import month_label
 
 from .models import ReportKind
@@ -58,3 +58,54 @@ class RevokeForm(forms.Form):
         if not reason:
             raise forms.ValidationError("撤销发布必须填写原因。")
         return reason
+
+
+class SummaryForm(forms.Form):
+    """Ask for a 工作总结 draft (.docx): whose (a unit, or the whole city for the office) and which
+    period (a month, a phase or the year). ``units`` are the units the person may choose."""
+
+    unit = forms.ChoiceField(label="总结单位")
+    scope = forms.ChoiceField(label="总结类型", choices=[("month", "月度总结"), ("phase", "阶段总结"), ("year", "年度总结")],
+                              initial="month", widget=forms.RadioSelect)
+    month = forms.ChoiceField(label="月份", required=False)
+    phase = forms.ModelChoiceField(label="工作阶段", queryset=Phase.objects.none(), required=False, empty_label="请选择阶段")
+    year = forms.ChoiceField(label="年度", required=False)
+
+    def __init__(self, *args, campaign: Campaign, units: list, city: bool, today: dt.date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.campaign = campaign
+        self.fields["unit"].choices = ([("", f"全市（{campaign.city_name}创建办）")] if city else []) + [
+            (str(u.pk), u.name) for u in units]
+        if not city:
+            self.fields["unit"].required = True
+        else:
+            self.fields["unit"].required = False
+        months = [m for m in campaign.months() if m <= month_start(today)] or campaign.months()[:1]
+        self.fields["month"].choices = [(f"{m:%Y-%m}", month_label(m)) for m in reversed(months)]
+        self.fields["phase"].queryset = Phase.objects.filter(campaign=campaign).order_by("order", "start_date")
+        self.fields["year"].choices = [(str(y), f"{y}年") for y in sorted({m.year for m in campaign.months()}, reverse=True)]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Row(Column("unit", css_class="col-md-4"), Column("scope", css_class="col-md-4")),
+            Row(Column("month", css_class="col-md-4"), Column("phase", css_class="col-md-4"), Column("year", css_class="col-md-4")),
+            Submit("submit", "生成工作总结（Word）", css_class="btn-danger"),
+        )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        scope = data.get("scope")
+        if scope == "month":
+            if not data.get("month"):
+                self.add_error("month", "月度总结请选择月份。")
+            else:
+                year, mon = data["month"].split("-")
+                data["month"] = dt.date(int(year), int(mon), 1)
+        elif scope == "phase" and not data.get("phase"):
+            self.add_error("phase", "阶段总结请选择工作阶段。")
+        elif scope == "year":
+            if not data.get("year"):
+                self.add_error("year", "年度总结请选择年度。")
+            else:
+                data["year"] = int(data["year"])
+        return data

@@ -113,6 +113,15 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "reports/job_detail.html", context)
 
 
+# By the kind's suffix (bulletin-pdf, workbook-xlsx, summary-docx, materials-zip …).
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "zip": "application/zip",
+}
+
+
 @login_required
 def job_download(request: HttpRequest, pk: int) -> HttpResponse:
     """Stream the finished file (access-checked, recorded in the audit log)."""
@@ -123,9 +132,7 @@ def job_download(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("报表尚未生成完成。") from None
     except FileNotFoundError:
         raise Http404("报表文件已不存在，请重新生成。") from None
-    content_type = "application/pdf" if job.kind.endswith("-pdf") else (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
+    content_type = CONTENT_TYPES.get(job.kind.rsplit("-", 1)[-1], "application/octet-stream")
     return downloads.send(request, handle, filename=job.filename, content_type=content_type, obj=job, what="下载报表")
 
 

@@ -541,9 +541,16 @@ def extract_pages(content: bytes, first: int, last: int) -> bytes:
     return buffer.getvalue()
 
 
+def _bulletin_docx(data: ReportData, *, progress: Progress | None = None) -> RenderedFile:
+    from .word import render_bulletin_docx  # word.py imports RenderedFile from here
+
+    return render_bulletin_docx(data, progress=progress)
+
+
 RENDERERS: dict[str, Callable[..., RenderedFile]] = {
     "bulletin-pdf": render_bulletin_pdf,
     "workbook-xlsx": render_workbook_xlsx,
+    "bulletin-docx": _bulletin_docx,
 }
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -576,6 +583,13 @@ def _survey_file(name: str, **kwargs: Any) -> RenderedFile:
     return RenderedFile(*getattr(exports, name)(**kwargs))
 
 
+def _summary_docx(**kwargs: Any) -> RenderedFile:
+    """A unit's or the city's 工作总结 draft (``reports/summary.py``; params: scope, unit, month, phase, year)."""
+    from .summary import summary_docx
+
+    return summary_docx(**kwargs)
+
+
 # Lists exported by a report job when too large for a request (issue 14): not month reports but one
 # person's list, so each takes the person who asked and the list's filters, and holds only the rows
 # that person may see (reports.job_services: only they and admins/leaders open the job).
@@ -584,4 +598,5 @@ EXPORTS: dict[str, Callable[..., RenderedFile]] = {
     "tasks-xlsx": _export(_tasks_xlsx),
     "survey-xlsx": lambda **kwargs: _survey_file("survey_xlsx", **kwargs),
     "survey-pdf": lambda **kwargs: _survey_file("survey_pdf", **kwargs),
+    "summary-docx": _summary_docx,  # one person's document too: a unit official asks for their own unit's
 }

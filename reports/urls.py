@@ -1,10 +1,12 @@
 from django.urls import path
 
-from . import cockpit_views, job_views, views
+from . import cockpit_views, job_views, summary_views, views
 
 urlpatterns: list = [
     # 领导驾驶舱 (the home page of admins and leaders).
     path("cockpit/", cockpit_views.cockpit_page, name="reports-cockpit"),
+    # 工作总结 drafts (.docx) for a unit or the city.
+    path("summaries/", summary_views.summary_page, name="reports-summaries"),
     # Monthly assessment: months, rankings, explanations, publication, bulletin.
     path("months/", views.month_list, name="reports-months"),
     path("months/<str:month>/", views.month_detail, name="reports-month"),
