@@ -29,6 +29,7 @@ MENU: list[MenuItem] = [
     MenuItem("我的任务", "tasks-list", ALL, "list-check", group="工作"),
     MenuItem("阶段进度", "tasks-timeline", ALL, "calendar-range", group="工作"),
     MenuItem("任务统计", "tasks-dashboard", OFFICE, "bar-chart", group="工作"),
+    MenuItem("每日摘要", "notices-digest", ALL, "calendar-check", group="工作"),
     MenuItem("工作台账", "ledgers-index", ALL, "journal-bookmark", group="工作"),
     MenuItem("检查督查", "inspections-list", frozenset({Role.ADMIN, Role.INSPECTOR, Role.LEADER}), "clipboard-check", group="督查"),
     MenuItem("问题整改", "inspections-findings", ALL, "exclamation-triangle", group="督查"),
@@ -44,6 +45,8 @@ MENU: list[MenuItem] = [
     MenuItem("工作总结", "reports-summaries", frozenset({Role.ADMIN, Role.LEADER, Role.OFFICIAL}), "file-earmark-word", group="数据"),
     MenuItem("数据导入", "tasks-import", frozenset({Role.ADMIN}), "upload", group="数据"),
     MenuItem("审计日志", "campaign-audit", frozenset({Role.ADMIN, Role.LEADER}), "journal-text", group="管理"),
+    MenuItem("消息推送记录", "notices-log", frozenset({Role.ADMIN}), "send-check", group="管理"),
+    MenuItem("消息设置", "notices-preferences", ALL, "bell", group="管理"),
 ]
 
 

@@ -26,7 +26,6 @@ from campaign.models import (
     Indicator,
     InspectionPoint,
     Membership,
-    Notification,
     PointType,
     Role,
     SpecialAction,
@@ -36,6 +35,7 @@ from campaign.models import (
 from campaign.periods import ensure_month_open, is_month_published, month_label
 from campaign.uploads import atomic_with_files, store_upload
 from campaign.workdays import WorkCalendar
+from notices import services as notices
 
 from . import deductions, lifecycle
 from .models import (
@@ -65,24 +65,20 @@ def _require(user: Any, perm: str, obj: Any = None) -> None:
         raise PermissionDenied("您没有执行此操作的权限。")
 
 
-def _notify_unit(unit: Unit, *, key: str, message: str, url: str) -> None:
-    """An in-app notice to the unit's officials (once per key and day)."""
-    _notify_roles(unit, roles=[Role.OFFICIAL], key=key, message=message, url=url, official_unit=unit)
+def _notify_unit(unit: Unit, *, event: str, key: str, message: str, url: str) -> None:
+    """A notice to the unit's officials (once per key and day), through ``notices.services.notify``."""
+    _notify_roles(unit, event=event, roles=[Role.OFFICIAL], key=key, message=message, url=url, official_unit=unit)
 
 
 def _notify_roles(
-    unit: Unit, *, roles: Sequence[str], key: str, message: str, url: str, official_unit: Unit | None = None
+    unit: Unit, *, event: str, roles: Sequence[str], key: str, message: str, url: str, official_unit: Unit | None = None
 ) -> int:
-    """An in-app notice to everyone holding one of ``roles`` (officials: only of ``official_unit``)."""
-    today = timezone.localdate()
+    """A notice to everyone holding one of ``roles`` (officials: only of ``official_unit``)."""
     q = Q(role__in=[r for r in roles if r != Role.OFFICIAL])
     if Role.OFFICIAL in roles and official_unit is not None:
         q |= Q(role=Role.OFFICIAL, unit=official_unit)
     users = set(Membership.objects.filter(q, user__is_active=True).values_list("user_id", flat=True))
-    Notification.objects.bulk_create(
-        [Notification(user_id=u, unit=unit, key=key, day=today, message=message[:300], url=url) for u in users],
-        ignore_conflicts=True,
-    )
+    notices.notify(event=event, users=users, unit=unit, key=key, message=message, url=url)
     return len(users)
 
 
@@ -138,6 +134,7 @@ def finding_create(
     photos: Sequence[Any] = (),
     client_token: uuid.UUID | str | None = None,
     request: HttpRequest | None = None,
+    deducts: bool = True,
 ) -> Finding:
     """Log a problem found in ``inspection`` and charge it to a unit.
 
@@ -148,6 +145,9 @@ def finding_create(
     - Its rectification deadline is the inspection date plus the campaign's
       ``rectify_working_days`` working days.
     - A repeated ``client_token`` (a form posted twice) returns the first finding.
+    - ``deducts=False`` makes a finding worth 0 points (a resident's report under a campaign rule
+      without deduction, snaps): the unit rectifies it as any other; only an overdue rule with its
+      own number (``DeductionRule.overdue_points``) can still deduct when it is not rectified in time.
     """
     _require(inspector, "inspections.record")
     if client_token:
@@ -167,22 +167,26 @@ def finding_create(
     found_on = inspection.date
     month = month_start(found_on)
     ensure_month_open(campaign, month)
-    if points is None:
-        points = deductions.suggest_points(
-            campaign=campaign, source_level=inspection.source_level, point=point, indicator=indicator, found_on=found_on
-        )
-    points = Decimal(points).quantize(Decimal("0.01"))
-    suggestion = deductions.validate_points(
-        campaign=campaign, source_level=inspection.source_level, point=point, indicator=indicator, unit=unit,
-        found_on=found_on, points=points,
-    )
+    if not deducts:
+        points = Decimal("0.00")
+        repeat = deductions.is_repeat(campaign=campaign, point=point, indicator=indicator, found_on=found_on)
+    else:
+        if points is None:
+            points = deductions.suggest_points(
+                campaign=campaign, source_level=inspection.source_level, point=point, indicator=indicator, found_on=found_on
+            )
+        points = Decimal(points).quantize(Decimal("0.01"))
+        repeat = deductions.validate_points(
+            campaign=campaign, source_level=inspection.source_level, point=point, indicator=indicator, unit=unit,
+            found_on=found_on, points=points,
+        ).is_repeat
     deadline = WorkCalendar.load().add_working_days(found_on, campaign.rectify_working_days)
     try:
         with atomic_with_files():  # a refused photo rolls back the rows and the photos already written
             finding = Finding.objects.create(
                 campaign=campaign, inspection=inspection, unit=unit, point=point, indicator=indicator,
                 description=description.strip(), points=points, found_on=found_on, month=month,
-                is_repeat=suggestion.is_repeat, rectify_deadline=deadline, created_by=inspector,
+                is_repeat=repeat, rectify_deadline=deadline, created_by=inspector,
                 client_token=client_token,
             )
             for upload in photos:
@@ -191,7 +195,7 @@ def finding_create(
                 inspection.points.add(point)
             audit.record("finding.create", actor=inspector, obj=finding, after=audit.snapshot(finding), request=request)
             _notify_unit(
-                unit, key=f"finding-{finding.pk}", url=finding.get_absolute_url(),
+                unit, event=notices.Event.FINDING_NEW, key=f"finding-{finding.pk}", url=finding.get_absolute_url(),
                 message=f"新问题：{indicator.code} {description.strip()[:40]}，扣 {points} 分，请于 {deadline:%Y-%m-%d} 前整改。",
             )
     except IntegrityError:
@@ -403,7 +407,7 @@ def order_issue(
                 f.rectify_deadline = deadline
                 f.save(update_fields=["rectify_deadline"])
         _notify_unit(
-            unit, key=f"order-{order.pk}", url=order.get_absolute_url(),
+            unit, event=notices.Event.ORDER_ISSUED, key=f"order-{order.pk}", url=order.get_absolute_url(),
             message=f"{order.label}：{len(findings)} 个问题需于 {deadline:%Y-%m-%d} 前整改到位。",
         )
         audit.record(
@@ -511,8 +515,13 @@ def rectification_review(
         finding.save(update_fields=fields)
         if not accept:
             _notify_unit(
-                finding.unit, key=f"rectification-{rect.pk}-returned", url=finding.get_absolute_url(),
+                finding.unit, event=notices.Event.RECT_RETURNED, key=f"rectification-{rect.pk}-returned", url=finding.get_absolute_url(),
                 message=f"问题 #{finding.pk} 第{rect.round}轮整改被退回，请于 {finding.rectify_deadline:%Y-%m-%d} 前重新整改：{comment[:60]}",
+            )
+        else:
+            _notify_unit(
+                finding.unit, event=notices.Event.RECT_ACCEPTED, key=f"rectification-{rect.pk}-accepted",
+                url=finding.get_absolute_url(), message=f"问题 #{finding.pk} 第{rect.round}轮整改已验收通过（销号）。",
             )
         audit.record(
             "rectification.accept" if accept else "rectification.return", actor=reviewer, obj=rect, unit=finding.unit,
@@ -572,6 +581,8 @@ def overdue_penalties_apply(*, today: dt.date) -> list[OverduePenalty]:
             continue
         rule = rules.get((finding.campaign_id, finding.inspection.source_level))
         points = deductions.overdue_points(finding, rule)
+        if points <= 0:
+            continue  # made without a deduction (snaps' rule) and no overdue number of its own: nothing to deduct
         month = penalty_month(finding.campaign_id, missed)
         try:
             with transaction.atomic():
@@ -744,7 +755,7 @@ def appeal_submit(
                 after=audit.snapshot(appeal), message=reason[:300],
             )
             _notify_roles(
-                finding.unit, roles=[Role.ADMIN], key=f"appeal-{appeal.pk}", url=appeal.get_absolute_url(),
+                finding.unit, roles=[Role.ADMIN], event=notices.Event.APPEAL_FILED, key=f"appeal-{appeal.pk}", url=appeal.get_absolute_url(),
                 message=f"{finding.unit.name}对问题 #{finding.pk}（{finding.indicator.code}，扣{finding.points}分）提出申诉，请裁定。",
             )
     except IntegrityError:
@@ -840,7 +851,7 @@ def appeal_decide(
             message=f"{appeal.get_status_display()}：{reason}"[:300], request=request,
         )
         _notify_unit(
-            finding.unit, key=f"appeal-{appeal.pk}-decided", url=appeal.get_absolute_url(),
+            finding.unit, event=notices.Event.APPEAL_DECIDED, key=f"appeal-{appeal.pk}-decided", url=appeal.get_absolute_url(),
             message=f"问题 #{finding.pk} 的申诉已裁定：{appeal.summary}。理由：{reason[:60]}",
         )
     return appeal
@@ -877,7 +888,7 @@ def orders_overdue_notify(*, today: dt.date) -> list[SupervisionOrder]:
             late = [f for f in order.findings.all() if lifecycle.is_overdue_now(f, today)]
             _notify_roles(
                 order.unit, roles=[Role.OFFICIAL, Role.ADMIN, Role.LEADER], official_unit=order.unit,
-                key=f"order-{order.pk}-overdue", url=order.get_absolute_url(),
+                event=notices.Event.OVERDUE, key=f"order-{order.pk}-overdue", url=order.get_absolute_url(),
                 message=f"{order.label}（{order.unit.name}）已逾期：{len(late)} 个问题超过整改时限仍未提交整改。",
             )
             audit.record(

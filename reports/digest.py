@@ -170,7 +170,8 @@ def verify_published_and_notify(*, today: Any = None) -> list[MonthCheck]:
     from django.utils import timezone
 
     from campaign import audit
-    from campaign.models import AuditLog, Membership, Notification, Role
+    from campaign.models import AuditLog, Membership, Role
+    from notices import services as notices
 
     today = today or timezone.localdate()
     admins = sorted(set(
@@ -185,10 +186,7 @@ def verify_published_and_notify(*, today: Any = None) -> list[MonthCheck]:
         if AuditLog.objects.filter(action="period.digest_broken", object_id=str(period.pk), after__key=key).exists():
             continue  # reported already (the audit row is the durable mark; notices may be deleted)
         message = f"{check.label}已发布的考核结果与发布时的摘要不符：{'；'.join(check.problems)}。请核查数据库改动，必要时撤销后重新发布。"
-        Notification.objects.bulk_create(
-            [Notification(user_id=u, key=key, day=today, message=message[:300], url=reverse("reports-months")) for u in admins],
-            ignore_conflicts=True,
-        )
+        notices.notify(event=notices.Event.SYSTEM, users=admins, key=key, day=today, message=message, url=reverse("reports-months"))
         audit.record(
             "period.digest_broken", obj=period, actor_name="system",
             after={"key": key, "month": period.month.isoformat(), "problems": check.problems, "notified": len(admins)},

@@ -47,7 +47,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from campaign import access, audit
-from campaign.models import Campaign, Membership, Notification, Role, month_start
+from campaign.models import Campaign, Membership, Role, month_start
+from notices import services as notices
 from campaign.periods import is_month_published, month_label
 
 from . import renderers
@@ -422,7 +423,17 @@ def report_job_run(job_id: int) -> ReportJob:
         finished_at=timezone.now(), error="",
     )
     job.refresh_from_db()
+    _notify_ready(job)
     return job
+
+
+def _notify_ready(job: ReportJob) -> None:
+    """Tell the person who asked that the file is ready (scheduled jobs have nobody to tell)."""
+    if job.status == JobStatus.DONE and job.requested_by_id:
+        notices.notify(
+            event=notices.Event.REPORT_READY, users=[job.requested_by_id], key=f"report-job-{job.pk}-{job.attempts}",
+            message=f"{job.get_kind_display()}已生成，可以下载。", url=job.get_absolute_url(),
+        )
 
 
 # ---------------------------------------------------------------- the bulletin in parts (issue 14)
@@ -591,6 +602,7 @@ def report_bulletin_finish(job_id: int, attempt: int) -> ReportJob | None:
         finished_at=timezone.now(), error="", outline=outline,
     )
     job.refresh_from_db()
+    _notify_ready(job)
     return job
 
 
@@ -780,14 +792,10 @@ def monthly_reports_request(*, today: dt.date | None = None) -> dict[str, list]:
         from django.contrib.auth import get_user_model
 
         users = get_user_model().objects.filter(Q(pk__in=admins) | Q(is_superuser=True), is_active=True).distinct()
-        for user in users:
-            _notice, created = Notification.objects.get_or_create(
-                user=user, key=f"reports-unpublished-{campaign.pk}-{month:%Y-%m}", day=today,
-                defaults={
-                    "message": f"{campaign.name}{month_label(month)}考核结果尚未发布，月度通报和考核数据未自动生成。请审核发布后在“报表导出”中生成。",
-                    "url": url,
-                },
-            )
-            if created:
-                done["notified"].append(user)
+        users = list(users.order_by("pk"))
+        result = notices.notify(
+            event=notices.Event.SYSTEM, users=users, key=f"reports-unpublished-{campaign.pk}-{month:%Y-%m}", day=today, url=url,
+            message=f"{campaign.name}{month_label(month)}考核结果尚未发布，月度通报和考核数据未自动生成。请审核发布后在“报表导出”中生成。",
+        )
+        done["notified"] += [user for user in users if user.pk in set(result.user_ids)]
     return done

@@ -102,27 +102,28 @@ def _notify_publication(*, period: AssessmentPeriod, scores: MonthScores, today:
     score and rank and a link to the bulletin (once per publication and user). Returns the count."""
     from django.urls import reverse
 
-    from campaign.models import Membership, Notification, Role
+    from campaign.models import Membership, Role
+    from notices import services as notices
 
     label = month_label(period.month)
     url = reverse("reports-bulletin", args=[f"{period.month:%Y-%m}"])
     by_unit = {u.unit_id: u for u in scores.units}
-    notices: dict[int, Notification] = {}
+    items: dict[int, notices.Item] = {}
     key = f"period-publish-{period.pk}-{period.published_at:%Y%m%d%H%M%S}"[:100]
     for user_id, unit_id, unit_name in (
         Membership.objects.filter(role=Role.OFFICIAL, user__is_active=True)
         .order_by("user_id", "unit__path").values_list("user_id", "unit_id", "unit__name")
     ):
-        if user_id in notices:
+        if user_id in items:
             continue
         unit = by_unit.get(unit_id)
         own = f"{unit_name}得分{unit.score}分，{unit.ranking_group}第{unit.rank}名。" if unit else ""
-        notices[user_id] = Notification(
-            user_id=user_id, unit_id=unit_id, key=key, day=today, url=url,
+        items[user_id] = notices.Item(
+            event=notices.Event.MONTH_PUBLISHED, user_id=user_id, unit_id=unit_id, key=key, url=url,
             message=f"{label}考核结果已发布：{own}请查看通报。"[:300],
         )
-    Notification.objects.bulk_create(notices.values(), ignore_conflicts=True)
-    return len(notices)
+    notices.notify_many(list(items.values()), day=today)
+    return len(items)
 
 
 def period_publish(

@@ -13,16 +13,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError
 from django.http import HttpRequest
 from django.utils import timezone
 
 from campaign import audit, uploads
-from campaign.models import Membership, Notification, Role
+from campaign.models import Membership, Role
 from campaign.workdays import WorkCalendar
+from notices import services as notices
 
 from . import deadlines, selectors
 from .models import Evidence, ProgressEntry, Task, TaskStatus
@@ -216,8 +215,9 @@ def reminders_send(*, today: dt.date, calendar: WorkCalendar | None = None) -> R
     Recipients: the task's responsible person (if they have an account) and
     the unit officials of the task's unit. Running the job twice on one day
     adds nothing: the (user, key, day) unique constraint and the existing-key
-    check make it idempotent. E-mail goes out only for new notices and only
-    when ``EMAIL_HOST`` is configured.
+    check make it idempotent. Notices go through ``notices.services.notify_many``
+    (in-app at once; e-mail/SMS as routed, only for new notices and only where
+    the channel is configured); overdue tasks stay on the escalation watch list.
     """
     calendar = calendar or WorkCalendar.load()
     due = list(
@@ -231,35 +231,20 @@ def reminders_send(*, today: dt.date, calendar: WorkCalendar | None = None) -> R
     officials: dict[int, list[Any]] = {}
     for m in Membership.objects.filter(role=Role.OFFICIAL, unit_id__in={t.unit_id for t in due}, user__is_active=True).select_related("user"):
         officials.setdefault(m.unit_id, []).append(m.user)
-    wanted: dict[tuple[int, str], tuple[Any, Task]] = {}
+    items: list[notices.Item] = []
     for task in due:
         recipients = list(officials.get(task.unit_id, []))
         if task.person is not None and task.person.is_active:
             recipients.append(task.person)
-        for user in recipients:
-            wanted.setdefault((user.pk, reminder_key(task)), (user, task))
-    existing = set(
-        Notification.objects.filter(day=today, key__in={key for _, key in wanted}).values_list("user_id", "key")
-    )
-    new = [(user, task) for (uid, key), (user, task) in wanted.items() if (uid, key) not in existing]
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                user=user, unit=task.unit, key=reminder_key(task), day=today,
-                message=_reminder_message(task, today=today)[:300], url=task.get_absolute_url(),
+        overdue = deadlines.is_overdue(deadline=task.deadline, status=task.status, today=today)
+        event = notices.Event.OVERDUE if overdue else notices.Event.DEADLINE_SOON
+        message = _reminder_message(task, today=today)
+        items += [notices.Item(event, u.pk, reminder_key(task), message, task.get_absolute_url(), task.unit_id) for u in recipients]
+        if overdue:  # keeps the task on the escalation watch list while it stays overdue
+            notices.watch_overdue(
+                subject=reminder_key(task), unit=task.unit, since=task.deadline + dt.timedelta(days=1), today=today,
+                message=message, url=task.get_absolute_url(),
             )
-            for user, task in new
-        ],
-        ignore_conflicts=True,  # a concurrent run may have written the same notice
-    )
-    emailed = 0
-    if settings.EMAIL_HOST:
-        for user, task in new:
-            if not user.email:
-                continue
-            try:
-                send_mail("创文任务提醒", _reminder_message(task, today=today), None, [user.email])
-                emailed += 1
-            except Exception:  # a mail outage must not stop the in-app notices
-                logger.exception("task reminder e-mail to %s failed", user.email)
-    return ReminderResult(tasks=len(due), created=len(new), emailed=emailed)
+    result = notices.notify_many(items, day=today)
+    emailed = result.delivered_by(notices.Channel.EMAIL)
+    return ReminderResult(tasks=len(due), created=len(result.new), emailed=emailed)

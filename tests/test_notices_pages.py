@@ -1,0 +1,79 @@
+"""Notices pages: one's own push settings and digest; the office's delivery log (404 for others)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from notices import services
+from notices.models import Event, Notice, Preference
+
+
+def test_a_person_saves_their_channels_quiet_hours_and_digest_once_however_often_posted(world, client_for):
+    client = client_for(world.official_a)
+    data = {"channels": ["email"], "mobile": "138 0000 0001", "quiet_start": "22:00", "quiet_end": "07:30", "digest": "on",
+            "digest_hour": "8"}
+    for _ in range(2):
+        assert client.post("/notices/settings/", data).status_code == 302
+    pref = Preference.objects.get()
+    assert (pref.user, pref.channels, pref.mobile, pref.quiet_start, pref.quiet_end, pref.digest, pref.digest_hour) == (
+        world.official_a, ["email"], "13800000001", dt.time(22), dt.time(7, 30), True, 8)
+    page = client.get("/notices/settings/").content.decode()
+    assert 'value="13800000001"' in page and 'value="22:00"' in page
+
+
+def test_a_bad_mobile_or_half_quiet_hours_are_refused_in_chinese_and_nothing_is_lost(world, client_for):
+    client = client_for(world.official_a)
+    response = client.post("/notices/settings/", {"mobile": "12345", "quiet_start": "22:00", "digest_hour": "8"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "请输入11位手机号码" in body and "免打扰时段需要同时填写开始和结束时间" in body
+    assert 'value="12345"' in body and 'value="22:00"' in body
+    assert not Preference.objects.exists()
+
+
+def test_the_settings_page_starts_with_every_channel_ticked(world, client_for):
+    body = client_for(world.official_b).get("/notices/settings/").content.decode()
+    assert body.count('checked') >= 2 and 'value="sms"' in body and 'value="email"' in body
+
+
+def test_the_digest_page_shows_ones_own_day_only(world, client_for):
+    today = timezone.localdate()
+    services.notify_many([
+        services.Item(Event.DEADLINE_SOON, world.official_a.pk, "task-deadline:1", "【即将到期】城东宣传栏建设"),
+        services.Item(Event.FINDING_NEW, world.official_b.pk, "finding-9", "口岸农贸市场占道经营"),
+    ], day=today)
+    mine = client_for(world.official_a).get("/notices/digest/").content.decode()
+    assert "城东宣传栏建设" in mine and "口岸农贸市场占道经营" not in mine
+    assert "即将到期 1 项，已逾期 0 项，新消息 0 条" in mine
+    other = client_for(world.official_b).get("/notices/digest/").content.decode()
+    assert "城东宣传栏建设" not in other and "口岸农贸市场占道经营" in other
+    yesterday = client_for(world.official_a).get(f"/notices/digest/?day={today - dt.timedelta(days=1):%Y-%m-%d}").content.decode()
+    assert "城东宣传栏建设" not in yesterday
+
+
+@pytest.mark.parametrize("who", ["official_a", "inspector", "leader", "nobody"])
+def test_only_the_office_opens_the_delivery_log(world, client_for, who):
+    client = client_for(getattr(world, who))
+    assert client.get("/notices/log/").status_code == 404
+    services.notify(event=Event.FINDING_NEW, users=[world.official_a], key="f-1", message="新问题")
+    assert client.post(f"/notices/log/{Notice.objects.get().pk}/resend/").status_code == 404
+
+
+def test_the_delivery_log_filters_by_status_and_lists_the_routes(world, client_for):
+    services.notify(event=Event.FINDING_NEW, users=[world.official_a], key="f-1", message="城东新问题")
+    services.notify(event=Event.APPEAL_FILED, users=[world.admin], key="a-1", message="口岸申诉")
+    Notice.objects.filter(key="a-1").update(status="failed")
+    client = client_for(world.admin)
+    body = client.get("/notices/log/?status=failed").content.decode()
+    assert "口岸申诉" in body and "城东新问题" not in body
+    everything = client.get("/notices/log/").content.decode()
+    assert "城东新问题" in everything and "收到申诉" in everything and "短信 → 电子邮件" in everything
+
+
+def test_the_menu_offers_the_digest_to_everyone_and_the_log_to_the_office(world, client_for):
+    official = client_for(world.official_a).get("/notices/digest/").content.decode()
+    assert "/notices/log/" not in official and "/notices/settings/" in official
+    admin = client_for(world.admin).get("/notices/digest/").content.decode()
+    assert "/notices/log/" in admin
