@@ -153,8 +153,6 @@ PERMISSIONS = {
     "audit.view": is_admin | is_leader,
     # 消息推送记录: what was sent to whom and what failed; the office resends.
     "notices.view_log": is_admin,
-    # 消息推送记录: what was sent to whom and what failed; the office resends.
-    "notices.view_log": is_admin,
     # 工作台账: the office and the unit's officials write; everyone who sees the unit reads.
     "ledgers.edit": is_admin | is_official_of,
     # 问卷调查: the office builds surveys; the office and leaders read results; inspectors, the office and

@@ -433,29 +433,6 @@ NOTICE_ESCALATE_OFFICE_DAYS = envint("NOTICE_ESCALATE_OFFICE_DAYS", 5)
 CELERY_BEAT_SCHEDULE["notices-release"] = {"task": "notices.jobs.release_notices", "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["notices-digests"] = {"task": "notices.jobs.send_digests", "schedule": crontab(minute=5)}
 CELERY_BEAT_SCHEDULE["notices-escalate"] = {"task": "notices.jobs.escalate_overdue", "schedule": crontab(hour=8, minute=30)}
-EMAIL_PORT = envint("EMAIL_PORT", 25)
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
-EMAIL_USE_SSL = envbool("EMAIL_USE_SSL", False)
-EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 10)
-
-# Notices (notices/, docs/notifications.md): SMS gateway templates, retries, escalation. Robot
-# webhooks and secrets are read per unit from NOTICE_ROBOT_<KEY>_URL / _SECRET, never stored.
-SITE_URL = os.environ.get("SITE_URL", "")  # links in outside messages ("https://cw.example.gov.cn")
-NOTICE_SMS_URL = os.environ.get("NOTICE_SMS_URL", "")
-NOTICE_SMS_METHOD = os.environ.get("NOTICE_SMS_METHOD", "POST")
-NOTICE_SMS_CONTENT_TYPE = os.environ.get("NOTICE_SMS_CONTENT_TYPE", "application/json")
-NOTICE_SMS_BODY = os.environ.get("NOTICE_SMS_BODY", '{"mobile": "$mobile", "content": "$text"}')
-NOTICE_SMS_OK_TEXT = os.environ.get("NOTICE_SMS_OK_TEXT", "")
-NOTICE_HTTP_TIMEOUT = envint("NOTICE_HTTP_TIMEOUT", 5)
-NOTICE_MAX_ATTEMPTS = envint("NOTICE_MAX_ATTEMPTS", 4)
-NOTICE_RETRY_BASE_SECONDS = envint("NOTICE_RETRY_BASE_SECONDS", 60)
-NOTICE_ESCALATE_LEADER_DAYS = envint("NOTICE_ESCALATE_LEADER_DAYS", 3)
-NOTICE_ESCALATE_OFFICE_DAYS = envint("NOTICE_ESCALATE_OFFICE_DAYS", 5)
-CELERY_BEAT_SCHEDULE["notices-release"] = {"task": "notices.jobs.release_notices", "schedule": 300.0}
-CELERY_BEAT_SCHEDULE["notices-digests"] = {"task": "notices.jobs.send_digests", "schedule": crontab(minute=5)}
-CELERY_BEAT_SCHEDULE["notices-escalate"] = {"task": "notices.jobs.escalate_overdue", "schedule": crontab(hour=8, minute=30)}
 
 LOGGING = {
     "version": 1,
