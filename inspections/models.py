@@ -121,7 +121,8 @@ class Finding(models.Model):
             ),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(points__gt=0), name="finding_points_positive"),
+            # 0 is a finding made without a deduction (a resident's report under such a campaign rule, snaps).
+            models.CheckConstraint(condition=Q(points__gte=0), name="finding_points_not_negative"),
             models.CheckConstraint(condition=Q(month__day=1), name="finding_month_first_day"),
             models.CheckConstraint(condition=Q(rectify_deadline__gte=models.F("found_on")), name="finding_deadline_after_found"),
             models.CheckConstraint(

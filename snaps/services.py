@@ -6,7 +6,8 @@
   (the one place findings are made: deduction rules, caps, month freezing, deadline, notice to the
   unit), charged under the day's “群众随手拍” inspection at the level the campaign's rule names.
   With ``SnapRule.deducts`` on, the points are the rule's (or the level's suggestion); with it off
-  the finding is made without a deduction (``points=0``).
+  the finding is made without a deduction (``finding_create(deducts=False)``: 0 points, rectified as
+  any other; only the level's own overdue number, if it has one, deducts when it is late).
 - :func:`snap_decline` closes it with a reason the reporter reads.
 - :func:`snap_merge` folds a report into another one about the same problem; the reporter of
   the merged one then follows that report's state.
@@ -145,10 +146,7 @@ def snap_file(
     """
     _require(actor, "snaps.triage")
     rule = selectors.rule_for(snap.campaign)
-    if rule.deducts:
-        points = points if points is not None else rule.points
-    else:
-        points = Decimal("0")
+    points = (points if points is not None else rule.points) if rule.deducts else None
     day = today or timezone.localdate()
     with atomic_with_files():
         locked = _pending(snap)
@@ -157,7 +155,7 @@ def snap_file(
         text = description.strip()
         finding = inspections.finding_create(
             inspector=actor, inspection=inspection, indicator=indicator, description=text, unit=unit, point=point,
-            points=points, photos=[_reopen(p) for p in locked.photos.all()], request=request,
+            points=points, deducts=rule.deducts, photos=[_reopen(p) for p in locked.photos.all()], request=request,
         )
         before = audit.snapshot(locked)
         locked.triage, locked.finding, locked.point = Triage.FILED, finding, point or locked.point

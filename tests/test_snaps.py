@@ -302,6 +302,30 @@ def test_the_campaign_rule_sets_the_points(snap_world, monkeypatch):
     assert finding.points == Decimal("0.10") and finding.inspection.source_level == SourceLevel.DISTRICT
 
 
+def test_under_a_rule_without_deduction_the_finding_costs_nothing_and_is_still_rectified(snap_world, monkeypatch):
+    w = snap_world
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: TODAY)
+    SnapRule.objects.create(campaign=w.campaign, deducts=False)
+    snap = report(w, point=w.point_a)
+    finding = services.snap_file(actor=w.admin, snap=snap, indicator=w.leaf_clean, description="坡子街垃圾", point=w.point_a)
+    assert finding.points == Decimal("0.00") and finding.unit == w.unit_a and finding.status == FindingStatus.OPEN
+    # not rectified in time: the city rule has no overdue number of its own, so nothing more is deducted
+    assert inspections.overdue_penalties_apply(today=finding.rectify_deadline + dt.timedelta(days=1)) == []
+    rect = inspections.rectification_submit(official=w.official_a, finding=finding, description="已清运", after_photos=[png()])
+    inspections.rectification_review(reviewer=w.inspector, rectification=rect, accept=True)
+    assert "已办结" in status_page(None, snap)
+
+
+def test_under_a_rule_without_deduction_an_overdue_number_still_applies(snap_world, monkeypatch):
+    w = snap_world
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: TODAY)
+    SnapRule.objects.create(campaign=w.campaign, deducts=False)
+    w.campaign.deduction_rules.filter(source_level=SourceLevel.CITY).update(overdue_points=Decimal("1.00"))
+    finding = services.snap_file(actor=w.admin, snap=report(w), indicator=w.leaf_clean, description="坡子街垃圾", unit=w.unit_a)
+    [penalty] = inspections.overdue_penalties_apply(today=finding.rectify_deadline + dt.timedelta(days=1))
+    assert penalty.points == Decimal("1.00")
+
+
 def test_a_report_is_triaged_once(snap_world):
     w = snap_world
     snap = report(w)
