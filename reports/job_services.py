@@ -30,6 +30,7 @@ import datetime as dt
 import logging
 import os
 import pickle
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -333,6 +334,8 @@ def _store(job: ReportJob, rendered: RenderedFile) -> str:
     the copy completed, so a reader never sees a half file through the site.
     """
     _clear_temporary(job)
+    if rendered.path:
+        return _store_path(job, rendered)
     tmp = default_storage.save(f"{TMP_DIR}/{_tmp_prefix(job)}{job.attempts}.part", ContentFile(rendered.content))
     final = _final_name(job, rendered)
     if default_storage.exists(final):  # left by an attempt that died after the move
@@ -346,6 +349,25 @@ def _store(job: ReportJob, rendered: RenderedFile) -> str:
         final = default_storage.save(final, handle)
     default_storage.delete(tmp)
     return final
+
+
+def _store_path(job: ReportJob, rendered: RenderedFile) -> str:
+    """Move a file the renderer built on disk (``rendered.path``) to the final name: a rename on the
+    local file system, a streamed upload elsewhere; never read into memory."""
+    final = _final_name(job, rendered)
+    if default_storage.exists(final):
+        default_storage.delete(final)
+    try:
+        if isinstance(default_storage, FileSystemStorage):
+            target = default_storage.path(final)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            shutil.move(rendered.path, target)
+            return final
+        with open(rendered.path, "rb") as handle:
+            return default_storage.save(final, handle)
+    finally:
+        if os.path.exists(rendered.path):
+            os.unlink(rendered.path)
 
 
 def _claim(job_id: int) -> tuple[ReportJob, bool]:

@@ -42,7 +42,9 @@ def _get_job_for_user(request: HttpRequest, pk: int) -> ReportJob:
 # The list filters a large export keeps, per kind (the same keys as the list's query string).
 EXPORT_FILTER_KEYS = {"findings-xlsx": finding_exports.FILTER_KEYS, "tasks-xlsx": task_exports.FILTER_KEYS,
                       # A survey's raw responses and results (the results page's buttons); surveys/exports.py checks access.
-                      "survey-xlsx": ("survey",), "survey-pdf": ("survey",)}
+                      "survey-xlsx": ("survey",), "survey-pdf": ("survey",),
+                      # The 迎检 archive of the 材料审核 page (materials/archive.py), optionally one phase.
+                      "materials-zip": ("phase",)}
 
 
 @login_required

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -47,6 +48,9 @@ class RenderedFile(NamedTuple):
     filename: str
     mimetype: str
     content: bytes
+    # A file too large for memory (the 迎检 archive) is built on disk: ``path`` names it and
+    # ``content`` is empty; job_services._store moves it into storage.
+    path: str | None = None
 
 
 def _noop(percent: int, message: str) -> None:
@@ -593,10 +597,28 @@ def _summary_docx(**kwargs: Any) -> RenderedFile:
 # Lists exported by a report job when too large for a request (issue 14): not month reports but one
 # person's list, so each takes the person who asked and the list's filters, and holds only the rows
 # that person may see (reports.job_services: only they and admins/leaders open the job).
+def _materials_zip(*, user: Any, campaign: Any, params: dict, progress: Progress | None = None) -> RenderedFile:
+    """The 迎检 archive (``materials/archive.py``; params: phase), cut to the units the requester sees.
+
+    Built on disk next to where it will be stored (the report spool folder on the local file
+    system), never read into memory: gigabytes of photos and scans."""
+    from django.core.files.storage import FileSystemStorage, default_storage
+
+    from materials.archive import build_to_temp
+
+    directory = None
+    if isinstance(default_storage, FileSystemStorage):
+        directory = default_storage.path("reports/tmp")
+        os.makedirs(directory, exist_ok=True)
+    filename, path = build_to_temp(campaign, user=user, params=params, progress=progress, directory=directory)
+    return RenderedFile(filename, "application/zip", b"", path)
+
+
 EXPORTS: dict[str, Callable[..., RenderedFile]] = {
     "findings-xlsx": _export(_findings_xlsx),
     "tasks-xlsx": _export(_tasks_xlsx),
     "survey-xlsx": lambda **kwargs: _survey_file("survey_xlsx", **kwargs),
     "survey-pdf": lambda **kwargs: _survey_file("survey_pdf", **kwargs),
     "summary-docx": _summary_docx,  # one person's document too: a unit official asks for their own unit's
+    "materials-zip": _materials_zip,  # the requester's units only (an official: their own)
 }

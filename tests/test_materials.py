@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from campaign.models import Notification, Unit, UnitType
 from inspections.models import Rectification, RectificationPhoto
@@ -350,7 +351,9 @@ def test_the_archive_has_the_structure_utf8_names_and_index(mat, tmp_path):
         ]
         assert {i.compress_type for i in infos} == {zipfile.ZIP_STORED}
         assert zf.read("2.1.1 志愿服务制度/城东街道/002_plan.pdf").startswith(b"%PDF-")
-        assert zf.read("2.1.1 志愿服务制度/封面.pdf").startswith(b"%PDF-")
+        for code, name in (("2.1.1", "志愿服务制度"), ("2.1.2", "文明创建宣传")):
+            cover = PdfReader(io.BytesIO(zf.read(f"{code} {name}/封面.pdf")))
+            assert len(cover.pages) == 1 and f"{code} {name}" in cover.pages[0].extract_text()
         sheet = load_workbook(io.BytesIO(zf.read("目录.xlsx"))).active
         rows = [tuple(c.value for c in row) for row in sheet.iter_rows()]
     assert rows[0] == archive.INDEX_HEADERS
@@ -375,3 +378,26 @@ def test_the_units_home_shows_what_it_still_owes(mat, client_for):
     assert 'data-testid="home-materials"' in body and "尚需报送 4 项" in body
     body = client_for(mat.inspector).get("/").content.decode()
     assert 'data-testid="home-materials"' not in body
+
+
+def test_the_archive_job_is_built_on_disk_and_downloaded_with_an_audit_row(mat, client_for, django_capture_on_commit_callbacks):
+    from django.urls import reverse
+
+    from campaign.models import AuditLog
+    from reports.models import JobStatus, ReportJob
+
+    submit(mat, mat.items["工作方案"], files=[pdf("志愿服务工作方案.pdf")])
+    client = client_for(mat.admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("reports-export-request"), {"kind": "materials-zip"})
+    job = ReportJob.objects.get()
+    assert response.status_code == 302 and job.status == JobStatus.DONE, job.error
+    assert job.filename.endswith(".zip") and job.file.name.endswith(".zip")
+    assert not list((Path(settings.MEDIA_ROOT) / "reports" / "tmp").glob("materials-*.zip"))  # moved, not copied
+    download = client.get(reverse("reports-job-download", args=[job.pk]))
+    assert download.status_code == 200 and download["Content-Type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content))) as zf:
+        assert "2.1.1 志愿服务制度/城东街道/001_志愿服务工作方案.pdf" in zf.namelist()
+    assert AuditLog.objects.filter(action="file.download", object_id=str(job.pk)).count() == 1
+    # Another unit's official cannot open it.
+    assert client_for(mat.official_b).get(reverse("reports-job-download", args=[job.pk])).status_code == 404
