@@ -64,7 +64,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "owed": [] if sees_all else selectors.owed_by(request.user, campaign, today=today),
         "can_manage": access.can(request.user, "materials.manage"),
         "can_review": services.can_review(request.user, campaign),
-        "can_export": access.can(request.user, "reports.request"),
+        "can_export": bool(access.roles_of(request.user)),  # an official's archive holds only their units
         "pending": selectors.review_queue(campaign).count() if sees_all else 0,
     }
     if context["can_manage"]:
