@@ -52,13 +52,15 @@ class Figure:
     unit: str
     rule: str
     detail: str = ""  # e.g. the villages without a 宣传栏
+    is_ratio: bool = False  # ratios keep their one decimal ("2.0小时", "100.0%")
 
     @property
     def text(self) -> str:
-        """The value as written in a report: "1.4%", "184小时", "—"."""
+        """The value as written in a report: "1.4%", "184小时", "2.0小时", "—"."""
         if self.value is None:
             return "—"
-        return f"{plain(self.value)}{self.unit}"
+        number = format(self.value, "f") if self.is_ratio else plain(self.value)
+        return f"{number}{self.unit}"
 
 
 def plain(value: Decimal) -> str:
@@ -152,22 +154,22 @@ def figures_for(data: LedgerData, scope: str) -> list[Figure]:
                "各单位填报的常住人口；上级单位已填报的，不再加下级单位"),
         measured("volunteers"),
         Figure("volunteer_share", "注册志愿者占比", ratio(volunteers, Decimal(residents) if residents else None), "%",
-               "注册志愿者 ÷ 常住人口 × 100%，保留一位小数"),
+               "注册志愿者 ÷ 常住人口 × 100%，保留一位小数", is_ratio=True),
         measured("volunteer_times"),
         Figure("volunteer_participation", "志愿者参与率", ratio(active, volunteers), "%",
-               "参加过活动的志愿者 ÷ 注册志愿者 × 100%"),
+               "参加过活动的志愿者 ÷ 注册志愿者 × 100%", is_ratio=True),
         measured("volunteer_hours"),
         Figure("hours_per_volunteer", "人均服务时长", ratio(hours, volunteers, percent=False), "小时",
-               "服务时长 ÷ 注册志愿者"),
+               "服务时长 ÷ 注册志愿者", is_ratio=True),
         Figure("hours_per_time", "每人次服务时长", ratio(hours, times, percent=False), "小时",
-               "服务时长 ÷ 志愿服务人次"),
+               "服务时长 ÷ 志愿服务人次", is_ratio=True),
         measured("boards"),
         Figure("villages", "村（社区）", Decimal(len(villages)), "个", "单位树中类型为村、社区的启用单位"),
         Figure("villages_covered", "有宣传栏的村（社区）", Decimal(len(covered)), "个",
                "宣传栏台账中所在村（社区）为该村，或由该村（社区）自己填报的宣传栏"),
         Figure("board_coverage", "宣传栏覆盖率", ratio(Decimal(len(covered)), Decimal(len(villages))), "%",
                "有宣传栏的村（社区）÷ 村（社区）总数 × 100%",
-               detail=("尚无宣传栏：" + "、".join(missing)) if missing else ("各村（社区）均有宣传栏" if villages else "")),
+               detail=("尚无宣传栏：" + "、".join(missing)) if missing else ("各村（社区）均有宣传栏" if villages else ""), is_ratio=True),
         measured("psa"),
         measured("families"),
         measured("meetings"),
