@@ -71,6 +71,12 @@ def digest_for(*, user_id: int, day: dt.date) -> Digest:
     return digest
 
 
+def recent_days(*, user_id: int, limit: int = 7) -> list[dt.date]:
+    """The latest days that hold notices for a person (links on the digest page)."""
+    days = Notice.objects.filter(user_id=user_id).exclude(event=Event.DIGEST).order_by("-day").values_list("day", flat=True)
+    return list(days.distinct()[:limit])
+
+
 def delivery_log(*, status: str = "", event: str = "", channel: str = "", q: str = "") -> QuerySet[Notice]:
     """What was sent to whom and what failed, newest first, with each notice's attempts."""
     rows = Notice.objects.select_related("user", "unit").prefetch_related(

@@ -35,7 +35,10 @@ def preferences(request: HttpRequest) -> HttpResponse:
 def digest(request: HttpRequest) -> HttpResponse:
     form = DigestDayForm(request.GET or None)
     day = form.cleaned_data["day"] if form.is_bound and form.is_valid() and form.cleaned_data["day"] else timezone.localdate()
-    return render(request, "notices/digest.html", {"form": form, "digest": selectors.digest_for(user_id=request.user.pk, day=day)})
+    return render(request, "notices/digest.html", {
+        "form": form, "digest": selectors.digest_for(user_id=request.user.pk, day=day),
+        "recent": selectors.recent_days(user_id=request.user.pk),
+    })
 
 
 def _require_log(request: HttpRequest) -> None:

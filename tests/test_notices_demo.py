@@ -1,0 +1,63 @@
+"""The demo's notices: 陈晓燕 (chengdong, 城东街道) has a day's digest she can open, and the office a log."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import transaction
+
+from campaign.models import Campaign
+from dataload.demo import DEMO_TODAY, load_demo
+from dataload.demo_data import CAMPAIGN
+from notices import selectors
+from notices.models import Delivery, Event, Notice, NoticeStatus
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo, built once for this module inside a transaction that is rolled back afterwards."""
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            load_demo()
+            yield Campaign.objects.get(slug=CAMPAIGN["slug"])
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+def _user(name):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username=name)
+
+
+def test_chengdongs_day_has_due_overdue_and_new_items_and_one_digest(demo, db):
+    chen = _user("chengdong")
+    digest = selectors.digest_for(user_id=chen.pk, day=DEMO_TODAY)
+    assert digest.overdue and digest.new
+    assert len(digest.new) >= 2 and all(n.unit.name == "城东街道" for n in digest.new)
+    sent = Notice.objects.get(user=chen, day=DEMO_TODAY, event=Event.DIGEST)
+    assert sent.message.startswith(f"{DEMO_TODAY.month}月{DEMO_TODAY.day}日每日摘要：即将到期{len(digest.due)}项，已逾期{len(digest.overdue)}项")
+
+
+def test_chengdong_opens_her_digest_page_for_the_demo_day(demo, client):
+    client.force_login(_user("chengdong"))
+    body = client.get(f"/notices/digest/?day={DEMO_TODAY:%Y-%m-%d}").content.decode()
+    assert "每日摘要" in body and "已逾期" in body and "城东街道" in body
+    assert "口岸街道" not in body.split('id="digest-summary"')[1]
+    assert f"?day={DEMO_TODAY:%Y-%m-%d}" in body  # the demo day is among the recent days' links
+
+
+def test_the_office_sees_sent_and_failed_deliveries(demo, client):
+    assert Notice.objects.filter(status=NoticeStatus.FAILED, to_robot=True, unit__name="口岸街道").count() == 1
+    assert Delivery.objects.filter(ok=False, answer__startswith="HTTP 500").exists()
+    client.force_login(_user("chuangjianban"))
+    body = client.get("/notices/log/?status=failed").content.decode()
+    assert "sign not match" in body and "口岸街道工作群" in body
+
+
+def test_escalation_reached_the_leader_for_what_stayed_overdue(demo, db):
+    assert Notice.objects.filter(event=Event.ESCALATION, user__username="lingdao", day=DEMO_TODAY).exists()
+    assert DEMO_TODAY == dt.date(2026, 11, 29)
