@@ -811,9 +811,9 @@ def _correction(campaign, units, users, log: Log) -> None:
 
 # Each area's demo module (see the module docstring). One line per area.
 PARTS: tuple[str, ...] = (
-    "dataload.demo_notices",
     "dataload.demo_materials",
     "dataload.demo_ledgers",
+    "dataload.demo_notices",
 )
 
 
