@@ -32,7 +32,7 @@ from campaign.models import Campaign, Unit
 from inspections.models import RectificationPhoto
 from tasks.models import Evidence
 
-from .models import Requirement, RequirementItem, ReviewStatus, Submission
+from .models import MaterialScore, MaterialSettings, Requirement, RequirementItem, ReviewStatus, ScoreUse, Submission
 
 ACCEPTED, SUBMITTED, OVERDUE, MISSING = "accepted", "submitted", "overdue", "missing"
 CELL_LABELS = {ACCEPTED: "已合格", SUBMITTED: "待审核", OVERDUE: "逾期", MISSING: "缺报"}
@@ -244,3 +244,38 @@ def review_queue(campaign: Campaign) -> QuerySet[Submission]:
         .select_related("item__requirement__indicator", "unit", "submitted_by")
         .order_by("submitted_at")
     )
+
+
+@dataclass(frozen=True)
+class MaterialScoreLine:
+    unit_id: int
+    indicator_code: str
+    score_id: int
+    label: str
+    points: Decimal  # negative: the points the materials did not earn (分值 − 得分)
+
+
+def material_score_lines(*, campaign: Campaign, start: dt.date, end: dt.date, unit_ids: set[int] | None = None) -> list[MaterialScoreLine]:
+    """The score lines of 材料审核 scores dated ``start``–``end`` (inclusive), one per standard and unit.
+
+    A standard scored 1.5 of its 2.00 points loses 0.50: the line is −0.50, and says so. Only the
+    campaign's choice decides where they count (``MaterialSettings.score_use``); this function
+    returns the lines whatever it is, the caller (``reports.scoring``) asks only when they count.
+    """
+    qs = MaterialScore.objects.filter(requirement__campaign=campaign, scored_on__gte=start, scored_on__lte=end)
+    if unit_ids is not None:
+        qs = qs.filter(unit_id__in=unit_ids)
+    lines = []
+    for pk, unit_id, points, full, code, name, note in qs.order_by("requirement__indicator__order", "requirement__indicator__code", "unit_id").values_list(
+        "pk", "unit_id", "points", "requirement__indicator__score", "requirement__indicator__code", "requirement__indicator__name", "note"
+    ):
+        lost = min(points, full) - full
+        label = f"材料审核 {code} {name}：得{points}分（分值{full}分）" + (f"，{note}" if note else "")
+        lines.append(MaterialScoreLine(unit_id, code, pk, label[:300], lost))
+    return lines
+
+
+def score_use(campaign: Campaign) -> str:
+    """Where the campaign's 材料审核 scores count (``ScoreUse``); readiness only when not set."""
+    found = MaterialSettings.objects.filter(campaign=campaign).values_list("score_use", flat=True).first()
+    return found or ScoreUse.READINESS

@@ -20,6 +20,10 @@ The rule is stated, with a worked example, in ``docs/scoring.md``. In short:
 * Indicators assessed by survey (问卷调查): a survey scored in the month deducts, per rule, the
   indicator's score minus the points its rate earns in the unit's area (``surveys/rates.py``);
   one ``survey`` line names the survey, the rate and the respondents. Never weighted in mixed mode.
+* 材料审核 (materials): where the campaign counts them monthly (``MaterialSettings.score_use``), a
+  standard's materials scored in the month deduct its 分值 minus the points given; one ``material``
+  line names the standard and both numbers (``materials.selectors.material_score_lines``). Never
+  weighted in mixed mode. Campaigns that keep them for readiness (or the year) get no line here.
 * Then, in every mode: overdue-rectification penalties of the month
   (``OverduePenalty`` rows), overdue tasks (``task_overdue_points`` each,
   capped at ``task_overdue_cap``), approved bonuses (capped at ``bonus_cap``),
@@ -66,6 +70,8 @@ from inspections.models import (
     OverduePenalty,
     appeal_summary,
 )
+from materials import selectors as material_selectors
+from materials.models import ScoreUse
 from surveys.selectors import survey_score_lines
 from tasks.deadlines import is_on_time
 from tasks.models import Task
@@ -119,6 +125,7 @@ KIND_LABELS = {
     "pass_rate": "及格率扣减",
     "appeal": "申诉",
     "survey": "问卷调查",
+    "material": "材料审核",
 }
 
 
@@ -270,7 +277,7 @@ def _month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
 class _Acc:
     """Accumulates one unit's lines and the field totals while the month is computed."""
 
-    __slots__ = ("want", "lines", "finding", "passing", "survey", "penalty", "task", "bonus", "corrections", "findings_count", "indicator_lost")
+    __slots__ = ("want", "lines", "finding", "passing", "survey", "material", "penalty", "task", "bonus", "corrections", "findings_count", "indicator_lost")
 
     def __init__(self, want: bool = True) -> None:
         self.want = want  # does this unit's explanation get its lines?
@@ -278,6 +285,7 @@ class _Acc:
         self.finding = ZERO  # signed sums (negative = deducted)
         self.passing = ZERO  # pass-rate losses (negative)
         self.survey = ZERO  # survey-assessed indicators' losses (negative)
+        self.material = ZERO  # 材料审核 standards' losses, when the campaign counts them monthly (negative)
         self.penalty = ZERO
         self.task = ZERO
         self.bonus = ZERO
@@ -499,6 +507,17 @@ def score_month(
             object_type="surveys.survey", object_id=line.survey_id,
         ), line.points, with_lines)
 
+    # 材料审核 scores dated in the month, when the campaign counts them in the monthly score
+    # (materials.MaterialSettings.score_use; readiness-only or annual campaigns get no line here).
+    if material_selectors.score_use(campaign) == ScoreUse.MONTHLY:
+        for line in material_selectors.material_score_lines(campaign=campaign, start=start, end=end, unit_ids=unit_ids):
+            acc = accs[line.unit_id]
+            acc.indicator_lost -= line.points
+            acc.add("material", ScoreLine(
+                "material", line.label, line.points, line.indicator_code, date=start,
+                object_type="materials.materialscore", object_id=line.score_id,
+            ), line.points, with_lines)
+
     # Overdue-rectification penalties recorded for this month.
     penalties = OverduePenalty.objects.filter(campaign=campaign, month=start, **scope)
     if not with_lines:
@@ -579,7 +598,7 @@ def score_month(
     applicable_by_type: dict[str, Decimal] = {}  # Σ applicable leaf scores, the 得分率 denominator
     for unit in units:
         acc = accs[unit.pk]
-        raw = full + acc.finding + acc.passing + acc.survey + acc.penalty + acc.task + acc.bonus + acc.corrections
+        raw = full + acc.finding + acc.passing + acc.survey + acc.material + acc.penalty + acc.task + acc.bonus + acc.corrections
         lines = acc.lines
         if raw < 0:
             if with_lines and acc.want:
@@ -602,7 +621,7 @@ def score_month(
                 score_rate = d_rate
         results.append(UnitScore(
             unit_id=unit.pk, unit_name=unit.name, unit_type=unit.unit_type, ranking_group=unit.group,
-            full_score=full, finding_deductions=q2(-acc.finding - acc.passing - acc.survey), penalty_deductions=q2(-acc.penalty),
+            full_score=full, finding_deductions=q2(-acc.finding - acc.passing - acc.survey - acc.material), penalty_deductions=q2(-acc.penalty),
             task_deductions=q2(-acc.task), bonus=q2(acc.bonus), corrections=q2(acc.corrections),
             pass_rate=pass_rates.get(unit.pk), score=score, score_rate=score_rate, rank=0, change=None,
             lines=lines if with_lines else [], ranking_group_order=unit.group_order, findings_count=acc.findings_count,

@@ -29,6 +29,8 @@ SCORED_MODELS = (
     ("tasks", "Task"),  # deadline and completion (overdue tasks deduct)
     ("surveys", "Survey"),  # score month, status (drafts do not count), title in lines
     ("surveys", "ScoringRule"),
+    ("materials", "MaterialScore"),  # 材料审核 scores (counted monthly where the campaign says so)
+    ("materials", "MaterialSettings"),  # where those scores count
 )
 
 

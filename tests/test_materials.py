@@ -401,3 +401,34 @@ def test_the_archive_job_is_built_on_disk_and_downloaded_with_an_audit_row(mat, 
     assert AuditLog.objects.filter(action="file.download", object_id=str(job.pk)).count() == 1
     # Another unit's official cannot open it.
     assert client_for(mat.official_b).get(reverse("reports-job-download", args=[job.pk])).status_code == 404
+
+
+# ---------------------------------------------------------------- scores
+
+def test_material_scores_enter_the_monthly_score_only_where_the_campaign_says_so(mat):
+    from reports.scoring import score_month
+
+    services.score_set(requirement=mat.req, unit=mat.unit_b, user=mat.admin, points=Decimal("1.50"),
+                       scored_on=dt.date(2026, 11, 10), note="会议记录不全")
+    services.score_set(requirement=mat.req, unit=mat.unit_a, user=mat.admin, passed=True, scored_on=dt.date(2026, 11, 12))
+    november = dt.date(2026, 11, 1)
+    # Default: readiness only — no line, full score.
+    b = score_month(campaign=mat.campaign, month=november, today=TODAY).get(mat.unit_b.pk)
+    assert b.score == Decimal("100.00") and not [l for l in b.lines if l.kind == "material"]
+    MaterialSettings.objects.create(campaign=mat.campaign, score_use="monthly")
+    scores = score_month(campaign=mat.campaign, month=november, today=TODAY)
+    b, a = scores.get(mat.unit_b.pk), scores.get(mat.unit_a.pk)
+    lines = [(l.label, l.points) for l in b.lines if l.kind == "material"]
+    assert lines == [("材料审核 2.1.1 志愿服务制度：得1.50分（分值2.00分），会议记录不全", Decimal("-0.50"))]
+    assert b.score == Decimal("99.50")  # 100 − (2.00 − 1.50)
+    assert a.score == Decimal("100.00") and [l.points for l in a.lines if l.kind == "material"] == [Decimal("0.00")]
+    # Scored in November: October has no line.
+    october = score_month(campaign=mat.campaign, month=dt.date(2026, 10, 1), today=TODAY).get(mat.unit_b.pk)
+    assert not [l for l in october.lines if l.kind == "material"]
+
+
+def test_a_score_above_the_standards_points_is_refused(mat):
+    with pytest.raises(ValidationError, match="0 到 2.00"):
+        services.score_set(requirement=mat.req, unit=mat.unit_a, user=mat.admin, points=Decimal("2.50"))
+    with pytest.raises(PermissionDenied):
+        services.score_set(requirement=mat.req, unit=mat.unit_a, user=mat.inspector, passed=True)
