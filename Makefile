@@ -49,6 +49,7 @@ bench: venv
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py bench_scoring
 	$(PY) manage.py bench_reports
+	$(PY) manage.py bench_cockpit
 	$(PY) manage.py bench_import
 	$(PY) scripts/bench_findings_export.py floor
 	$(PY) scripts/bench_findings_export.py export

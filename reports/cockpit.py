@@ -55,6 +55,7 @@ from .selectors import TrendPoint
 OPEN_FINDING_STATUSES = (FindingStatus.OPEN, FindingStatus.SUBMITTED, FindingStatus.RETURNED)
 BEHIND_ROWS = 5
 GROUP_EDGE = 3  # first and last units shown per ranking group
+LIVE_TREND_MONTHS = 3  # unpublished months the trend scores live (the current one and two before it)
 
 
 @dataclass
@@ -122,6 +123,7 @@ class Cockpit:
     is_published: bool
     groups: list[GroupCard]
     trend: list[tuple[str, list[TrendPoint]]]
+    trend_skipped: int
     overdue_tasks: int
     overdue_findings: int
     open_orders: int
@@ -188,31 +190,38 @@ def _group_cards(units: list[UnitScore]) -> list[GroupCard]:
     return cards
 
 
-def _trend(campaign: Campaign, month: dt.date, today: dt.date, current: list[UnitScore]) -> list[tuple[str, list[TrendPoint]]]:
+def _trend(campaign: Campaign, month: dt.date, today: dt.date, current: list[UnitScore]) -> tuple[list[tuple[str, list[TrendPoint]]], int]:
     """Each group's average score per month up to ``month``: published months from the snapshot
-    (one grouped query), open months from the score cache (the current month's scores are passed in)."""
+    (one grouped query), the latest ``LIVE_TREND_MONTHS`` unpublished ones live from the score
+    cache (the current month's scores are passed in). Older unpublished months are left out (a
+    city publishes monthly; one that never does would score every month on each cold load) and
+    their number returned, so the page can say so."""
     months = [m for m in campaign.months() if m <= month]
     published = set(
         AssessmentPeriod.objects.filter(campaign=campaign, status=PeriodStatus.PUBLISHED, month__lte=month)
         .values_list("month", flat=True)
     )
+    live = [m for m in months if m not in published][-LIVE_TREND_MONTHS:]
+    skipped = sum(1 for m in months if m not in published and m not in live)
     averages: dict[str, dict[dt.date, Decimal]] = defaultdict(dict)
     for m, group, avg in _published_averages(campaign, month):
         averages[group][m] = avg
-    for m in months:
-        if m in published:
-            continue
-        units = current if m == month else score_cache.base_scores(campaign=campaign, month=m, today=today).units
-        by_group: dict[str, list[Decimal]] = defaultdict(list)
-        for unit in units:
-            by_group[unit.ranking_group].append(unit.score)
-        for group, scores in by_group.items():
-            averages[group][m] = average_score(scores)
+    for m in live:
+        if m == month:
+            by_group: dict[str, list[Decimal]] = defaultdict(list)
+            for unit in current:
+                by_group[unit.ranking_group].append(unit.score)
+            values = {group: average_score(scores) for group, scores in by_group.items()}
+        else:
+            values = score_cache.group_averages(campaign=campaign, month=m, today=today)
+        for group, value in values.items():
+            averages[group][m] = value
+    shown = [m for m in months if m in published or m in live]
     order = list(dict.fromkeys(u.ranking_group for u in current)) + sorted(set(averages) - {u.ranking_group for u in current})
     return [
-        (group, [TrendPoint(m, averages[group].get(m), None, m in published) for m in months])
+        (group, [TrendPoint(m, averages[group].get(m), None, m in published) for m in shown])
         for group in order if group in averages
-    ]
+    ], skipped
 
 
 def _published_averages(campaign: Campaign, month: dt.date) -> list[tuple[dt.date, str, Decimal]]:
@@ -256,11 +265,13 @@ def _behind_findings(campaign: Campaign, today: dt.date) -> tuple[int, list[Behi
     """Rectifications overdue (awaiting the unit past the deadline) per unit."""
     rows = list(
         Finding.objects.filter(campaign=campaign, status__in=AWAITING_UNIT, rectify_deadline__lt=today)
-        .values_list("unit_id", "unit__name").annotate(n=Count("pk")).order_by()
+        .values_list("unit_id").annotate(n=Count("pk")).order_by()
     )
+    names = dict(Unit.objects.filter(pk__in=[pk for pk, _n in rows]).values_list("pk", "name"))
     url = reverse("inspections-findings")
-    rows.sort(key=lambda r: (-r[2], r[1]))
-    return sum(r[2] for r in rows), [BehindRow(pk, name, n, f"{url}?unit={pk}&overdue=1") for pk, name, n in rows[:BEHIND_ROWS]]
+    rows.sort(key=lambda r: (-r[1], names.get(r[0], "")))
+    return sum(n for _pk, n in rows), [
+        BehindRow(pk, names.get(pk, ""), n, f"{url}?unit={pk}&overdue=1") for pk, n in rows[:BEHIND_ROWS]]
 
 
 def _behind_falling(units: list[UnitScore], month_slug: str) -> list[BehindRow]:
@@ -335,9 +346,10 @@ def cockpit(*, campaign: Campaign, today: dt.date | None = None) -> Cockpit:
     overdue_tasks, behind_tasks = _behind_tasks(campaign, today, ranked)
     overdue_findings, behind_findings = _behind_findings(campaign, today)
     open_orders, overdue_orders = _orders(campaign, today)
+    trend, skipped = _trend(campaign, month, today, units)
     return Cockpit(
         campaign=campaign, today=today, month=month, is_published=scores.is_published,
-        groups=_group_cards(units), trend=_trend(campaign, month, today, units),
+        groups=_group_cards(units), trend=trend, trend_skipped=skipped,
         overdue_tasks=overdue_tasks, overdue_findings=overdue_findings,
         open_orders=open_orders, overdue_orders=overdue_orders,
         behind_tasks=behind_tasks, behind_findings=behind_findings,

@@ -171,6 +171,27 @@ def full_scores(*, campaign: Campaign, month: dt.date, today: dt.date | None = N
     return _cached(lambda: _key("full", campaign, start, today), compute)
 
 
+def group_averages(*, campaign: Campaign, month: dt.date, today: dt.date | None = None) -> dict:
+    """Per ranking group, the average score of an open month (``reports.data.average_score`` of its
+    units' scores): the cockpit's trend. Kept apart from ``base`` because it is tiny: a trend over
+    several months reads a few numbers instead of unpickling every unit's totals of each month."""
+    from collections import defaultdict
+
+    from .data import average_score
+
+    start, today = month_start(month), today or timezone.localdate()
+
+    def compute() -> dict:
+        by_group: dict = defaultdict(list)
+        for unit in base_scores(campaign=campaign, month=start, today=today).units:
+            by_group[unit.ranking_group].append(unit.score)
+        return {group: average_score(scores) for group, scores in by_group.items()}
+
+    if not enabled():
+        return compute()
+    return _cached(lambda: _key("averages", campaign, start, today), compute)
+
+
 def unit_lines(*, campaign: Campaign, month: dt.date, unit_id: int, today: dt.date | None = None) -> list[ScoreLine]:
     """One unit's explanation lines of an open month (only that unit is scored)."""
     start, today = month_start(month), today or timezone.localdate()

@@ -171,11 +171,25 @@ def _finding_figures(campaign: Campaign, unit_ids: set[int] | None, start: dt.da
 
 
 def _score_rows(campaign: Campaign, unit: Unit | None, start: dt.date, end: dt.date, as_of: dt.date) -> list[ScoreRow]:
-    rows = []
-    for month in campaign.months():
-        if month < month_start(start) or month > end or month > as_of:
-            continue
-        scores = month_scores(campaign=campaign, month=month, with_lines=False)
+    """The period's months that have begun: published ones from their snapshot, open ones from the
+    score cache's totals; the change against the month before follows ``scoring._apply_change``
+    (the previous month's snapshot or live totals), each month scored once, not twice."""
+    from . import score_cache
+    from .scoring import month_is_published, previous_month, previous_scores, q2
+
+    months = [m for m in campaign.months() if month_start(start) <= m <= end and m <= as_of]
+    rows: list[ScoreRow] = []
+    before: dict[int, Decimal] | None = None
+    for month in months:
+        if month_is_published(campaign, month):
+            scores = month_scores(campaign=campaign, month=month, with_lines=False)
+        else:
+            scores = score_cache.base_scores(campaign=campaign, month=month, today=as_of)
+            if before is None and previous_month(month) >= month_start(campaign.start_date):
+                before = previous_scores(campaign=campaign, month=previous_month(month), today=as_of)
+            for u in scores.units:
+                u.change = q2(u.score - before[u.unit_id]) if before and u.unit_id in before else None
+        before = {u.unit_id: u.score for u in scores.units}
         if unit is None:
             rows.append(ScoreRow(month, average_score([u.score for u in scores.units]), None, "全部单位",
                                  len(scores.units), None, scores.is_published))
