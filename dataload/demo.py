@@ -813,6 +813,7 @@ def _correction(campaign, units, users, log: Log) -> None:
 PARTS: tuple[str, ...] = (
     "dataload.demo_materials",
     "dataload.demo_ledgers",
+    "dataload.demo_snaps",
     "dataload.demo_notices",
 )
 
