@@ -43,6 +43,13 @@ KIND_PATHS: tuple[str, ...] = (
     "campaign.importers.UNITS",
     "campaign.importers.POINTS",
     "tasks.importers.TASKS",
+    "ledgers.importers.POPULATION",
+    "ledgers.importers.VOLUNTEERS",
+    "ledgers.importers.BOARDS",
+    "ledgers.importers.FAMILIES",
+    "ledgers.importers.MEETINGS",
+    "ledgers.importers.HONOURS",
+    "ledgers.importers.HYGIENE",
 )
 
 KINDS: dict[str, ImportKind] = {kind.key: kind for kind in map(import_string, KIND_PATHS)}

@@ -81,7 +81,7 @@ class LedgerImportKind(ImportKind):
         if raw is None or raw == "":
             if f.required:
                 raise CellError(f"{f.label}为空。")
-            return f.default
+            return "" if f.kind == "text" and f.default is None else f.default
         if f.kind == "text":
             text = to_text(raw)
             if len(text) > f.max_length:
