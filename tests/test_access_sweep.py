@@ -39,6 +39,7 @@ from inspections.models import (
 )
 from dataload.demo import demo_photo
 from reports.models import ReportJob
+from snaps.models import Snap, SnapCategory, SnapPhoto, Triage
 from tasks.models import Evidence, ProgressEntry
 from tests import factories as f
 from tests.conftest import build_world
@@ -64,14 +65,19 @@ SEGMENT_KINDS = {
     "accountability": "accountability",
     "jobs": "job",
     "units": "unit",
+    "snaps": "snap",
 }
 KWARG_KINDS = {"point_pk": "point", "point_id": "point", "unit_id": "unit", "unit_pk": "unit", "task_pk": "task",
-               "finding_pk": "finding", "inspection_pk": "inspection", "order_pk": "order"}
+               "finding_pk": "finding", "inspection_pk": "inspection", "order_pk": "order", "photo_pk": "snap_photo"}
 # Arguments that are not objects: a fixed, valid value.
-PLAIN_VALUES = {"month": MONTH, "year": 2026}
+PLAIN_VALUES = {"month": MONTH, "year": 2026, "slug": "taihe-2026"}
 # Slug arguments naming a table or template, per URL name: any known value will do for the sweep.
 SLUG_VALUES = {("tasks-dashboard-export", "table"): "overdue", ("tasks-import-template", "kind"): "tasks",
-               ("tasks-import-export", "kind"): "tasks"}
+               ("tasks-import-export", "kind"): "tasks",
+               # Public pages (campaign/public.py) name no object a login could unlock: a query code that
+               # does not exist, and the CAPTCHA's key; the anonymous sweep below covers them.
+               ("snaps-public-status", "code"): "ABCDEFGHJKMN", ("snaps-public-photo", "code"): "ABCDEFGHJKMN",
+               ("snaps-public-photo", "kind"): "report", ("snaps-public-photo", "pk"): 1, ("captcha-image", "key"): "0" * 40}
 
 # What a form would send; views that lacked an access check would act on it.
 POST_DATA = {
@@ -164,6 +170,10 @@ def build_unit_b_objects(w: SimpleNamespace) -> dict[str, Any]:
                                            reason="复核返还", finding=finding, created_by=w.admin)
     accountability = Accountability.objects.create(campaign=c, unit=w.unit_b, kind="talk", date=dt.date(2026, 11, 20),
                                                    reason="问题逾期未整改", created_by=w.admin)
+    category = SnapCategory.objects.create(campaign=c, name="占道经营", indicator=w.leaf_market)
+    snap = Snap.objects.create(campaign=c, category=category, description="口岸农贸市场门口占道", place="口岸街",
+                               point=w.point_b, triage=Triage.FILED, finding=finding)
+    snap_photo = store_upload(SnapPhoto(snap=snap), demo_photo("随手拍", colour=(9, 9, 9)), folder="snaps", images_only=True)
     job = ReportJob.objects.create(kind="bulletin-pdf", campaign=c, month=dt.date(2026, 10, 1), requested_by=w.leader)
     AssessmentPeriod.objects.create(campaign=c, month=dt.date(2026, 10, 1))
     Notification.objects.create(user=w.official_b, unit=w.unit_b, key="sweep", day=dt.date(2026, 11, 29), message="口岸街道的提醒")
@@ -171,13 +181,13 @@ def build_unit_b_objects(w: SimpleNamespace) -> dict[str, Any]:
         "task": task, "progress": entry, "evidence": evidence, "inspection": inspection, "finding": finding,
         "finding_photo": finding_photo, "rectification": rectification, "rectification_photo": rectification_photo,
         "point": w.point_b, "order": order, "appeal": appeal, "appeal_evidence": appeal_evidence, "bonus": bonus, "correction": correction, "accountability": accountability,
-        "job": job, "unit": w.unit_b,
+        "job": job, "unit": w.unit_b, "snap": snap, "snap_photo": snap_photo,
     }
 
 
 def snapshot() -> dict[str, list]:
     """Every row of every table of ours (and users), to compare before and after."""
-    models = [m for label in ("campaign", "tasks", "inspections", "reports") for m in apps.get_app_config(label).get_models()]
+    models = [m for label in ("campaign", "tasks", "inspections", "snaps", "reports") for m in apps.get_app_config(label).get_models()]
     models.append(get_user_model())
     state = {}
     for model in models:
@@ -259,3 +269,40 @@ def test_unit_bs_own_official_opens_its_photos_and_month_page(sweep_world, db, c
         url = reverse("inspections-photo-download", args=[photo_kind, objects[f"{photo_kind}_photo"].pk])
         assert client.get(url).status_code == 200, url
     assert client.get(reverse("reports-unit-month", args=[MONTH, w.unit_b.pk])).status_code == 200
+
+
+# Pages that answer a visitor without a login although they are not public_endpoint views: the login
+# machinery's own (skipped above), the load balancers' probe and the installable app's two files.
+OPEN_BY_DESIGN = {"healthz", "pwa-sw", "pwa-manifest"}
+
+
+def test_every_page_a_visitor_opens_without_a_login_is_a_public_endpoint():
+    """campaign/public.py wraps every public view (rate limits, device cookie, marked): nothing else is open."""
+    from campaign.public import is_public
+
+    public = {name for _route, pattern in _walk(get_resolver()) if (name := pattern.name) and is_public(pattern.callback)}
+    assert {"snaps-public-new", "snaps-public-points", "snaps-public-lookup", "snaps-public-status",
+            "snaps-public-photo", "captcha-image", "captcha-refresh"} <= public
+
+
+@pytest.mark.parametrize("plan_id, name, kwargs, problems", plans(), ids=[p[0] for p in plans()])
+def test_a_visitor_without_a_login_gets_only_the_public_pages(sweep_world, db, client, plan_id, name, kwargs, problems):
+    from campaign.public import is_public
+
+    if problems:
+        pytest.skip("unmapped URL: test_every_url_can_be_mapped_for_the_sweep names it")
+    w, objects = sweep_world
+    resolved = {k: (objects[v[1]].pk if isinstance(v, tuple) else v) for k, v in kwargs.items()}
+    url = reverse(name, kwargs=resolved)
+    match = get_resolver().resolve(url)
+    before = snapshot()
+    get = client.get(url)
+    post = client.post(url, POST_DATA)
+    assert snapshot() == before, f"{url}: a visitor changed data"
+    assert get.status_code < 500 and post.status_code < 500, f"{url}: GET {get.status_code}, POST {post.status_code}"
+    if is_public(match.func) or name in OPEN_BY_DESIGN:
+        return
+    for response in (get, post):
+        assert response.status_code in (302, 400, 401, 403, 404, 405), f"{url}: {response.status_code} without a login"
+        if response.status_code == 302:
+            assert response["Location"].startswith(reverse("login")), f"{url}: redirects to {response['Location']}"
