@@ -77,6 +77,7 @@ class Command(BaseCommand):
         parser.add_argument("--files", type=int, default=5, help="files per standard and unit (one per item)")
         parser.add_argument("--kb", type=int, default=87, help="average file size in KB (87 KB × 24,000 ≈ 2 GB)")
         parser.add_argument("--keep", action="store_true")
+        parser.add_argument("--skip-zip", action="store_true", help="only the matrix page")
         parser.add_argument("--child", choices=["floor", "archive", "covers"], help=argparse.SUPPRESS)
         parser.add_argument("--out", help=argparse.SUPPRESS)
 
@@ -90,7 +91,8 @@ class Command(BaseCommand):
         self.stdout.write(f"setup: {opts['standards']} standards × {opts['units']} units × {opts['files']} files = "
                           f"{count} files, {total / 1e9:.2f} GB, in {time.perf_counter() - started:.0f} s")
         try:
-            self._bench_zip(campaign)
+            if not opts["skip_zip"]:
+                self._bench_zip(campaign)
             self._bench_matrix(campaign, admin, opts)
             self._bench_matrix_queries(campaign, admin)
         finally:
