@@ -52,6 +52,7 @@ bench: venv
 	$(PY) manage.py bench_cockpit
 	$(PY) manage.py bench_import
 	$(PY) manage.py bench_notices
+	$(PY) manage.py bench_snaps
 	$(PY) scripts/bench_findings_export.py floor
 	$(PY) scripts/bench_findings_export.py export
 	$(PY) scripts/bench_load.py

@@ -8,7 +8,6 @@ only what the office publishes: no unit, no official's name, no internal note.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -179,35 +178,42 @@ def figures(campaign: Campaign) -> SnapFigures:
     Every report counts once in ``received``. A merged report counts under its own month and
     category, with the state of the report it was merged into; the time to 办结 is counted for
     each report from its own submission (the reporter waited that long). Reports not filed have
-    no unit and appear as “未转交”.
+    no unit and appear as “未转交”. One query of plain tuples (20,000 reports: docs/benchmarks.md).
     """
-    snaps = list(
+    rows_in = list(
         Snap.objects.filter(campaign=campaign)
-        .select_related("category", "finding", "finding__unit", "merged_into", "merged_into__finding",
-                        "merged_into__finding__unit")
         .order_by("created_at", "pk")
+        .values_list("pk", "created_at", "category__name", "triage", "merged_into_id", "finding__status",
+                     "finding__accepted_at", "finding__unit__short_name", "finding__unit__name")
     )
+    by_pk = {r[0]: r for r in rows_in}
+    tz = timezone.get_current_timezone()
     total = Row("合计")
     months: dict[dt.date, Row] = {}
     categories: dict[str, Row] = {}
-    units: dict[str, Row] = defaultdict(lambda: Row(""))
-    for snap in snaps:
-        root = root_of(snap)
-        finding = root.finding if root.triage == Triage.FILED else None
-        state = _state(root)
-        month = timezone.localtime(snap.created_at).date().replace(day=1)
-        unit_label = finding.unit.display_name if finding is not None else "未转交"
-        rows = [
-            total,
-            months.setdefault(month, Row(f"{month.year}年{month.month}月")),
-            categories.setdefault(snap.category.name, Row(snap.category.name)),
-            units[unit_label],
-        ]
-        units[unit_label].label = unit_label
+    units: dict[str, Row] = {}
+    day = Decimal(86400)
+    for _pk, created_at, category, _triage, _merged, *_rest in rows_in:
+        root = by_pk[_pk]
+        for _ in range(MERGE_DEPTH):
+            if root[3] != Triage.MERGED or root[4] not in by_pk:
+                break
+            root = by_pk[root[4]]
+        _rpk, _created, _cat, triage, _into, finding_status, accepted_at, unit_short, unit_name = root
+        filed = triage == Triage.FILED and finding_status is not None
+        state = _state_of(triage, finding_status)
+        unit_label = (unit_short or unit_name) if filed else "未转交"
+        month = created_at.astimezone(tz).date().replace(day=1)
+        if month not in months:
+            months[month] = Row(f"{month.year}年{month.month}月")
+        if category not in categories:
+            categories[category] = Row(category)
+        if unit_label not in units:
+            units[unit_label] = Row(unit_label)
         days = None
-        if state == DONE and finding is not None and finding.accepted_at and finding.accepted_at >= snap.created_at:
-            days = Decimal((finding.accepted_at - snap.created_at).total_seconds()) / Decimal(86400)
-        for row in rows:
+        if state == DONE and accepted_at is not None and accepted_at >= created_at:
+            days = Decimal((accepted_at - created_at).total_seconds()) / day
+        for row in (total, months[month], categories[category], units[unit_label]):
             row.received += 1
             if state == DECLINED:
                 row.declined += 1
@@ -233,12 +239,17 @@ def state_label(snap: Snap) -> str:
 
 def _state(root: Snap) -> str:
     """The public state key of a root report, from rows already loaded (no photos needed)."""
-    if root.triage == Triage.DECLINED:
+    return _state_of(root.triage, root.finding.status if root.finding_id else None)
+
+
+def _state_of(triage: str, finding_status: str | None) -> str:
+    """The public state key from a root report's triage and its finding's status (the table in docs/snaps.md)."""
+    if triage == Triage.DECLINED:
         return DECLINED
-    if root.triage != Triage.FILED or root.finding is None:
+    if triage != Triage.FILED or finding_status is None:
         return RECEIVED
-    if root.finding.status == FindingStatus.WITHDRAWN:
+    if finding_status == FindingStatus.WITHDRAWN:
         return DECLINED
-    if root.finding.status == FindingStatus.ACCEPTED:
+    if finding_status == FindingStatus.ACCEPTED:
         return DONE
     return IN_PROGRESS
