@@ -40,6 +40,7 @@ from campaign.workbook import ImportPreview, Problem, WorkbookError, open_workbo
 # The kinds, in the order the import page lists them. One line per kind.
 KIND_PATHS: tuple[str, ...] = (
     "campaign.importers.INDICATORS",
+    "materials.importers.REQUIREMENTS",  # the 材料要求 sheet beside the 测评体系 (materials/importers.py)
     "campaign.importers.UNITS",
     "campaign.importers.POINTS",
     "tasks.importers.TASKS",

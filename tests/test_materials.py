@@ -432,3 +432,38 @@ def test_a_score_above_the_standards_points_is_refused(mat):
         services.score_set(requirement=mat.req, unit=mat.unit_a, user=mat.admin, points=Decimal("2.50"))
     with pytest.raises(PermissionDenied):
         services.score_set(requirement=mat.req, unit=mat.unit_a, user=mat.inspector, passed=True)
+
+
+# ---------------------------------------------------------------- the workbook
+
+def test_the_requirements_sheet_round_trips_and_imports_new_rows(mat):
+    from dataload import imports
+    from tests.import_workbooks import workbook_bytes
+
+    exported = workbook_bytes(imports.export_workbook(campaign=mat.campaign, kind="material-requirements"))
+    preview = imports.import_preview(campaign=mat.campaign, kind="material-requirements", data=exported)
+    assert not preview.problems, preview.as_text()
+    assert (preview.creates, preview.updates, preview.unchanged) == (0, 0, 2)
+    sheet = load_workbook(io.BytesIO(exported)).active
+    rows = [tuple(c.value for c in row) for row in sheet.iter_rows()]
+    assert rows[0][:4] == ("标准编号", "测评标准", "申报截止日期", "申报材料")
+    assert rows[1][0] == "2.1.1" and rows[1][3] == "工作方案|1\n会议记录|1\n活动照片|2" and rows[1][4] == "城东街道、口岸街道"
+
+    # A new row for 1.1.2 (no requirement yet), one changed deadline, one unknown code.
+    sheet.append(["1.1.2", "户外广告规范", "2026-12-01", "公益广告台账\n公益广告照片 ≥ 6 张", "口岸街道", "重点推进阶段", ""])
+    sheet.cell(row=2, column=3).value = "2026-11-25"
+    sheet.append(["9.9.9", "不存在", "2026-12-01", "方案", "", "", ""])
+    buffer = io.BytesIO()
+    sheet.parent.save(buffer)
+    preview = imports.import_preview(campaign=mat.campaign, kind="material-requirements", data=buffer.getvalue())
+    assert [p.message for p in preview.errors] == ["没有编号为“9.9.9”的测评标准（第三级指标）。"]
+    sheet.delete_rows(sheet.max_row)
+    buffer = io.BytesIO()
+    sheet.parent.save(buffer)
+    preview = imports.import_apply(campaign=mat.campaign, kind="material-requirements", data=buffer.getvalue())
+    assert (preview.creates, preview.updates, preview.unchanged) == (1, 1, 1)
+    new = Requirement.objects.get(indicator=mat.leaf_ads)
+    assert [(i.name, i.min_files) for i in new.items.all()] == [("公益广告台账", 1), ("公益广告照片", 6)]
+    assert list(new.units.all()) == [mat.unit_b] and new.phase == mat.phase_push
+    mat.req.refresh_from_db()
+    assert mat.req.deadline == dt.date(2026, 11, 25)
