@@ -19,3 +19,14 @@ def test_the_finding_rows_look_the_time_zone_up_once_not_per_round(november, mon
     assert calls == []
     assert {row.finding_id: row.rectification_label for row in rows} == expected
     assert expected[november.F.pk] == "逾期整改" and expected[november.B.pk] == "按期整改"
+
+
+def test_postgresql_connections_run_without_jit(db):
+    """JIT compilation cost the task dashboard 16 s per grouped count on the bench city (config/settings.py)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
