@@ -104,9 +104,11 @@ class AnswerForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.questions = questions
         if areas is not None:
-            self.fields["area"] = forms.ModelChoiceField(
-                label="所在社区/村", queryset=Unit.objects.filter(pk__in=[u.pk for u in areas]).order_by("path"),
-                required=area_required, empty_label="请选择",
+            # Choices from the units already loaded (no second query to validate the pick).
+            self._areas = {unit.pk: unit for unit in areas}
+            self.fields["area"] = forms.TypedChoiceField(
+                label="所在社区/村", choices=[("", "请选择")] + [(unit.pk, unit.name) for unit in areas], coerce=int,
+                required=area_required, empty_value=None,
             )
         for number, question in enumerate(questions, 1):
             label = f"{number}. {question.text}"
@@ -136,6 +138,10 @@ class AnswerForm(forms.Form):
                 label="联系电话（选填）", required=False, regex=r"^[0-9+\- ]{5,20}$", max_length=30,
                 error_messages={"invalid": "请填写有效的电话号码。"},
             )
+
+    def clean_area(self) -> Unit | None:
+        pk = self.cleaned_data.get("area")
+        return self._areas.get(pk) if pk else None
 
     def answers(self) -> dict[int, Any]:
         return {q.pk: self.cleaned_data.get(f"q{q.pk}") for q in self.questions}

@@ -147,20 +147,17 @@ class Submitted:
 
 def response_submit(
     *, survey: Survey, answers: dict[int, Any], mode: str, submission_key: str, unit: Unit | None = None,
-    interviewer: Any = None, device: str | None = None, contact: str = "",
+    interviewer: Any = None, device: str | None = None, contact: str = "", questions: list[Question] | None = None,
 ) -> Submitted:
     """Store one completed questionnaire.
 
     ``answers`` maps question id → an option id (single), a list of option ids (multiple), 1–5
     (rating) or text; the form has validated types, this checks them against the survey once more.
     Raises ``ValidationError`` (Chinese) or ``AlreadyAnswered``; the same ``submission_key`` again
-    returns the first response (``created`` False).
+    returns the first response (``created`` False). ``questions`` (with their options prefetched) saves
+    the queries when the caller has them already. The usual path is one INSERT per table: a repeated key
+    or device is found by the unique constraints, not by a query before every answer.
     """
-    existing = Response.objects.filter(submission_key=submission_key).first()
-    if existing is not None:
-        if existing.survey_id != survey.pk:
-            raise ValidationError("提交键无效，请刷新页面后重新填写。")
-        return Submitted(existing, False)
     reason = refusal(survey, mode=mode)
     if reason:
         raise ValidationError(reason)
@@ -174,7 +171,8 @@ def response_submit(
         raise ValidationError("无法识别您的设备，请允许浏览器保存 Cookie 后重新打开问卷。")
 
     rows: list[Answer] = []
-    questions = list(survey.questions.prefetch_related("options"))
+    if questions is None:
+        questions = list(survey.questions.prefetch_related("options"))
     for question in questions:
         value = answers.get(question.pk)
         option_ids = {o.pk for o in question.options.all()}
@@ -207,8 +205,10 @@ def response_submit(
                 row.response = response
             Answer.objects.bulk_create(rows)
     except IntegrityError:
-        again = Response.objects.filter(submission_key=submission_key, survey=survey).first()
-        if again is not None:  # the same form, posted twice at once
+        again = Response.objects.filter(submission_key=submission_key).first()
+        if again is not None:  # the same form posted twice (a double tap, a resend after a lost answer)
+            if again.survey_id != survey.pk:
+                raise ValidationError("提交键无效，请刷新页面后重新填写。") from None
             return Submitted(again, False)
         raise AlreadyAnswered() from None
     return Submitted(response, True)

@@ -255,7 +255,7 @@ def interview(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             done = services.response_submit(
                 survey=survey, answers=form.answers(), mode=ResponseMode.INTERVIEW, submission_key=form.cleaned_data["key"],
-                unit=form.cleaned_data["area"], interviewer=request.user,
+                unit=form.cleaned_data["area"], interviewer=request.user, questions=questions,
             )
         except ValidationError as exc:
             form.add_error(None, _error_text(exc))
@@ -287,7 +287,8 @@ def public_answer(request: HttpRequest, token: str) -> HttpResponse:
     """The questionnaire a resident answers from the QR code: anonymous, one per device."""
     survey = _public_survey(token)
     device = public.device_key(request) if public.device_id(request) else None
-    if device and Response.objects.filter(survey=survey, device=device).exists():
+    # On GET a device that answered is told so at once; a POST finds it through the unique constraint.
+    if request.method == "GET" and device and Response.objects.filter(survey=survey, device=device).exists():
         return render(request, "surveys/public_done.html", {"survey": survey, "already": True})
     reason = services.refusal(survey, mode=ResponseMode.PUBLIC)
     if reason:
@@ -301,6 +302,7 @@ def public_answer(request: HttpRequest, token: str) -> HttpResponse:
             services.response_submit(
                 survey=survey, answers=form.answers(), mode=ResponseMode.PUBLIC, submission_key=form.cleaned_data["key"],
                 unit=form.cleaned_data.get("area"), device=device, contact=form.cleaned_data.get("contact") or "",
+                questions=questions,
             )
         except services.AlreadyAnswered:
             return render(request, "surveys/public_done.html", {"survey": survey, "already": True})
