@@ -37,7 +37,7 @@ class LedgerForm(forms.ModelForm):
         units = writable_units(user)
         self.fields["unit"].queryset = units
         self.fields["unit"].label_from_instance = lambda u: u.name
-        if not self.instance.pk and "unit" not in self.initial:
+        if not self.instance.pk and not self.initial.get("unit"):
             own = access.own_units(user).first() if user is not None else None
             if own is not None:
                 self.initial["unit"] = own.pk

@@ -132,3 +132,9 @@ def test_the_statistics_page_shows_each_figure_with_its_rule(world, client_for):
     official_page = client_for(world.official_b).get("/ledgers/stats/").content.decode()
     assert 'data-unit="city"' not in official_page and f'data-unit="{world.unit_a.pk}"' not in official_page
     assert f'data-unit="{world.unit_b.pk}"' in official_page
+
+
+def test_the_add_form_starts_on_the_officials_own_unit(world, client_for):
+    page = client_for(world.official_a).get("/ledgers/volunteers/add/").content.decode()
+    assert f'<option value="{world.unit_a.pk}" selected>' in page
+    assert f'<option value="{world.unit_b.pk}"' not in page
