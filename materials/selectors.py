@@ -95,6 +95,7 @@ class Matrix:
     rows: list[MatrixRow]
     unit_tallies: list[Tally]
     total: Tally
+    pending: int = 0  # item rounds waiting for review, over the matrix's cells
 
 
 def requirements_for(campaign: Campaign, *, phase_id: int | None = None) -> QuerySet[Requirement]:
@@ -145,19 +146,22 @@ def completeness(campaign: Campaign, *, today: dt.date, phase_id: int | None = N
     unit_tallies = [Tally() for _ in units]
     total = Tally()
     rows = []
+    pending = 0
     for req in requirements:
         row = MatrixRow(requirement=req, cells=[], units=units)
         for index, unit in enumerate(units):
             if unit.pk not in named[req.pk]:
                 row.cells.append(None)
                 continue
-            state = cell_state([states.get((i, unit.pk)) for i in items[req.pk]], deadline=req.deadline, today=today)
+            item_states = [states.get((i, unit.pk)) for i in items[req.pk]]
+            pending += item_states.count(ReviewStatus.PENDING)
+            state = cell_state(item_states, deadline=req.deadline, today=today)
             row.cells.append(state)
             row.tally.add(state)
             unit_tallies[index].add(state)
             total.add(state)
         rows.append(row)
-    return Matrix(units=units, rows=rows, unit_tallies=unit_tallies, total=total)
+    return Matrix(units=units, rows=rows, unit_tallies=unit_tallies, total=total, pending=pending)
 
 
 @dataclass

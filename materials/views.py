@@ -68,7 +68,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "can_manage": access.can(request.user, "materials.manage"),
         "can_review": services.can_review(request.user, campaign),
         "can_export": bool(access.roles_of(request.user)),  # an official's archive holds only their units
-        "pending": selectors.review_queue(campaign).count() if sees_all else 0,
+        "pending": matrix.pending if sees_all else 0,  # read off the matrix: no query of its own
         "matrix_rows": matrix_rows_html(matrix),
     }
     if context["can_manage"]:

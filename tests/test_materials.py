@@ -221,6 +221,7 @@ def test_the_matrix_figures_by_hand(mat):
     assert cells[("2.1.2", "市城管局")] == "submitted"
     assert (m.total.cells, m.total.accepted, m.total.submitted, m.total.overdue, m.total.missing) == (4, 1, 1, 1, 1)
     assert (m.total.accepted_pct, m.total.reported_pct) == (Decimal("25.0"), Decimal("50.0"))
+    assert m.pending == 2  # 口岸街道's 工作方案 and 市城管局's 宣传统计表 wait for review
     tallies = {u.name: t for u, t in zip(m.units, m.unit_tallies)}
     assert (tallies["城东街道"].accepted_pct, tallies["城东街道"].reported_pct) == (Decimal("50.0"), Decimal("50.0"))
     assert tallies["口岸街道"].accepted_pct == Decimal("0.0")
