@@ -38,6 +38,7 @@ from inspections.models import (
     SupervisionOrder,
 )
 from dataload.demo import demo_photo
+from notices.models import Notice
 from reports.models import ReportJob
 from snaps.models import Snap, SnapCategory, SnapPhoto, Triage
 from tasks.models import Evidence, ProgressEntry
@@ -66,6 +67,7 @@ SEGMENT_KINDS = {
     "jobs": "job",
     "units": "unit",
     "snaps": "snap",
+    "log": "notice",  # notices/log/<pk>/resend/
 }
 KWARG_KINDS = {"point_pk": "point", "point_id": "point", "unit_id": "unit", "unit_pk": "unit", "task_pk": "task",
                "finding_pk": "finding", "inspection_pk": "inspection", "order_pk": "order", "photo_pk": "snap_photo"}
@@ -177,11 +179,13 @@ def build_unit_b_objects(w: SimpleNamespace) -> dict[str, Any]:
     job = ReportJob.objects.create(kind="bulletin-pdf", campaign=c, month=dt.date(2026, 10, 1), requested_by=w.leader)
     AssessmentPeriod.objects.create(campaign=c, month=dt.date(2026, 10, 1))
     Notification.objects.create(user=w.official_b, unit=w.unit_b, key="sweep", day=dt.date(2026, 11, 29), message="口岸街道的提醒")
+    notice = Notice.objects.create(event="finding_new", recipient=f"u:{w.official_b.pk}", user=w.official_b, unit=w.unit_b,
+                                   key="sweep", day=dt.date(2026, 11, 29), message="口岸街道的提醒", status="failed")
     return {
         "task": task, "progress": entry, "evidence": evidence, "inspection": inspection, "finding": finding,
         "finding_photo": finding_photo, "rectification": rectification, "rectification_photo": rectification_photo,
         "point": w.point_b, "order": order, "appeal": appeal, "appeal_evidence": appeal_evidence, "bonus": bonus, "correction": correction, "accountability": accountability,
-        "job": job, "unit": w.unit_b, "snap": snap, "snap_photo": snap_photo,
+        "job": job, "unit": w.unit_b, "snap": snap, "snap_photo": snap_photo, "notice": notice,
     }
 
 
