@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from . import services
 from .models import Option, Question, Quota, Response, ScoringRule, Survey
 
 
@@ -50,3 +51,12 @@ class ResponseAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    # Removing an invalid answer (a test entry) goes through the service: audited, and refused once the
+    # survey's score month is published.
+    def delete_model(self, request, obj) -> None:
+        services.response_delete(response=obj, actor=request.user, reason="后台删除")
+
+    def delete_queryset(self, request, queryset) -> None:
+        for response in queryset.select_related("survey"):
+            services.response_delete(response=response, actor=request.user, reason="后台删除")

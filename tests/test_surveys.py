@@ -406,3 +406,19 @@ def test_the_results_page_asks_for_the_workbook_as_a_report_job(world, client_fo
         client_for(w.official_a).post(reverse("reports-export-request"), {"kind": "survey-pdf", "survey": survey.pk})
     forged = ReportJob.objects.get(kind="survey-pdf")
     assert forged.status == JobStatus.FAILED and not forged.file
+
+
+def test_removing_an_invalid_answer_is_audited_and_refused_in_a_published_month(world):
+    from campaign.models import AuditLog
+
+    w = world
+    survey = make_survey(w)
+    first = answer(w, survey, aware=True, rating=5, unit=w.community_a).response
+    second = answer(w, survey, aware=True, rating=4, unit=w.community_a).response
+    services.response_delete(response=first, actor=w.admin, reason="测试数据")
+    assert list(Response.objects.all()) == [second]
+    assert AuditLog.objects.filter(action="survey.response_delete", actor=w.admin).count() == 1
+    AssessmentPeriod.objects.create(campaign=w.campaign, month=MONTH, status=PeriodStatus.PUBLISHED)
+    with pytest.raises(ValidationError, match="冻结"):
+        services.response_delete(response=second, actor=w.admin)
+    assert Response.objects.count() == 1
