@@ -812,6 +812,7 @@ def _correction(campaign, units, users, log: Log) -> None:
 # Each area's demo module (see the module docstring). One line per area.
 PARTS: tuple[str, ...] = (
     "dataload.demo_materials",
+    "dataload.demo_surveys",
     "dataload.demo_ledgers",
     "dataload.demo_snaps",
     "dataload.demo_notices",
