@@ -23,3 +23,5 @@ SCORE_CACHE_SECONDS = 0
 # limits are off so counters kept in the process cache do not leak between tests (the rate-limit tests turn them on).
 CAPTCHA_TEST_MODE = True
 RATELIMIT_ENABLE = False
+# materials: the archive renders its cover PDFs in this process (child processes could not see the test database).
+MATERIALS_COVERS_IN_CHILD = False

@@ -22,6 +22,10 @@ import io
 import os
 import re
 import shutil
+import subprocess
+import sys
+import tempfile
+import threading
 import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -98,15 +102,21 @@ def _entry(name: str, when: dt.datetime, compress: int) -> Utf8ZipInfo:
     return info
 
 
-def collect(campaign: Campaign, *, user: Any = None, phase_id: int | None = None) -> tuple[list[Requirement], dict, list[ArchiveFile]]:
-    """The requirements, units per requirement, and every file that goes into the archive (constant queries)."""
-    requirements = list(selectors.requirements_for(campaign, phase_id=phase_id).prefetch_related("items"))
-    req_ids = [r.pk for r in requirements]
+def _units_of(req_ids: list[int], user: Any) -> dict[int, list[Unit]]:
+    """The units named on each requirement that ``user`` sees (None: every unit), in tree order."""
     visible = set(access.visible_units(user).values_list("pk", flat=True)) if user is not None else None
     units_of: dict[int, list[Unit]] = defaultdict(list)
     for link in Requirement.units.through.objects.filter(requirement_id__in=req_ids).select_related("unit").order_by("unit__path"):
         if visible is None or link.unit_id in visible:
             units_of[link.requirement_id].append(link.unit)
+    return units_of
+
+
+def collect(campaign: Campaign, *, user: Any = None, phase_id: int | None = None) -> tuple[list[Requirement], dict, list[ArchiveFile]]:
+    """The requirements, units per requirement, and every file that goes into the archive (constant queries)."""
+    requirements = list(selectors.requirements_for(campaign, phase_id=phase_id).prefetch_related("items"))
+    req_ids = [r.pk for r in requirements]
+    units_of = _units_of(req_ids, user)
     items = {i.pk: i for r in requirements for i in r.items.all()}
     units = {u.pk: u for us in units_of.values() for u in us}
     rounds: dict[tuple[int, int], list[Submission]] = defaultdict(list)
@@ -228,6 +238,69 @@ def index_xlsx(rows: list[tuple]) -> bytes:
 INDEX_HEADERS = ("标准编号", "测评标准", "材料项", "单位", "文件", "审核状态", "审核人", "审核日期", "来源")
 
 
+def covers_in_child() -> bool:
+    """Render covers in child processes (production), or in this process (tests: the children could
+    not see a test database)."""
+    from django.conf import settings
+
+    return getattr(settings, "MATERIALS_COVERS_IN_CHILD", True)
+
+
+class CoverChildren(threading.Thread):
+    """Covers rendered by ``manage.py materials_covers`` child processes, one per batch of
+    ``COVER_BATCH``, one after another: WeasyPrint with the CJK font grows to ~250 MB per batch and a
+    child hands that back when it exits, so neither the worker nor any child passes 300 MB."""
+
+    def __init__(self, requirement_ids: list[int], *, directory: str, user_id: int | None, today: dt.date) -> None:
+        super().__init__(name="material-covers", daemon=True)
+        self.ids, self.user_id, self.today = requirement_ids, user_id, today
+        self.folder = tempfile.mkdtemp(prefix="covers-", dir=directory)
+        self.error = ""
+
+    def run(self) -> None:
+        from django.conf import settings
+
+        for start in range(0, len(self.ids), COVER_BATCH):
+            batch = self.ids[start:start + COVER_BATCH]
+            command = [sys.executable, str(settings.BASE_DIR / "manage.py"), "materials_covers", "--out", self.folder,
+                       "--today", self.today.isoformat(), "--ids", ",".join(map(str, batch))]
+            if self.user_id:
+                command += ["--user", str(self.user_id)]
+            done = subprocess.run(command, capture_output=True, text=True, cwd=settings.BASE_DIR)
+            if done.returncode != 0:
+                self.error = (done.stderr or done.stdout)[-1000:]
+                return
+
+    def results(self) -> Iterator[tuple[int, str]]:
+        self.join()
+        if self.error:
+            self.cleanup()
+            raise RuntimeError(f"封面生成失败：{self.error}")
+        for pk in self.ids:
+            yield pk, os.path.join(self.folder, f"{pk}.pdf")
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def write_covers(requirement_ids: list[int], folder: str, *, user: Any = None, today: dt.date) -> int:
+    """The child's side: render the covers of ``requirement_ids`` into ``folder`` as ``<pk>.pdf``."""
+    order = {pk: n for n, pk in enumerate(requirement_ids)}
+    requirements = sorted(
+        Requirement.objects.filter(pk__in=requirement_ids).select_related("indicator", "campaign", "phase").prefetch_related("items"),
+        key=lambda r: order[r.pk],
+    )
+    units_of = _units_of(requirement_ids, user)
+    unit_ids = list({u.pk for us in units_of.values() for u in us})
+    states = selectors.latest_states(requirement_ids, unit_ids=unit_ids) if unit_ids else {}
+    written = 0
+    for requirement, pdf in cover_pdfs(requirements, units_of, states, today=today):
+        with open(os.path.join(folder, f"{requirement.pk}.pdf"), "wb") as handle:
+            handle.write(pdf)
+        written += 1
+    return written
+
+
 def build_archive(campaign: Campaign, out: str, *, user: Any = None, phase_id: int | None = None,
                   progress: Progress | None = None, covers: bool = True) -> ArchiveStats:
     """Write the archive to the file ``out``; returns what was written (files missing from storage are listed)."""
@@ -244,8 +317,14 @@ def build_archive(campaign: Campaign, out: str, *, user: Any = None, phase_id: i
     serial: dict[tuple[int, int], int] = defaultdict(int)
     total = max(len(files), 1)
     with zipfile.ZipFile(out, "w", allowZip64=True) as zf:
-        if covers:
-            with_units = [r for r in requirements if units_of.get(r.pk)]
+        with_units = [r for r in requirements if units_of.get(r.pk)] if covers else []
+        children = None
+        if with_units and covers_in_child():
+            # The covers render in child processes on the other core while this one streams the files.
+            children = CoverChildren([r.pk for r in with_units], directory=os.path.dirname(os.path.abspath(out)),
+                                     user_id=getattr(user, "pk", None), today=today)
+            children.start()
+        else:
             for n, (req, pdf) in enumerate(cover_pdfs(with_units, units_of, states, today=today), start=1):
                 zf.writestr(_entry(f"{folders[req.pk]}/{COVER_NAME}", now, zipfile.ZIP_STORED), pdf)
                 if n % 10 == 0:
@@ -270,6 +349,11 @@ def build_archive(campaign: Campaign, out: str, *, user: Any = None, phase_id: i
             index_rows.append(_index_row(by_req[f.requirement_id], f, path))
             if n % 200 == 0:
                 progress(30 + 65 * n // total, f"正在打包文件（{n}/{len(files)}）")
+        if children is not None:
+            progress(94, "正在等待封面生成")
+            for req, path in children.results():
+                zf.write(path, _entry(f"{folders[req]}/{COVER_NAME}", now, zipfile.ZIP_STORED).filename)
+            children.cleanup()
         progress(96, "正在生成目录")
         zf.writestr(_entry(INDEX_NAME, now, zipfile.ZIP_STORED), index_xlsx(index_rows))
     return stats
@@ -287,8 +371,6 @@ def archive_filename(campaign: Campaign) -> str:
 def build_to_temp(campaign: Campaign, *, user: Any = None, params: dict | None = None,
                   progress: Progress | None = None, directory: str | None = None) -> tuple[str, str]:
     """Build into a temporary file (on disk, next to where it will be stored); returns ``(filename, path)``."""
-    import tempfile
-
     phase = (params or {}).get("phase")
     fd, path = tempfile.mkstemp(prefix="materials-", suffix=".zip", dir=directory)
     os.close(fd)

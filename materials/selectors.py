@@ -99,7 +99,7 @@ class Matrix:
 
 
 def requirements_for(campaign: Campaign, *, phase_id: int | None = None) -> QuerySet[Requirement]:
-    qs = Requirement.objects.filter(campaign=campaign).select_related("indicator", "phase")
+    qs = Requirement.objects.filter(campaign=campaign).select_related("indicator", "phase", "campaign")
     if phase_id:
         qs = qs.filter(phase_id=phase_id)
     return qs.order_by("indicator__order", "indicator__code")

@@ -468,3 +468,34 @@ def test_the_requirements_sheet_round_trips_and_imports_new_rows(mat):
     assert list(new.units.all()) == [mat.unit_b] and new.phase == mat.phase_push
     mat.req.refresh_from_db()
     assert mat.req.deadline == dt.date(2026, 11, 25)
+
+
+def test_covers_rendered_by_child_processes_land_in_the_archive(mat, tmp_path, monkeypatch, settings):
+    """The production path (covers in ``materials_covers`` children, batch by batch) with the child
+    simulated in-process: it cannot see the test database from a real subprocess."""
+    from django.core.management import call_command
+
+    settings.MATERIALS_COVERS_IN_CHILD = True
+    monkeypatch.setattr(archive, "COVER_BATCH", 1)
+    calls = []
+
+    def fake_run(command, **kwargs):
+        args = command[command.index("materials_covers") + 1:]
+        calls.append(args)
+        call_command("materials_covers", *args)
+        return type("Done", (), {"returncode": 0, "stdout": "", "stderr": ""})()
+
+    monkeypatch.setattr(archive.subprocess, "run", fake_run)
+    # The thread runs in line: a thread's own database connection would not see this test's rows.
+    monkeypatch.setattr(archive.CoverChildren, "start", lambda self: self.run())
+    monkeypatch.setattr(archive.CoverChildren, "join", lambda self, timeout=None: None)
+    submit(mat, mat.items["工作方案"], files=[pdf("方案.pdf")])
+    out = tmp_path / "c.zip"
+    archive.build_archive(mat.campaign, str(out))
+    assert len(calls) == 2  # one child per batch
+    with zipfile.ZipFile(out) as zf:
+        names = zf.namelist()
+        assert "2.1.1 志愿服务制度/封面.pdf" in names and "2.1.2 文明创建宣传/封面.pdf" in names
+        assert all(i.flag_bits & 0x800 for i in zf.infolist())
+        assert "2.1.2 文明创建宣传" in PdfReader(io.BytesIO(zf.read("2.1.2 文明创建宣传/封面.pdf"))).pages[0].extract_text()
+    assert not list(tmp_path.glob("covers-*"))  # the children's folder is removed
