@@ -9,7 +9,7 @@ scores anything itself.
 What the page shows and where each figure leads (every figure is a link to the list behind it):
 
 - per ranking group: the units' average score this month, its change against last month, the
-  first and last units with rank, score and change (→ the month's ranking, the unit's explanation);
+  first and the last unit with score and change (→ the month's ranking, the unit's explanation);
 - the trend: each group's average over the campaign's months up to this one (published months
   from the snapshot, filled dots; open months live, hollow dots; → 年度考核);
 - the units most behind: overdue tasks (a unit's subtree, as the task list filters it → task
@@ -54,7 +54,7 @@ from .selectors import TrendPoint
 # Findings that are still a problem at their point: awaiting the unit, or submitted and awaiting review.
 OPEN_FINDING_STATUSES = (FindingStatus.OPEN, FindingStatus.SUBMITTED, FindingStatus.RETURNED)
 BEHIND_ROWS = 5
-GROUP_EDGE = 3  # first and last units shown per ranking group
+GROUP_EDGE = 1  # first and last units shown per ranking group (one screen for four groups and the trend)
 LIVE_TREND_MONTHS = 3  # unpublished months the trend scores live (the current one and two before it)
 
 

@@ -30,6 +30,6 @@ def cockpit_page(request: HttpRequest) -> HttpResponse:
     data = cockpit(campaign=campaign)
     return render(request, "reports/cockpit.html", {
         "campaign": campaign, "c": data, "map": data.map_payload(),
-        "trend_charts": [(name, trend_svg(points, width=360, height=150, title=f"{name}平均得分趋势"))
+        "trend_charts": [(name, trend_svg(points, width=300, height=120, title=f"{name}平均得分趋势"))
                          for name, points in data.trend],
     })

@@ -29,6 +29,10 @@ def _finding(w, unit, point, day, *, points="0.30", deadline=None, indicator=Non
 
 @pytest.fixture
 def city(world):
+    return build_city(world)
+
+
+def build_city(world):
     """October (published): 城东街道 2 × 0.30, 口岸街道 1 × 0.30 → 99.40, 99.70, 市城管局 100.
     November (open): 城东街道 1 × 0.30 (deadline 11-12, overdue on 11-20), 口岸街道 2 × 0.50
     → 99.70 (+0.30), 99.00 (−0.70), 100.00 (0)."""
@@ -67,7 +71,7 @@ def test_scores_per_group_with_change_against_last_month(city):
     street, dept = c.groups
     assert (street.name, street.units, street.average, street.previous_average, street.change) == (
         "乡镇街道组", 2, Decimal("99.35"), Decimal("99.55"), Decimal("-0.20"))
-    assert [(u.unit_name, u.rank, u.score, u.change) for u in street.top] == [
+    assert [(u.unit_name, u.rank, u.score, u.change) for u in street.top + street.bottom] == [
         ("城东街道", 1, Decimal("99.70"), Decimal("0.30")), ("口岸街道", 2, Decimal("99.00"), Decimal("-0.70"))]
     assert (dept.name, dept.average, dept.change) == ("市直部门组", Decimal("100.00"), Decimal("0.00"))
 
