@@ -151,19 +151,19 @@ def row_add(request: HttpRequest, kind_key: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def row_edit(request: HttpRequest, kind_key: str, pk: int) -> HttpResponse:
+def row_edit(request: HttpRequest, kind_key: str, row_pk: int) -> HttpResponse:
     campaign = _campaign_or_404(request)
     kind = _kind_or_404(kind_key)
-    row = access.get_visible_or_404(request.user, _rows(request, kind, campaign), pk=pk)
+    row = access.get_visible_or_404(request.user, _rows(request, kind, campaign), pk=row_pk)
     return _form_page(request, kind, campaign, row)
 
 
 @login_required
 @require_POST
-def row_delete(request: HttpRequest, kind_key: str, pk: int) -> HttpResponse:
+def row_delete(request: HttpRequest, kind_key: str, row_pk: int) -> HttpResponse:
     campaign = _campaign_or_404(request)
     kind = _kind_or_404(kind_key)
-    row = access.get_visible_or_404(request.user, _rows(request, kind, campaign), pk=pk)
+    row = access.get_visible_or_404(request.user, _rows(request, kind, campaign), pk=row_pk)
     if not access.can(request.user, "ledgers.edit", row):
         raise PermissionDenied("您没有删除该台账的权限。")
     services.ledger_row_delete(kind=kind, row=row, user=request.user, fields=list(kind.form.Meta.fields), request=request)
@@ -173,13 +173,13 @@ def row_delete(request: HttpRequest, kind_key: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def photo(request: HttpRequest, kind_key: str, pk: int) -> HttpResponse:
+def photo(request: HttpRequest, kind_key: str, ledger_photo_pk: int) -> HttpResponse:
     """A board's or meeting's photo, for those who may see its row (audited)."""
     models = {"boards": (BoardPhoto, "board"), "meetings": (MeetingPhoto, "meeting")}
     if kind_key not in models:
         raise Http404("没有这种照片。")
     model, link = models[kind_key]
-    stored = access.get_visible_or_404(request.user, model.objects.select_related(f"{link}__unit"), field=f"{link}__unit", pk=pk)
+    stored = access.get_visible_or_404(request.user, model.objects.select_related(f"{link}__unit"), field=f"{link}__unit", pk=ledger_photo_pk)
     return uploads.file_response(stored, request=request, inline=request.GET.get("inline") == "1")
 
 

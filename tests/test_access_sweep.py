@@ -38,6 +38,7 @@ from inspections.models import (
     SupervisionOrder,
 )
 from dataload.demo import demo_photo
+from ledgers.models import Board, BoardPhoto
 from notices.models import Notice
 from reports.models import ReportJob
 from snaps.models import Snap, SnapCategory, SnapPhoto, Triage
@@ -70,11 +71,14 @@ SEGMENT_KINDS = {
     "log": "notice",  # notices/log/<pk>/resend/
 }
 KWARG_KINDS = {"point_pk": "point", "point_id": "point", "unit_id": "unit", "unit_pk": "unit", "task_pk": "task",
-               "finding_pk": "finding", "inspection_pk": "inspection", "order_pk": "order", "photo_pk": "snap_photo"}
+               "finding_pk": "finding", "inspection_pk": "inspection", "order_pk": "order", "photo_pk": "snap_photo",
+               "row_pk": "ledger_row", "ledger_photo_pk": "ledger_photo"}
 # Arguments that are not objects: a fixed, valid value.
 PLAIN_VALUES = {"month": MONTH, "year": 2026, "slug": "taihe-2026"}
 # Slug arguments naming a table or template, per URL name: any known value will do for the sweep.
 SLUG_VALUES = {("tasks-dashboard-export", "table"): "overdue", ("tasks-import-template", "kind"): "tasks",
+               # Ledger pages name their register; the sweep's row and photo are a 宣传栏's.
+               **{(name, "kind_key"): "boards" for name in ("ledgers-list", "ledgers-add", "ledgers-edit", "ledgers-delete", "ledgers-photo")},
                ("tasks-import-export", "kind"): "tasks",
                # Public pages (campaign/public.py) name no object a login could unlock: a query code that
                # does not exist, and the CAPTCHA's key; the anonymous sweep below covers them.
@@ -181,7 +185,10 @@ def build_unit_b_objects(w: SimpleNamespace) -> dict[str, Any]:
     Notification.objects.create(user=w.official_b, unit=w.unit_b, key="sweep", day=dt.date(2026, 11, 29), message="口岸街道的提醒")
     notice = Notice.objects.create(event="finding_new", recipient=f"u:{w.official_b.pk}", user=w.official_b, unit=w.unit_b,
                                    key="sweep", day=dt.date(2026, 11, 29), message="口岸街道的提醒", status="failed")
+    ledger_row = Board.objects.create(campaign=c, unit=w.unit_b, name="口岸街道宣传栏")
+    ledger_photo = store_upload(BoardPhoto(board=ledger_row), demo_photo("宣传栏", colour=(6, 6, 6)), folder="ledgers", images_only=True)
     return {
+        "ledger_row": ledger_row, "ledger_photo": ledger_photo,
         "task": task, "progress": entry, "evidence": evidence, "inspection": inspection, "finding": finding,
         "finding_photo": finding_photo, "rectification": rectification, "rectification_photo": rectification_photo,
         "point": w.point_b, "order": order, "appeal": appeal, "appeal_evidence": appeal_evidence, "bonus": bonus, "correction": correction, "accountability": accountability,
@@ -191,7 +198,7 @@ def build_unit_b_objects(w: SimpleNamespace) -> dict[str, Any]:
 
 def snapshot() -> dict[str, list]:
     """Every row of every table of ours (and users), to compare before and after."""
-    models = [m for label in ("campaign", "tasks", "inspections", "snaps", "reports") for m in apps.get_app_config(label).get_models()]
+    models = [m for label in ("campaign", "ledgers", "tasks", "inspections", "snaps", "reports") for m in apps.get_app_config(label).get_models()]
     models.append(get_user_model())
     state = {}
     for model in models:
