@@ -7,6 +7,8 @@ What is kept (Django's cache: Redis in production), per (campaign, month, versio
 * ``full``: the same with every unit's lines (the ranking page's report figures);
 * ``lines``: one unit's lines (the explanation page; that unit's score does not depend on
   the others, so it is computed alone and its totals and rank come from ``base``).
+* ``page``: the month page's report figures without their rows (``reports.data.page_data``),
+  open or published month.
 
 ``change`` is applied when read (the previous month's ``base`` or its snapshot), so an entry
 never depends on another month's version. ``today`` is part of the key because task deadlines
@@ -231,6 +233,16 @@ class _NotRanked:
 
 _NOT_RANKED = _NotRanked()
 _MISSING = None  # "compute" of a peek: nothing computed, nothing stored
+
+
+def page_figures(*, campaign: Campaign, month: dt.date, compute):
+    """A month's page figures (``reports.data.page_data``: the report figures without their rows),
+    kept under the same version and day as the scores. Unlike the scores they cover published
+    months too: their figures come from the snapshot, and publishing or revoking replaces the version."""
+    start, today = month_start(month), timezone.localdate()
+    if not enabled():
+        return compute()
+    return _cached(lambda: _key("page", campaign, start, today), compute)
 
 
 def open_month_scores(

@@ -154,6 +154,17 @@ def months_with_data(*, campaign: Campaign) -> set[dt.date]:
     return months
 
 
+def month_holds_data(*, campaign: Campaign, month: dt.date) -> bool:
+    """Whether one month is among :func:`months_with_data` (the month page's question), answered
+    by an ``EXISTS`` per table on that month instead of every month's distinct list (100 ms on
+    200,000 findings)."""
+    from inspections.models import Bonus, Check, Correction, OverduePenalty
+
+    return any(model.objects.filter(campaign=campaign, month=month).exists()
+               for model in (Finding, OverduePenalty, Bonus, Correction)) or \
+        Check.objects.filter(inspection__campaign=campaign, month=month).exists()
+
+
 def default_month(*, campaign: Campaign, today: dt.date | None = None) -> dt.date:
     """The month a rankings page opens on: the last finished month inside the campaign."""
     today = today or timezone.localdate()

@@ -11,6 +11,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -27,7 +28,7 @@ from inspections.selectors import open_appeals
 
 from . import selectors, services
 from .charts import trend_svg
-from .data import build_report_data, report_data, summary_figures, year_data
+from .data import build_report_data, page_data, report_data, summary_figures, year_data
 from .forms import RevokeForm
 from .scoring import KIND_LABELS, month_is_published, month_scores, pass_rates
 
@@ -90,6 +91,21 @@ def ranking_rows_html(rows: list[dict], overall: bool) -> SafeString:
             r["score"], r["score_rate"], r["change_css"], r["change"],
         ))
     return mark_safe("".join(parts))  # every part above went through format_html
+
+
+RANKING_PAGE_ROWS = 100  # ranking rows on one page (1,000 units were 488 KB of HTML in one page)
+
+
+def paged_groups(groups: list[tuple[str, list]], number: str | None, per_page: int = RANKING_PAGE_ROWS):
+    """One page of the ranking by group: the units of every group, in group order, cut into pages
+    of ``per_page`` rows; returns the page and ``(group, units in the group, its units on the
+    page)`` for each group on it (a group may run over two pages)."""
+    flat = [(index, unit) for index, (_name, members) in enumerate(groups) for unit in members]
+    page = Paginator(flat, per_page).get_page(number)
+    on_page: dict[int, list] = {}
+    for index, unit in page.object_list:
+        on_page.setdefault(index, []).append(unit)
+    return page, [(groups[index][0], len(groups[index][1]), members) for index, members in on_page.items()]
 
 
 def _campaign_or_404(request: HttpRequest) -> Campaign:
@@ -156,7 +172,7 @@ def month_detail(request: HttpRequest, month: str) -> HttpResponse:
     campaign = _campaign_or_404(request)
     day = _month_or_404(campaign, month)
     if access.sees_month_ranking(request.user, published=month_is_published(campaign, day)):
-        data = report_data(campaign=campaign, month=day)
+        data = page_data(campaign=campaign, month=day)
     else:
         data = own_rows_data(campaign=campaign, month=day)
     public = access.sees_month_ranking(request.user, published=data.is_published)
@@ -167,18 +183,20 @@ def month_detail(request: HttpRequest, month: str) -> HttpResponse:
     units = data.units if visible is None else [u for u in data.units if u.unit_id in visible]
     slug = f"{day:%Y-%m}"
     if view == "overall":
-        groups = [("全部单位", len(units), ranking_rows_html(ranking_rows(selectors.sorted_units(units, sort), slug, True, own), True))]
+        page = Paginator(selectors.sorted_units(units, sort), RANKING_PAGE_ROWS).get_page(request.GET.get("page"))
+        groups = [("全部单位", len(units), ranking_rows_html(ranking_rows(page.object_list, slug, True, own), True))]
     else:
-        groups = [(name, selectors.sorted_units([u for u in members if visible is None or u.unit_id in visible], sort))
-                  for name, members in data.groups]
-        groups = [(name, len(members), ranking_rows_html(ranking_rows(members, slug, False, own), False)) for name, members in groups if members]
+        sorted_groups = [(name, selectors.sorted_units([u for u in members if visible is None or u.unit_id in visible], sort))
+                         for name, members in data.groups]
+        page, groups = paged_groups(sorted_groups, request.GET.get("page"))
+        groups = [(name, total, ranking_rows_html(ranking_rows(members, slug, False, own), False)) for name, total, members in groups]
     rows = {r.month: r for r in selectors.campaign_months(campaign=campaign, only=day, with_totals=False)}
     return render(request, "reports/month_detail.html", {
         "campaign": campaign, "month": day, "month_slug": slug, "label": month_label(day), "scores": data, "data": data,
-        "groups": groups, "view": view, "overall": view == "overall", "sort": sort, "sees_all": visible is None,
+        "groups": groups, "page": page, "view": view, "overall": view == "overall", "sort": sort, "sees_all": visible is None,
         "staff": access.sees_all_units(request.user), "figures": summary_figures(data) if visible is None else [],
         "top_indicators": data.top_indicators, "top_points": data.top_points, "row": rows.get(day),
-        "holds_data": day in selectors.months_with_data(campaign=campaign) if access.can(request.user, "reports.publish") else True,
+        "holds_data": selectors.month_holds_data(campaign=campaign, month=day) if access.can(request.user, "reports.publish") else True,
         "can_publish": access.can(request.user, "reports.publish"), "revoke_form": RevokeForm(),
         # The preview lists the month's undecided appeals (inspections.selectors.open_appeals).
         "open_appeals": list(open_appeals(campaign, day)) if not data.is_published and access.sees_all_units(request.user) else [],
