@@ -4,29 +4,12 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-import pytest
-from django.db import transaction
-
-from campaign.models import Campaign, Unit
-from dataload.demo import load_demo
-from dataload.demo_data import CAMPAIGN
+from campaign.models import Unit
 from dataload.demo_surveys import OPEN_TITLE, TITLE
 from reports.scoring import score_month
 from surveys import selectors
 from surveys.models import Survey, SurveyStatus
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            load_demo()
-            yield Campaign.objects.get(slug=CAMPAIGN["slug"])
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+from tests.test_demo import demo  # noqa: F401 - the demo, built once for this module and rolled back
 
 
 def test_the_finished_survey_has_results_near_the_90_percent_target(demo, db):
