@@ -12,6 +12,7 @@ urlpatterns = [
     # The office.
     path("", views.queue, name="snaps-queue"),
     path("figures/", views.figures, name="snaps-figures"),
+    path("qr.svg", views.qr, name="snaps-qr"),
     path("<int:pk>/", views.detail, name="snaps-detail"),
     path("<int:pk>/file/", views.file_finding, name="snaps-file"),
     path("<int:pk>/decline/", views.decline, name="snaps-decline"),

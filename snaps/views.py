@@ -8,13 +8,14 @@ single indexed lookup; there is no list of reports and no sequential id anywhere
 """
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import math
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from campaign import access, downloads
@@ -69,23 +70,24 @@ def public_new(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "snaps/public_new.html", {"campaign": campaign, "rule": rule, "form": form})
 
 
+def _coordinate(raw: str | None, limit: float) -> float | None:
+    """A latitude/longitude from the query string, or None (not a number, NaN, out of range)."""
+    try:
+        value = float(raw) if raw else None
+    except ValueError:
+        return None
+    return value if value is not None and math.isfinite(value) and -limit <= value <= limit else None
+
+
 @public_endpoint("snaps-nearby", per_ip="30/m")
 @require_GET
 def public_points(request: HttpRequest, slug: str) -> JsonResponse:
     """Points near the phone's position (``lat``, ``lng``) or matching typed words (``q``): names only."""
     _open_campaign(slug)
-    try:
-        lat = Decimal(request.GET["lat"]) if request.GET.get("lat") else None
-        lng = Decimal(request.GET["lng"]) if request.GET.get("lng") else None
-    except (InvalidOperation, ValueError):
+    lat, lng = _coordinate(request.GET.get("lat"), 90), _coordinate(request.GET.get("lng"), 180)
+    if lat is None or lng is None:
         lat = lng = None
-    if lat is not None and not (-90 <= lat <= 90 and -180 <= (lng or 0) <= 180):
-        lat = lng = None
-    rows = selectors.suggested_points(
-        latitude=float(lat) if lat is not None and lng is not None else None,
-        longitude=float(lng) if lat is not None and lng is not None else None,
-        text=request.GET.get("q", "")[:40],
-    )
+    rows = selectors.suggested_points(latitude=lat, longitude=lng, text=request.GET.get("q", "")[:40])
     return JsonResponse({"points": [
         {"id": p.pk, "name": p.name, "address": p.address, "distance": round(d) if d is not None else None}
         for p, d in rows
@@ -257,3 +259,21 @@ def figures(request: HttpRequest) -> HttpResponse:
     _require(request, "snaps.view_figures")
     campaign = _campaign(request)
     return render(request, "snaps/figures.html", {"campaign": campaign, "figures": selectors.figures(campaign)})
+
+
+@login_required
+@require_GET
+def qr(request: HttpRequest) -> HttpResponse:
+    """The public report page's QR code (SVG) for posters: 扫码随手拍."""
+    import io
+
+    import segno
+
+    _require(request, "snaps.triage")
+    campaign = _campaign(request)
+    url = request.build_absolute_uri(reverse("snaps-public-new", args=[campaign.slug]))
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", scale=8, border=2, xmldecl=True)
+    return downloads.send(request, out.getvalue(), filename=f"{campaign.name}随手拍二维码.svg", content_type="image/svg+xml",
+                          inline=True, what="随手拍二维码")
+

@@ -180,7 +180,8 @@ def test_nearby_points_are_suggested_by_name_only(client, snap_world):
     assert [p["name"] for p in data["points"]] == ["口岸农贸市场"]
     assert data["points"][0]["distance"] == 56  # 0.0005° of latitude ≈ 55.6 m
     assert "口岸街道" not in str(data)  # the 包保 unit is not the public's business
-    assert client.get(url, {"lat": "abc", "lng": "1"}).json() == {"points": []}
+    for bad in ({"lat": "abc", "lng": "1"}, {"lat": "NaN", "lng": "112.9"}, {"lat": "95", "lng": "112.9"}, {"lat": "28.1"}):
+        assert client.get(url, bad).json() == {"points": []}
 
 
 # --- no enumeration --------------------------------------------------------------
@@ -451,3 +452,11 @@ def test_the_figures_page_shows_the_same_numbers(client_for, snap_world):
     services.snap_decline(actor=w.admin, snap=report(w), reason="重复")
     page = client_for(w.leader).get(reverse("snaps-figures")).content.decode()
     assert 'id="cw-snaps-received">2<' in page and "未转交" in page
+
+
+def test_the_office_downloads_the_public_pages_qr_code_for_posters(client_for, snap_world):
+    response = client_for(snap_world.admin).get(reverse("snaps-qr"))
+    assert response.status_code == 200 and response["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in response.content
+    assert client_for(snap_world.official_a).get(reverse("snaps-qr")).status_code == 404
+
