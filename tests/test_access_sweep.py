@@ -42,6 +42,7 @@ from ledgers.models import Board, BoardPhoto
 from notices.models import Notice
 from reports.models import ReportJob
 from snaps.models import Snap, SnapCategory, SnapPhoto, Triage
+from surveys.models import Question, Survey
 from tasks.models import Evidence, ProgressEntry
 from tests import factories as f
 from tests.conftest import build_world
@@ -69,6 +70,8 @@ SEGMENT_KINDS = {
     "units": "unit",
     "snaps": "snap",
     "log": "notice",  # notices/log/<pk>/resend/
+    "surveys": "survey",  # campaign-wide, not a unit's: a draft, which no official may open
+    "questions": "question",
 }
 KWARG_KINDS = {"point_pk": "point", "point_id": "point", "unit_id": "unit", "unit_pk": "unit", "task_pk": "task",
                "finding_pk": "finding", "inspection_pk": "inspection", "order_pk": "order", "photo_pk": "snap_photo",
@@ -83,7 +86,8 @@ SLUG_VALUES = {("tasks-dashboard-export", "table"): "overdue", ("tasks-import-te
                # Public pages (campaign/public.py) name no object a login could unlock: a query code that
                # does not exist, and the CAPTCHA's key; the anonymous sweep below covers them.
                ("snaps-public-status", "code"): "ABCDEFGHJKMN", ("snaps-public-photo", "code"): "ABCDEFGHJKMN",
-               ("snaps-public-photo", "kind"): "report", ("snaps-public-photo", "pk"): 1, ("captcha-image", "key"): "0" * 40}
+               ("snaps-public-photo", "kind"): "report", ("snaps-public-photo", "pk"): 1, ("captcha-image", "key"): "0" * 40,
+               ("surveys-qr", "fmt"): "svg", ("surveys-public", "token"): "x" * 22, ("surveys-public-done", "token"): "x" * 22}
 
 # What a form would send; views that lacked an access check would act on it.
 POST_DATA = {
@@ -187,7 +191,10 @@ def build_unit_b_objects(w: SimpleNamespace) -> dict[str, Any]:
                                    key="sweep", day=dt.date(2026, 11, 29), message="口岸街道的提醒", status="failed")
     ledger_row = Board.objects.create(campaign=c, unit=w.unit_b, name="口岸街道宣传栏")
     ledger_photo = store_upload(BoardPhoto(board=ledger_row), demo_photo("宣传栏", colour=(6, 6, 6)), folder="ledgers", images_only=True)
+    survey = Survey.objects.create(campaign=c, title="口岸街道知晓率调查（草稿）")
+    question = Question.objects.create(survey=survey, kind="rating", text="您对创建工作满意吗？")
     return {
+        "survey": survey, "question": question,
         "ledger_row": ledger_row, "ledger_photo": ledger_photo,
         "task": task, "progress": entry, "evidence": evidence, "inspection": inspection, "finding": finding,
         "finding_photo": finding_photo, "rectification": rectification, "rectification_photo": rectification_photo,
@@ -198,7 +205,7 @@ def build_unit_b_objects(w: SimpleNamespace) -> dict[str, Any]:
 
 def snapshot() -> dict[str, list]:
     """Every row of every table of ours (and users), to compare before and after."""
-    models = [m for label in ("campaign", "ledgers", "tasks", "inspections", "snaps", "reports") for m in apps.get_app_config(label).get_models()]
+    models = [m for label in ("campaign", "ledgers", "tasks", "inspections", "snaps", "surveys", "reports") for m in apps.get_app_config(label).get_models()]
     models.append(get_user_model())
     state = {}
     for model in models:
@@ -293,7 +300,7 @@ def test_every_page_a_visitor_opens_without_a_login_is_a_public_endpoint():
 
     public = {name for _route, pattern in _walk(get_resolver()) if (name := pattern.name) and is_public(pattern.callback)}
     assert {"snaps-public-new", "snaps-public-points", "snaps-public-lookup", "snaps-public-status",
-            "snaps-public-photo", "captcha-image", "captcha-refresh"} <= public
+            "snaps-public-photo", "captcha-image", "captcha-refresh", "surveys-public", "surveys-public-done"} <= public
 
 
 @pytest.mark.parametrize("plan_id, name, kwargs, problems", plans(), ids=[p[0] for p in plans()])
