@@ -53,6 +53,7 @@ bench: venv
 	$(PY) manage.py bench_import
 	$(PY) manage.py bench_notices
 	$(PY) manage.py bench_snaps
+	$(PY) manage.py bench_materials
 	$(PY) scripts/bench_findings_export.py floor
 	$(PY) scripts/bench_findings_export.py export
 	$(PY) scripts/bench_load.py
