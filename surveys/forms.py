@@ -28,6 +28,14 @@ class SurveyForm(forms.ModelForm):
         }
         help_texts = {"score_month": "选择该月任意一天；留空则不计入月度考核"}
 
+    def validate_unique(self) -> None:
+        # ``campaign`` is not a form field, so check the one-title-per-campaign rule here.
+        super().validate_unique()
+        title = self.cleaned_data.get("title")
+        campaign_id = self.instance.campaign_id
+        if title and campaign_id and Survey.objects.filter(campaign_id=campaign_id, title=title).exclude(pk=self.instance.pk).exists():
+            self.add_error("title", "本创建活动已有同名问卷（表单可能已提交过），请到问卷列表查看。")
+
     def clean_score_month(self) -> Any:
         value = self.cleaned_data.get("score_month")
         return month_start(value) if value else None

@@ -60,6 +60,9 @@ class Survey(models.Model):
         verbose_name_plural = "问卷"
         ordering = ["-created_at"]
         constraints = [
+            # One title per campaign: the create form posted twice makes one survey.
+            models.UniqueConstraint(fields=["campaign", "title"], name="one_survey_title_per_campaign",
+                                    violation_error_message="本创建活动已有同名问卷。"),
             models.CheckConstraint(
                 condition=Q(ask_contact=False) | ~Q(contact_purpose=""),
                 name="survey_contact_needs_purpose",

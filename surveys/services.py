@@ -63,6 +63,8 @@ def question_add(
         raise ValidationError("计入比率的选择题须用 * 标出计为“是”的选项，如“*知道”。")
     if survey.responses.exists():
         raise ValidationError("问卷已有答卷，不能再增加题目（以免前后答卷不可比）。")
+    if survey.questions.filter(text=text.strip()).exists():  # also: the same form posted twice adds one question
+        raise ValidationError("问卷中已有相同的题目。")
     with transaction.atomic():
         order = (survey.questions.order_by("-order").values_list("order", flat=True).first() or 0) + 1
         question = Question.objects.create(

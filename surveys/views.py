@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -74,12 +75,13 @@ def survey_create(request: HttpRequest) -> HttpResponse:
     campaign = current_campaign(request)
     if campaign is None:
         raise Http404("尚未建立创建活动。")
-    form = SurveyForm(request.POST or None)
+    form = SurveyForm(request.POST or None, instance=Survey(campaign=campaign, created_by=request.user))
     if request.method == "POST" and form.is_valid():
-        survey = form.save(commit=False)
-        survey.campaign = campaign
-        survey.created_by = request.user
-        survey.save()
+        try:
+            with transaction.atomic():
+                survey = form.save()
+        except IntegrityError:  # the same form posted twice at once: the first one made it
+            survey = Survey.objects.get(campaign=campaign, title=form.cleaned_data["title"])
         messages.success(request, "问卷已建立，请添加题目。")
         return redirect("surveys-detail", pk=survey.pk)
     return render(request, "surveys/form.html", {"form": form, "title": "新建问卷"})

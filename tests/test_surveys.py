@@ -422,3 +422,16 @@ def test_removing_an_invalid_answer_is_audited_and_refused_in_a_published_month(
     with pytest.raises(ValidationError, match="冻结"):
         services.response_delete(response=second, actor=w.admin)
     assert Response.objects.count() == 1
+
+
+def test_the_create_and_question_forms_posted_twice_create_once(world, client_for):
+    client = client_for(world.admin)
+    data = {"title": "市民满意度调查", "allow_public": "on", "allow_interview": "on"}
+    first = client.post(reverse("surveys-create"), data)
+    again = client.post(reverse("surveys-create"), data)
+    assert first.status_code == 302 and again.status_code == 200 and "同名问卷" in again.content.decode()
+    survey = Survey.objects.get()
+    question = {"kind": "rating", "text": "您对创建工作满意吗？", "measure": "satisfied", "yes_min_rating": 4, "required": "on"}
+    client.post(reverse("surveys-question-add", args=[survey.pk]), question)
+    page = client.post(reverse("surveys-question-add", args=[survey.pk]), question)
+    assert "已有相同的题目" in page.content.decode() and survey.questions.count() == 1
