@@ -89,7 +89,7 @@ def test_the_report_form_opens_without_a_login_with_the_categories_and_a_captcha
     response = client.get(reverse("snaps-public-new", args=[snap_world.campaign.slug]))
     page = response.content.decode()
     assert response.status_code == 200
-    assert "占道经营" in page and "垃圾乱堆" in page
+    assert "占道经营" in page and "垃圾乱堆" in page and "流动摊贩、店外经营" in page
     assert 'name="captcha_1"' in page and "/captcha/image/" in page
     assert "不会公开" in page  # why the phone number is asked
     assert "snaps/report.js" in page and "<script>" not in page
