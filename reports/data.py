@@ -243,12 +243,12 @@ def _rate(part: int, whole: int) -> Decimal | None:
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"))
 
 
-INDICATOR_KINDS = frozenset({"finding", "pass_rate"})
+INDICATOR_KINDS = frozenset({"finding", "pass_rate", "survey"})
 
 
 def indicator_loss_of(line: Any) -> str:
     """The indicator code a score line's points count against in 扣分较多的测评指标 ("" if none):
-    findings, pass-rate losses and an indicator's own cap line; never penalties or tasks."""
+    findings, pass-rate losses, survey lines (问卷调查) and an indicator's own cap line; never penalties or tasks."""
     if not line.indicator_code:
         return ""
     if line.kind in INDICATOR_KINDS:

@@ -435,3 +435,16 @@ def test_the_create_and_question_forms_posted_twice_create_once(world, client_fo
     client.post(reverse("surveys-question-add", args=[survey.pk]), question)
     page = client.post(reverse("surveys-question-add", args=[survey.pk]), question)
     assert "已有相同的题目" in page.content.decode() and survey.questions.count() == 1
+
+
+def test_the_month_report_counts_a_survey_loss_against_its_indicator(world):
+    from reports.data import report_data
+
+    w = world
+    survey = make_survey(w)
+    services.rule_set(survey=survey, indicator=w.leaf_survey, measure="aware", method=ScoreMethod.PROPORTIONAL,
+                      target=Decimal("0.90"), min_respondents=1)
+    for aware in (True, False):  # 1 of 2: 4.00 × 0.5 = 2.00 kept, 2.00 lost
+        answer(w, survey, aware=aware, rating=5, unit=w.community_a)
+    data = report_data(campaign=w.campaign, month=MONTH, as_of=dt.date(2026, 10, 31))
+    assert [(row.code, row.points, row.units) for row in data.top_indicators] == [("4.2.3", Decimal("2.00"), 1)]
