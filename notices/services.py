@@ -24,6 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from campaign.models import Membership, Notification, Role, Unit
@@ -326,7 +327,8 @@ def digests_send(*, now: dt.datetime | None = None) -> list[int]:
         if digest.empty and not held.exists():
             continue
         result = notify_many(
-            [Item(event=Event.DIGEST, user_id=pref.user_id, key="digest", message=digest.text[:300], url="/notices/digest/")],
+            [Item(event=Event.DIGEST, user_id=pref.user_id, key="digest", message=digest.text[:300],
+                  url=f"{reverse('notices-digest')}?day={day:%Y-%m-%d}")],
             day=day, now=now, robot_keys=set(),
         )
         if result.new:

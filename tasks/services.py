@@ -232,6 +232,7 @@ def reminders_send(*, today: dt.date, calendar: WorkCalendar | None = None) -> R
     for m in Membership.objects.filter(role=Role.OFFICIAL, unit_id__in={t.unit_id for t in due}, user__is_active=True).select_related("user"):
         officials.setdefault(m.unit_id, []).append(m.user)
     items: list[notices.Item] = []
+    late: dict[Any, list[Task]] = {}
     for task in due:
         recipients = list(officials.get(task.unit_id, []))
         if task.person is not None and task.person.is_active:
@@ -241,10 +242,18 @@ def reminders_send(*, today: dt.date, calendar: WorkCalendar | None = None) -> R
         message = _reminder_message(task, today=today)
         items += [notices.Item(event, u.pk, reminder_key(task), message, task.get_absolute_url(), task.unit_id) for u in recipients]
         if overdue:  # keeps the task on the escalation watch list while it stays overdue
+            late.setdefault(task.unit, []).append(task)
             notices.watch_overdue(
                 subject=reminder_key(task), unit=task.unit, since=task.deadline + dt.timedelta(days=1), today=today,
                 message=message, url=task.get_absolute_url(),
             )
-    result = notices.notify_many(items, day=today)
+    # The unit's work group hears one line per day about its overdue tasks, not one message per task.
+    group = {
+        (unit.pk, f"tasks-overdue:{unit.pk}", notices.Event.OVERDUE,
+         f"【逾期】{unit.name}有{len(tasks)}项任务已逾期：{'、'.join(t.title for t in tasks[:5])}{'等' if len(tasks) > 5 else ''}，请尽快完成。",
+         tasks[0].get_absolute_url() if len(tasks) == 1 else "")
+        for unit, tasks in late.items()
+    }
+    result = notices.notify_many(items, day=today, robot_keys=group)
     emailed = result.delivered_by(notices.Channel.EMAIL)
     return ReminderResult(tasks=len(due), created=len(result.new), emailed=emailed)

@@ -294,3 +294,18 @@ def test_digest_text_is_json_safe_in_the_sms_body(world, phones, sms):
 
 def test_timezone_is_shanghai():
     assert str(timezone.get_current_timezone()) == "Asia/Shanghai"
+
+
+def test_the_units_work_group_hears_one_line_a_day_about_its_overdue_tasks(world, monkeypatch, http_server):  # noqa: F811
+    from tasks import services as task_services
+
+    monkeypatch.setenv("NOTICE_ROBOT_CHENGDONG_URL", f"{http_server.url}/wecom")
+    UnitRobot.objects.create(unit=world.unit_a, kind=Channel.WECOM, key_name="chengdong")
+    for title in ("宣传栏建设", "公益广告", "志愿服务站点"):
+        f.TaskFactory(campaign=world.campaign, unit=world.unit_a, title=title, deadline=D(2026, 10, 30))
+    f.TaskFactory(campaign=world.campaign, unit=world.unit_a, title="文明餐桌", deadline=D(2026, 11, 4))  # due soon, not overdue
+    for _ in range(2):
+        task_services.reminders_send(today=D(2026, 11, 3), calendar=WorkCalendar({}))
+    assert [s.json()["markdown"]["content"] for s in http_server.seen] == [
+        "**已逾期**\n【逾期】城东街道有3项任务已逾期：宣传栏建设、公益广告、志愿服务站点，请尽快完成。"
+    ]
