@@ -54,6 +54,7 @@ bench: venv
 	$(PY) manage.py bench_notices
 	$(PY) manage.py bench_snaps
 	$(PY) manage.py bench_materials
+	$(PY) manage.py bench_ledgers
 	$(PY) scripts/bench_findings_export.py floor
 	$(PY) scripts/bench_findings_export.py export
 	$(PY) scripts/bench_load.py

@@ -89,8 +89,20 @@ class LedgerData:
     villages: list[tuple[str, str, int]]  # (path, name, pk) of active 村/社区
     covered: set[int] = field(default_factory=set)  # village pks that have a 宣传栏
 
+    _rolled: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+
     def total(self, key: str, scope: str) -> Decimal:
-        return sum((v for path, v in self.values[key].items() if path.startswith(scope)), Decimal("0"))
+        """The measure over ``scope`` and below: each unit's value is added to all its ancestors once."""
+        rolled = self._rolled.get(key)
+        if rolled is None:
+            rolled = {}
+            for path, value in self.values[key].items():
+                parts = path.strip("/").split("/")
+                for depth in range(len(parts) + 1):
+                    prefix = "/" + "".join(f"{p}/" for p in parts[:depth])
+                    rolled[prefix] = rolled.get(prefix, Decimal("0")) + value
+            self._rolled[key] = rolled
+        return rolled.get(scope, Decimal("0"))
 
     def residents(self, scope: str) -> int | None:
         paths = sorted(p for p in self.populations if p.startswith(scope))
