@@ -199,7 +199,9 @@ class Command(BaseCommand):
             out = os.path.join(out_dir, f"{mode}.zip")
             stats = archive.build_archive(campaign, out, covers=mode == "covers")
             result = {"files": stats.files, "missing": len(stats.missing)}
-        result.update(seconds=time.perf_counter() - started, peak_mb=_peak_mb(), bytes=os.path.getsize(out))
+        result.update(seconds=time.perf_counter() - started, peak_mb=_peak_mb(), bytes=os.path.getsize(out),
+                      # the cover children (materials_covers), the largest of them
+                      children_peak_mb=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
         os.unlink(out)
         self.stdout.write(json.dumps(result))
 
@@ -209,6 +211,8 @@ class Command(BaseCommand):
             return
         ratio = f", {r['seconds'] / base['seconds']:.2f}× floor" if base else ""
         files = f", {r['files']} files" if "files" in r else ""
+        if r.get("children_peak_mb") and "cover" in label:
+            files += f", cover children peak RSS {r['children_peak_mb']:.0f} MB"
         self.stdout.write(f"{label}: {r['seconds']:.1f} s, peak RSS {r['peak_mb']:.0f} MB, zip {r['bytes'] / 1e9:.2f} GB{files}{ratio}")
 
     # ------------------------------------------------------------ the matrix
