@@ -31,12 +31,14 @@ _CACHE_ATTR = "_chuangwen_access"
 
 
 class _AccessInfo:
-    __slots__ = ("roles", "unit_paths", "unit_ids")
+    __slots__ = ("roles", "unit_paths", "unit_ids", "member_paths")
 
-    def __init__(self, roles: frozenset[str], unit_paths: tuple[str, ...], unit_ids: tuple[int, ...]):
+    def __init__(self, roles: frozenset[str], unit_paths: tuple[str, ...], unit_ids: tuple[int, ...],
+                 member_paths: tuple[str, ...] = ()):
         self.roles = roles
         self.unit_paths = unit_paths
         self.unit_ids = unit_ids
+        self.member_paths = member_paths  # the paths of every unit the user belongs to, in any role
 
 
 def _info(user: Any) -> _AccessInfo:
@@ -55,6 +57,7 @@ def _info(user: Any) -> _AccessInfo:
         frozenset(roles),
         tuple(path for _, path in official_rows),
         tuple(uid for uid, _ in official_rows),
+        tuple(path for _, _, path in rows),
     )
     setattr(user, _CACHE_ATTR, info)
     return info
@@ -64,6 +67,11 @@ def forget(user: Any) -> None:
     """Drop the cached roles (after memberships change)."""
     if hasattr(user, _CACHE_ATTR):
         delattr(user, _CACHE_ATTR)
+
+
+def member_paths(user: Any) -> tuple[str, ...]:
+    """The paths of every unit ``user`` belongs to, in any role (read once per request, with the roles)."""
+    return _info(user).member_paths
 
 
 def roles_of(user: Any) -> frozenset[str]:

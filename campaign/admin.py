@@ -21,6 +21,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch
 from django.utils.html import format_html
 
+from . import audit
 from .models import (
     AssessmentPeriod,
     AuditLog,
@@ -352,18 +353,54 @@ class NotificationAdmin(admin.ModelAdmin):
     date_hierarchy = "day"
 
 
+class AuditActionFilter(admin.SimpleListFilter):
+    """The admin's filter by action, in words (campaign.audit.ACTION_LABELS)."""
+
+    title = "操作"
+    parameter_name = "action"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        codes = AuditLog.objects.order_by().values_list("action", flat=True).distinct()
+        return sorted(((code, audit.action_label(code)) for code in codes), key=lambda pair: pair[1])
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
+class AuditObjectTypeFilter(admin.SimpleListFilter):
+    """The admin's filter by object type, by the model's Chinese name."""
+
+    title = "对象类型"
+    parameter_name = "object_type"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        types = AuditLog.objects.exclude(object_type="").order_by().values_list("object_type", flat=True).distinct()
+        return sorted(((t, audit.object_type_label(t)) for t in types), key=lambda pair: pair[1])
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        return queryset.filter(object_type=self.value()) if self.value() else queryset
+
+
 @admin.register(AuditLog)
 class AuditLogAdmin(admin.ModelAdmin):
     """Append-only: may be viewed, never added, changed or deleted here."""
 
-    list_display = ("at", "actor_name", "action", "object_type", "object_repr", "unit", "ip_address")
-    list_filter = ("action", "object_type")
+    list_display = ("at", "actor_name", "action_words", "object_type_words", "object_repr", "unit", "ip_address")
+    list_filter = (AuditActionFilter, AuditObjectTypeFilter)
     search_fields = ("actor_name", "action", "object_repr", "object_id", "message")
     date_hierarchy = "at"
     list_select_related = ("unit",)
 
     def get_readonly_fields(self, request: HttpRequest, obj: AuditLog | None = None):
         return [field.name for field in AuditLog._meta.fields]
+
+    @admin.display(description="操作", ordering="action")
+    def action_words(self, obj: AuditLog) -> str:
+        return audit.action_label(obj.action, obj.after)
+
+    @admin.display(description="对象类型", ordering="object_type")
+    def object_type_words(self, obj: AuditLog) -> str:
+        return audit.object_type_label(obj.object_type)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -74,6 +74,11 @@ class Campaign(models.Model):
     start_date = models.DateField("开始日期")
     end_date = models.DateField("结束日期")
     is_active = models.BooleanField("进行中", default=True)
+    # Who works in it (the campaign switcher offers only these campaigns): campaign.selectors.campaigns_for.
+    unit = models.ForeignKey(
+        "Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="organised_campaigns", verbose_name="组织单位",
+        help_text="留空：所有用户都参与本活动；填写后，只有该单位及其上级、下级单位的成员可以切换到本活动",
+    )
 
     scoring_mode = models.CharField("计分方式", max_length=20, choices=ScoringMode.choices, default=ScoringMode.DEDUCTION)
     deduction_weight = models.DecimalField(

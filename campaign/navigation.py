@@ -22,6 +22,7 @@ class MenuItem:
 
 
 GROUPS = ("工作", "督查", "考核", "数据", "管理")
+GROUP_ICONS = {"工作": "briefcase", "督查": "clipboard-check", "考核": "trophy", "数据": "database", "管理": "gear"}
 
 
 MENU: list[MenuItem] = [
@@ -62,3 +63,20 @@ def menu_for(roles: frozenset[str]) -> list[dict[str, str]]:
             continue
         items.append({"label": item.label, "url": url, "icon": item.icon, "url_name": item.url_name, "group": item.group})
     return items
+
+
+def menu_groups(items: list[dict[str, str]]) -> list[dict]:
+    """The navbar: top-level entries and one dropdown per group, in GROUPS order.
+
+    A group the user has no entry in is left out; a group with a single entry is shown as that
+    entry (a plain link). Takes :func:`menu_for`'s items, so both read the same role filter.
+    """
+    top = [dict(item, entries=[]) for item in items if not item["group"]]
+    for group in GROUPS:
+        entries = [item for item in items if item["group"] == group]
+        if len(entries) == 1:
+            top.append(dict(entries[0], entries=[]))
+        elif entries:
+            top.append({"label": group, "icon": GROUP_ICONS.get(group, ""), "url": "", "url_name": "", "group": group,
+                        "entries": entries, "active_names": [e["url_name"] for e in entries]})
+    return top

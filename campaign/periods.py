@@ -42,7 +42,27 @@ def new_unit_active_from() -> dt.date | None:
 
 
 def month_label(month: dt.date) -> str:
+    """The one way a month is written, on pages and in file names: 2026年9月 (no leading zero)."""
     return f"{month.year}年{month.month}月"
+
+
+_UNSAFE_IN_NAMES = str.maketrans({c: "-" for c in '/\\:*?"<>|'})
+
+
+def file_name(stem: str, ext: str, *, month: dt.date | None = None, day: dt.date | None = None) -> str:
+    """The one way generated files are named (downloads, report jobs, archives).
+
+    The month is written by :func:`month_label`, where the stem has ``{month}``
+    (``file_name("泰和市{month}考核数据", "xlsx", month=…)`` → ``泰和市2026年9月考核数据.xlsx``) or at
+    its end; a day is appended as ``-YYYYMMDD``. Characters Windows refuses in names become "-".
+    """
+    name = stem
+    if month is not None:
+        label = month_label(month)
+        name = name.replace("{month}", label) if "{month}" in name else f"{name}{label}"
+    if day is not None:
+        name = f"{name}-{day:%Y%m%d}"
+    return f"{name.translate(_UNSAFE_IN_NAMES).strip() or '文件'}.{ext.lstrip('.')}"
 
 
 def parse_month(text: str) -> dt.date:

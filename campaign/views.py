@@ -15,10 +15,17 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import reverse_lazy
 
+from django.contrib import messages
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+
 from . import access, audit
 from .excel import STREAM_CHUNK_ROWS, stream_table
 from .forms import AuditSearchForm
 from .models import AuditLog, Notification
+from .periods import file_name
+from .selectors import SESSION_KEY as CAMPAIGN_SESSION_KEY
+from .selectors import campaigns_for
 
 
 @login_required
@@ -32,6 +39,25 @@ def notifications(request: HttpRequest) -> HttpResponse:
 def notifications_read(request: HttpRequest) -> HttpResponse:
     Notification.objects.filter(user=request.user, read_at__isnull=True).update(read_at=timezone.now())
     return redirect("campaign-notifications")
+
+
+# ------------------------------------------------------------------ campaign switcher
+
+
+@login_required
+@require_POST
+def campaign_switch(request: HttpRequest) -> HttpResponse:
+    """Make another of the user's campaigns the current one (kept in the session); 403 for any other campaign."""
+    chosen = campaigns_for(request.user).filter(slug=request.POST.get("campaign", "")).first()
+    if chosen is None:
+        return render(request, "403.html", {"message": "您不参与该创建活动，不能切换到它。如需参与，请联系创建办系统管理员。"},
+                      status=403)
+    request.session[CAMPAIGN_SESSION_KEY] = chosen.pk
+    messages.success(request, f"已切换到“{chosen.name}”。")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        target = reverse("home")
+    return redirect(target)
 
 
 # ------------------------------------------------------------------ audit log (admins and leaders)
@@ -59,8 +85,9 @@ def _audit_rows_for(request: HttpRequest) -> tuple[AuditSearchForm, QuerySet[Aud
 def audit_list(request: HttpRequest) -> HttpResponse:
     form, rows = _audit_rows_for(request)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    words = audit.describe(page)
     for row in page:
-        row.action_label = audit.action_label(row.action)
+        row.words = words[row.pk]
     return render(request, "campaign/audit_list.html", {"form": form, "page": page})
 
 
@@ -69,14 +96,15 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     form, rows = _audit_rows_for(request)
     data = (
         [
-            row.at, row.actor_name, row.actor.get_full_name() if row.actor else "", row.action, audit.action_label(row.action), row.object_type,
+            row.at, row.actor_name, row.actor.get_full_name() if row.actor else "", row.action, audit.action_label(row.action, row.after),
+            audit.object_type_label(row.object_type),
             row.object_id, row.object_repr, str(row.unit) if row.unit else "", row.ip_address or "",
             _json_text(row.before), _json_text(row.after), row.message,
         ]
         for row in rows[:AUDIT_EXPORT_MAX_ROWS].iterator(chunk_size=STREAM_CHUNK_ROWS)
     )
     response = stream_table(
-        request, title="审计日志", headers=AUDIT_HEADERS, rows=data, filename=f"审计日志-{timezone.localdate():%Y%m%d}.xlsx",
+        request, title="审计日志", headers=AUDIT_HEADERS, rows=data, filename=file_name("审计日志", "xlsx", day=timezone.localdate()),
         what="导出审计日志", details={"filters": form.filters() if form.is_bound else {}},
     )
     return response  # audited once, as file.download, by campaign.downloads.send

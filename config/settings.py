@@ -60,8 +60,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "rules",
-    "simple_history",
-    "axes",
+    "config.third_party_apps.SimpleHistoryConfig",
+    "config.third_party_apps.AxesConfig",
     "csp",
     # Imports flow one way, down this list: an app imports only the apps above it (README, 架构).
     "campaign",
@@ -75,7 +75,7 @@ INSTALLED_APPS = [
     "reports",
     "dataload",
     # Self-hosted CAPTCHA for public submissions (campaign/public.py).
-    "captcha",
+    "config.third_party_apps.CaptchaConfig",
 ]
 
 MIDDLEWARE = [
@@ -209,6 +209,8 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
+# Chinese names for third-party apps without a zh_Hans catalogue (config/third_party_apps.py).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "/static/"

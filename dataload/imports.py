@@ -35,6 +35,7 @@ from campaign import audit
 from campaign.excel import HEADER_FILL, HEADER_FONT, table_workbook, write_table
 from campaign.importers import ImportKind, Plan
 from campaign.models import Campaign
+from campaign.periods import file_name
 from campaign.workbook import ImportPreview, Problem, WorkbookError, open_workbook, pick_sheet, read_table
 
 # The kinds, in the order the import page lists them. One line per kind.
@@ -129,6 +130,7 @@ def import_apply(
             request=request,
             after={
                 "kind": import_kind.key,
+                "kind_label": import_kind.label,  # the audit page says 导入了测评体系
                 "file": filename,
                 "sha256": hashlib.sha256(data).hexdigest(),
                 "sheet": preview.sheet,
@@ -192,4 +194,4 @@ def export_workbook(*, campaign: Campaign, kind: str) -> Workbook:
 
 
 def export_filename(campaign: Campaign, kind: str) -> str:
-    return f"{campaign.name}-{get_kind(kind).label}.xlsx"
+    return file_name(f"{campaign.name}-{get_kind(kind).label}", "xlsx")

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from campaign.excel import SCORE_FORMAT, STREAM_CHUNK_ROWS, table_file, with_progress
 from campaign.models import Campaign
-from campaign.periods import parse_month
+from campaign.periods import file_name, parse_month
 
 from . import renderers, selectors
 from .models import FindingStatus
@@ -55,7 +55,7 @@ def filters_from(data: Mapping[str, Any], *, today: dt.date | None = None) -> tu
 
 
 def export_filename(day: dt.date) -> str:
-    return f"问题清单-{day:%Y%m%d}.xlsx"
+    return file_name("问题清单", "xlsx", day=day)
 
 
 def findings_xlsx(*, user: Any, campaign: Campaign, params: Mapping[str, Any], progress: Progress | None = None) -> tuple[str, bytes]:

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from campaign import access, downloads
 from campaign.excel import SCORE_FORMAT, STREAM_CHUNK_ROWS, stream_table
 from campaign.models import Campaign, Indicator, InspectionPoint, PointType
-from campaign.periods import is_month_published, month_label
+from campaign.periods import file_name, is_month_published, month_label
 from campaign.selectors import current_campaign
 from campaign.uploads import file_response
 
@@ -430,7 +430,7 @@ def finding_export_pdf(request: HttpRequest) -> HttpResponse:
     findings = list(selectors.with_photos(selectors.findings_for(request.user, campaign, filters))[: renderers.MAX_PDF_FINDINGS + 1])
     subtitle = month_label(filters.month) if filters.month else f"导出日期 {timezone.localdate():%Y-%m-%d}"
     data = renderers.findings_pdf(findings, title=f"{campaign.name}问题清单", subtitle=subtitle)
-    return downloads.send(request, data, filename="问题清单.pdf", content_type="application/pdf", what="导出问题清单PDF")
+    return downloads.send(request, data, filename=file_name("问题清单", "pdf", day=timezone.localdate()), content_type="application/pdf", what="导出问题清单PDF")
 
 
 @login_required

@@ -202,7 +202,7 @@ class ReportData:
 
     @property
     def file_stem(self) -> str:
-        return f"{self.city_name}{self.month:%Y年%m月}考核"
+        return f"{self.city_name}{self.month_label}考核"
 
     @property
     def data_note(self) -> str:

@@ -31,6 +31,7 @@ from campaign.excel import (
     safe_value,
 )
 from campaign.pdf import CJK_FONT_FAMILY, STATIC_DIR, render_pdf, safe_url_fetcher
+from campaign.periods import file_name
 
 from .data import ReportData, summary_figures
 from .scoring import KIND_LABELS
@@ -158,7 +159,7 @@ def render_bulletin_pdf(data: ReportData, *, progress: Progress | None = None, a
     progress(50, "正在生成 PDF")
     content = render_pdf("reports/pdf_bulletin.html", context)
     progress(90, "PDF 已生成")
-    return RenderedFile(f"{data.title}.pdf", PDF_CONTENT_TYPE, content)
+    return RenderedFile(file_name(data.title, "pdf"), PDF_CONTENT_TYPE, content)
 
 
 # ---------------------------------------------------------------- workbook
@@ -315,7 +316,7 @@ def render_workbook_xlsx(data: ReportData, *, progress: Progress | None = None) 
     buffer = io.BytesIO()
     wb.save(buffer)
     progress(90, "Excel 已生成")
-    return RenderedFile(f"{data.file_stem}数据.xlsx", XLSX_CONTENT_TYPE, buffer.getvalue())
+    return RenderedFile(file_name(f"{data.file_stem}数据", "xlsx"), XLSX_CONTENT_TYPE, buffer.getvalue())
 
 
 # ---------------------------------------------------------------- the full bulletin in parts (issue 14)

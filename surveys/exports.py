@@ -22,6 +22,7 @@ from campaign import access
 from campaign.excel import XLSX_CONTENT_TYPE, write_table_streamed
 from campaign.models import Campaign
 from campaign.pdf import render_pdf
+from campaign.periods import file_name
 
 from . import charts, selectors
 from .models import Answer, QuestionKind, Response, Survey
@@ -41,7 +42,7 @@ def _survey_for(user: Any, campaign: Campaign, params: dict) -> Survey:
 
 
 def _filename(survey: Survey, what: str, ext: str) -> str:
-    return f"{survey.title}-{what}-{timezone.localdate():%Y%m%d}.{ext}".replace("/", "-")
+    return file_name(f"{survey.title}-{what}", ext, day=timezone.localdate())
 
 
 def response_rows(survey: Survey, questions: list, *, with_contact: bool) -> Iterator[list[Any]]:

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from campaign import access, excel
 from campaign.models import Campaign
+from campaign.periods import file_name
 from campaign.workdays import WorkCalendar
 
 from . import selectors
@@ -81,7 +82,7 @@ def export_rows(queryset: QuerySet[Task], *, today: dt.date, calendar: WorkCalen
 
 
 def export_filename(campaign: Campaign, day: dt.date) -> str:
-    return f"{campaign.name}任务清单{day:%Y%m%d}.xlsx"
+    return file_name(f"{campaign.name}任务清单", "xlsx", day=day)
 
 
 def tasks_xlsx(*, user: Any, campaign: Campaign, params: Mapping[str, Any], progress: Progress | None = None) -> tuple[str, bytes]:

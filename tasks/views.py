@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from campaign import access, excel, uploads
+from campaign.periods import file_name
 from campaign.selectors import current_campaign, current_phase
 from campaign.workdays import WorkCalendar
 
@@ -376,5 +377,5 @@ def task_dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
         formats = {4: "0.00", 6: "0.00", 7: "0.0"}
     return excel.stream_table(
         request, title=title, headers=headers, rows=rows, number_formats=formats,
-        filename=f"{campaign.name}{title}{today:%Y%m%d}.xlsx", what=f"导出{title}",
+        filename=file_name(f"{campaign.name}{title}", "xlsx", day=today), what=f"导出{title}",
     )

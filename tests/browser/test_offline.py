@@ -371,6 +371,7 @@ def test_a_shared_phone_shows_each_user_only_their_own_queue(browser_world, open
     kept_data = "cwOffline.idb.keys(cwOffline.dataStore).then(k => k.length)"
     assert page.evaluate(kept) >= 2 and page.evaluate(kept_data) >= 1
     page.click(".navbar-toggler")
+    page.click(".cw-user-name")  # 退出 is in the user menu
     page.locator("form[action='/logout/'] button").click()
     expect(page.locator("form[action='/logout/']")).to_have_count(0)
     assert page.evaluate(kept) == 0
