@@ -137,7 +137,7 @@ def _task_figures(campaign: Campaign, path: str, start: dt.date, end: dt.date, a
         Figure("已完成", f"{n['done']}项", "状态为已完成或已验收"),
         Figure("按期完成", f"{n['on_time']}项", "完成日期不晚于完成时限"),
         Figure("逾期完成", f"{n['done'] - n['on_time']}项", "完成日期晚于完成时限"),
-        Figure("逾期未完成", f"{n['overdue']}项", f"截至{as_of:%Y年%m月%d日}已过完成时限仍未完成"),
+        Figure("逾期未完成", f"{n['overdue']}项", f"截至{as_of.year}年{as_of.month}月{as_of.day}日已过完成时限仍未完成"),
         Figure("按期完成率", "—" if rate is None else f"{rate}%", "按期完成 ÷ 期内到期任务"),
     ]
     late = list(due.filter(overdue_q(as_of)).select_related("unit").order_by("deadline", "pk")[:10])
@@ -160,7 +160,7 @@ def _finding_figures(campaign: Campaign, unit_ids: set[int] | None, start: dt.da
     figures = [
         Figure("督查发现问题", f"{total}个", "本期各月被督查记录的问题（不含已撤销）"),
         Figure("问题分值合计", f"{points:.2f}分", "各问题登记的扣分之和（未按指标封顶）"),
-        Figure("已整改销号", f"{accepted}个", f"截至{as_of:%Y年%m月%d日}已验收销号"),
+        Figure("已整改销号", f"{accepted}个", f"截至{as_of.year}年{as_of.month}月{as_of.day}日已验收销号"),
         Figure("按期整改", f"{on_time}个", "每轮整改均在时限内提交并已销号"),
         Figure("按期整改率", "—" if on_time_rate is None else f"{on_time_rate}%", "按期整改 ÷ 发现问题（与月度通报同一口径）"),
         Figure("整改完成率", "—" if done_rate is None else f"{done_rate}%", "已整改销号 ÷ 发现问题"),

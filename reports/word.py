@@ -258,6 +258,11 @@ def _noop(percent: int, message: str) -> None:
     return None
 
 
+def _day(day: Any) -> str:
+    """2026年10月1日 (no leading zeros, as documents write dates)."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
 def _signed(value: Any) -> str:
     if value is None:
         return "—"
@@ -344,8 +349,7 @@ def render_summary_docx(data: Any, *, progress: Progress | None = None) -> Rende
     progress(60, "正在排版工作总结")
     doc = GongwenDocument()
     doc.title(data.title)
-    doc.note(f"（初稿：数据由创文工作平台生成，截至{data.as_of:%Y年%m月%d日}；"
-             f"统计期间{data.start:%Y年%m月%d日}至{data.end:%Y年%m月%d日}）")
+    doc.note(f"（初稿：数据由创文工作平台生成，截至{_day(data.as_of)}；统计期间{_day(data.start)}至{_day(data.end)}）")
 
     doc.heading("一、基本情况")
     doc.body(f"{data.scope_label}，{data.author}按照创建工作安排推进各项任务。现将有关情况总结如下。")
