@@ -404,7 +404,7 @@ def escalations_run(*, today: dt.date, calendar: WorkCalendar | None = None) -> 
 
 def preference_save(*, user: Any, channels: list[str], mobile: str, quiet_start: dt.time | None, quiet_end: dt.time | None,
                     digest: bool, digest_hour: int) -> Preference:
-    """Save a person's own push settings (the 消息设置 page)."""
+    """Save a person's own push settings (the 消息设置 page). Turning the digest off sends what it held."""
     pref, _ = Preference.objects.update_or_create(
         user=user,
         defaults={
@@ -412,4 +412,8 @@ def preference_save(*, user: Any, channels: list[str], mobile: str, quiet_start:
             "quiet_start": quiet_start, "quiet_end": quiet_end, "digest": digest, "digest_hour": digest_hour,
         },
     )
+    if not digest:
+        held = list(Notice.objects.filter(user=user, status=NoticeStatus.HELD).values_list("pk", flat=True))
+        Notice.objects.filter(pk__in=held).update(status=NoticeStatus.PENDING)
+        enqueue(held)
     return pref

@@ -77,3 +77,18 @@ def test_the_menu_offers_the_digest_to_everyone_and_the_log_to_the_office(world,
     assert "/notices/log/" not in official and "/notices/settings/" in official
     admin = client_for(world.admin).get("/notices/digest/").content.decode()
     assert "/notices/log/" in admin
+
+
+def test_turning_the_digest_off_sends_what_it_held(world, client_for, settings):
+    from django.core import mail
+
+    settings.EMAIL_HOST = "smtp.example.cn"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    world.official_a.email = "chen@chengdong.gov.cn"
+    world.official_a.save()
+    Preference.objects.create(user=world.official_a, channels=["email"], digest=True)
+    services.notify(event=Event.FINDING_NEW, users=[world.official_a], key="f-held", message="城东新问题")
+    assert Notice.objects.get().status == "held" and mail.outbox == []
+    client_for(world.official_a).post("/notices/settings/", {"channels": ["email"], "digest_hour": "8"})
+    assert Notice.objects.get().status == "sent"
+    assert [m.to for m in mail.outbox] == [["chen@chengdong.gov.cn"]]
