@@ -121,7 +121,7 @@ def requirement_edit(request: HttpRequest, pk: int | None = None) -> HttpRespons
     """Write or change a standard's 申报要求 (office admins)."""
     campaign = _campaign_or_404(request)
     if not access.can(request.user, "materials.manage"):
-        raise PermissionDenied("只有创建办管理员可以设置申报要求。")
+        raise Http404("未找到该页面，或您无权查看。")  # like every page a role may not open
     requirement = _requirement_or_404(request, pk) if pk else None
     initial = {}
     if requirement is not None:

@@ -39,6 +39,7 @@ from inspections.models import (
 )
 from dataload.demo import demo_photo
 from ledgers.models import Board, BoardPhoto
+from materials.models import Requirement, RequirementItem, Submission, SubmissionFile
 from notices.models import Notice
 from reports.models import ReportJob
 from snaps.models import Snap, SnapCategory, SnapPhoto, Triage
@@ -72,10 +73,13 @@ SEGMENT_KINDS = {
     "log": "notice",  # notices/log/<pk>/resend/
     "surveys": "survey",  # campaign-wide, not a unit's: a draft, which no official may open
     "questions": "question",
+    "requirements": "material_requirement",  # materials: a standard's 申报要求 naming only unit B
+    "submissions": "material_submission",
+    "files": "material_file",
 }
 KWARG_KINDS = {"point_pk": "point", "point_id": "point", "unit_id": "unit", "unit_pk": "unit", "task_pk": "task",
                "finding_pk": "finding", "inspection_pk": "inspection", "order_pk": "order", "photo_pk": "snap_photo",
-               "row_pk": "ledger_row", "ledger_photo_pk": "ledger_photo"}
+               "row_pk": "ledger_row", "ledger_photo_pk": "ledger_photo", "item_pk": "material_item"}
 # Arguments that are not objects: a fixed, valid value.
 PLAIN_VALUES = {"month": MONTH, "year": 2026, "slug": "taihe-2026"}
 # Slug arguments naming a table or template, per URL name: any known value will do for the sweep.
@@ -191,9 +195,18 @@ def build_unit_b_objects(w: SimpleNamespace) -> dict[str, Any]:
                                    key="sweep", day=dt.date(2026, 11, 29), message="口岸街道的提醒", status="failed")
     ledger_row = Board.objects.create(campaign=c, unit=w.unit_b, name="口岸街道宣传栏")
     ledger_photo = store_upload(BoardPhoto(board=ledger_row), demo_photo("宣传栏", colour=(6, 6, 6)), folder="ledgers", images_only=True)
+    material_requirement = Requirement.objects.create(campaign=c, indicator=w.leaf_ads, deadline=dt.date(2026, 12, 1))
+    material_requirement.units.add(w.unit_b)
+    material_item = RequirementItem.objects.create(requirement=material_requirement, name="公益广告台账")
+    material_submission = Submission.objects.create(item=material_item, unit=w.unit_b, round=1, submitted_by=w.official_b,
+                                                    text="口岸街道公益广告台账")
+    material_file = store_upload(SubmissionFile(submission=material_submission), demo_photo("台账", colour=(5, 5, 5)),
+                                 folder="materials", user=w.official_b)
     survey = Survey.objects.create(campaign=c, title="口岸街道知晓率调查（草稿）")
     question = Question.objects.create(survey=survey, kind="rating", text="您对创建工作满意吗？")
     return {
+        "material_requirement": material_requirement, "material_item": material_item,
+        "material_submission": material_submission, "material_file": material_file,
         "survey": survey, "question": question,
         "ledger_row": ledger_row, "ledger_photo": ledger_photo,
         "task": task, "progress": entry, "evidence": evidence, "inspection": inspection, "finding": finding,
@@ -205,7 +218,7 @@ def build_unit_b_objects(w: SimpleNamespace) -> dict[str, Any]:
 
 def snapshot() -> dict[str, list]:
     """Every row of every table of ours (and users), to compare before and after."""
-    models = [m for label in ("campaign", "ledgers", "tasks", "inspections", "snaps", "surveys", "reports") for m in apps.get_app_config(label).get_models()]
+    models = [m for label in ("campaign", "ledgers", "tasks", "inspections", "materials", "snaps", "surveys", "reports") for m in apps.get_app_config(label).get_models()]
     models.append(get_user_model())
     state = {}
     for model in models:
