@@ -179,3 +179,12 @@ def test_the_query_count_does_not_grow_with_the_number_of_units(city, django_ass
     with django_assert_max_num_queries(len(small)):
         c = cockpit(campaign=city.campaign, today=TODAY)
     assert c.groups[0].units == 45 and c.overdue_findings == 44
+
+
+def test_with_a_tile_server_the_map_gets_it_and_the_page_drops_the_plain_background_note(city, client_for, settings):
+    settings.MAP_TILE_URL = "https://{s}.tiles.example.gov.cn/{z}/{x}/{y}.png"
+    assert cockpit(campaign=city.campaign, today=TODAY).map_payload()["tileUrl"] == settings.MAP_TILE_URL
+    html = client_for(city.leader).get(reverse("reports-cockpit")).content.decode()
+    assert "未配置地图底图" not in html and "tiles.example.gov.cn" in html
+    settings.MAP_TILE_URL = ""
+    assert "未配置地图底图" in client_for(city.leader).get(reverse("reports-cockpit")).content.decode()

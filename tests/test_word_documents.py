@@ -230,3 +230,11 @@ def test_the_bulletin_docx_job_renders_in_the_worker_path_and_downloads_audited(
 
     assert AuditLog.objects.filter(action="file.download").count() == 1
     assert client_for(october.official_a).get(reverse("reports-job-download", args=[job.pk])).status_code == 404
+
+
+def test_the_summary_page_offers_an_official_only_their_own_units(october, client_for):
+    html = client_for(october.official_a).get(reverse("reports-summaries")).content.decode()
+    assert "城东街道" in html and "迎春社区" in html and "口岸街道" not in html and "全市" not in html
+    office = client_for(october.admin).get(reverse("reports-summaries")).content.decode()
+    assert "全市（泰和市创建办）" in office and "口岸街道" in office
+    assert client_for(october.inspector).get(reverse("reports-summaries")).status_code == 404
