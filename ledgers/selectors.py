@@ -119,15 +119,14 @@ class LedgerData:
 def load(campaign: Campaign, *, scope: str = "/", start: dt.date | None = None, end: dt.date | None = None) -> LedgerData:
     """Read everything the figures of ``scope`` (a unit path, "/" = all units) need: one query per measure."""
     values: dict[str, dict[str, Decimal]] = {}
+    # Grouped by unit id (no join per ledger row), then keyed by path from one read of the units.
+    units = Unit.objects.filter(path__startswith=scope)
+    paths = dict(units.values_list("pk", "path"))
     for key, measure in measures.MEASURES.items():
-        rows = (
-            measure.rows(campaign, start=start, end=end)
-            .filter(unit__path__startswith=scope)
-            .order_by()
-            .values_list("unit__path")
-            .annotate(v=measure.aggregate())
-        )
-        values[key] = {path: Decimal(v or 0) for path, v in rows}
+        rows = measure.rows(campaign, start=start, end=end).order_by().values_list("unit_id").annotate(v=measure.aggregate())
+        if scope != "/":
+            rows = rows.filter(unit_id__in=units.values("pk"))
+        values[key] = {paths[unit_id]: Decimal(v or 0) for unit_id, v in rows if unit_id in paths}
     populations = dict(
         Population.objects.filter(campaign=campaign, unit__path__startswith=scope).values_list("unit__path", "residents")
     )

@@ -1,4 +1,6 @@
-"""python manage.py bench_ledgers [--townships 200] [--villages 10] [--volunteers 60] [--keep]
+"""python manage.py bench_ledgers [--townships 200] [--villages 10] [--volunteers 60] [--keep] [--no-analyze]
+
+(In dataload, the top of the import order: it times the ledgers and the tasks they feed, so it needs both.)
 
 Builds a city of N townships with M villages each; every township keeps ``--volunteers`` volunteers
 per village, a 宣传栏 in most villages, 文明家庭, trainings and 爱国卫生 rounds, and four tasks fed by
