@@ -896,4 +896,21 @@ def orders_overdue_notify(*, today: dt.date) -> list[SupervisionOrder]:
                 message=f"{order.label} 逾期：{', '.join(f'#{f.pk}' for f in late)}",
             )
         notified.append(order)
+    _orders_overdue_watch(today)
     return notified
+
+
+def _orders_overdue_watch(today: dt.date) -> None:
+    """Every 督办单 still overdue today stays on the escalation watch list (notices.services.escalations_run)."""
+    still = (
+        SupervisionOrder.objects.filter(findings__status__in=lifecycle.AWAITING_UNIT, findings__rectify_deadline__lt=today)
+        .distinct().select_related("unit").prefetch_related("findings").order_by("pk")
+    )
+    for order in still:
+        late = [f for f in order.findings.all() if lifecycle.is_overdue_now(f, today)]
+        if late and lifecycle.order_state(order.findings.all(), today) == lifecycle.OrderState.OVERDUE:
+            notices.watch_overdue(
+                subject=f"order-{order.pk}-overdue", unit=order.unit, today=today, url=order.get_absolute_url(),
+                since=min(f.rectify_deadline for f in late) + dt.timedelta(days=1),
+                message=f"{order.label}（{order.unit.name}）{len(late)} 个问题超过整改时限仍未提交整改。",
+            )

@@ -161,7 +161,9 @@ def notify_many(
             notice.status, notice.not_before = NoticeStatus.DEFERRED, until
         notices.append(notice)
         result.new.append((uid, key))
-    robots = {r.unit_id: r for r in UnitRobot.objects.filter(unit_id__in={u for u, *_ in robot_keys}, is_active=True)}
+    robots = {  # a row with no key name only names the unit's escalation leader
+        r.unit_id: r for r in UnitRobot.objects.filter(unit_id__in={u for u, *_ in robot_keys}, is_active=True).exclude(key_name="")
+    }
     for unit_id, key, event, message, url in sorted(robot_keys):
         robot = robots.get(unit_id)
         if robot is None or not routes[event].to_group_robot or not routes[event].active:
@@ -375,7 +377,8 @@ def escalations_run(*, today: dt.date, calendar: WorkCalendar | None = None) -> 
     done = set(Escalation.objects.filter(watch__in=watches).values_list("watch_id", "step"))
     robots = {r.unit_id: r for r in UnitRobot.objects.filter(unit_id__in=watches.values("unit_id"))}
     for watch in watches:
-        days = calendar.working_days_between(watch.since, today)
+        # Working days overdue: those after the deadline (the day before ``since``) up to today.
+        days = calendar.working_days_between(watch.since - dt.timedelta(days=1), today)
         for step, threshold in ((1, leader_days), (2, office_days)):
             if days < threshold or (watch.pk, step) in done:
                 continue

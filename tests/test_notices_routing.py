@@ -309,3 +309,24 @@ def test_the_units_work_group_hears_one_line_a_day_about_its_overdue_tasks(world
     assert [s.json()["markdown"]["content"] for s in http_server.seen] == [
         "**已逾期**\n【逾期】城东街道有3项任务已逾期：宣传栏建设、公益广告、志愿服务站点，请尽快完成。"
     ]
+
+
+def test_an_order_that_stays_overdue_escalates_like_a_task(world):
+    """督办单 found Mon 10-12, deadline Tue 10-20, nothing submitted: overdue from 10-21 (a Wednesday)."""
+    from inspections import services as insp
+    from tests.inspections_support import inspection
+
+    finding = insp.finding_create(inspector=world.inspector, inspection=inspection(world), point=world.point_a,
+                                  indicator=world.leaf_clean, description="人民路两侧垃圾未及时清运")
+    order = insp.order_issue(issuer=world.inspector, unit=world.unit_a, findings=[finding], deadline=D(2026, 10, 20),
+                             issued_on=D(2026, 10, 13))
+    UnitRobot.objects.create(unit=world.unit_a, kind=Channel.WECOM, key_name="", leader=world.leader)
+    cal = WorkCalendar({})
+    taken = []
+    for day in (D(2026, 10, 21), D(2026, 10, 22), D(2026, 10, 23), D(2026, 10, 26), D(2026, 10, 27), D(2026, 10, 28)):
+        insp.orders_overdue_notify(today=day)  # the daily job
+        taken.append((day, [s.step for s in services.escalations_run(today=day, calendar=cal)]))
+    # Working days after 10-20: 10-23 → 3 (the unit's leader), 10-27 → 5 (office and leaders).
+    assert taken == [(D(2026, 10, 21), []), (D(2026, 10, 22), []), (D(2026, 10, 23), [1]), (D(2026, 10, 26), []),
+                     (D(2026, 10, 27), [2]), (D(2026, 10, 28), [])]
+    assert Notice.objects.get(key=f"escalate-1:order-{order.pk}-overdue").user == world.leader
