@@ -59,8 +59,10 @@ def index(request: HttpRequest) -> HttpResponse:
     cards = []
     for kind in kinds.KINDS.values():
         cards.append({"kind": kind, "count": _rows(request, kind, campaign).count()})
-    own = access.own_units(request.user).first() if not access.sees_all_units(request.user) else None
-    figures = selectors.summary_figures(campaign, own)
+    sees_all = access.sees_all_units(request.user)
+    own = access.own_units(request.user).first() if not sees_all else None
+    # The city's figures for the office, a unit's for its official, none for an account without a role.
+    figures = selectors.summary_figures(campaign, own) if sees_all or own is not None else []
     return render(request, "ledgers/index.html", {
         "campaign": campaign, "cards": cards, "figures": figures, "scope": own.name if own else "全市",
         "can_write": _can_write_any(request.user), "kinds": kinds.KINDS.values(),

@@ -138,3 +138,17 @@ def test_the_add_form_starts_on_the_officials_own_unit(world, client_for):
     page = client_for(world.official_a).get("/ledgers/volunteers/add/").content.decode()
     assert f'<option value="{world.unit_a.pk}" selected>' in page
     assert f'<option value="{world.unit_b.pk}"' not in page
+
+
+def test_the_overview_shows_an_official_their_units_figures_and_nobody_the_citys(world, client_for):
+    Volunteer.objects.create(campaign=world.campaign, unit=world.unit_a, name="甲")
+    Volunteer.objects.create(campaign=world.campaign, unit=world.unit_b, name="乙")
+    Volunteer.objects.create(campaign=world.campaign, unit=world.unit_b, name="丙")
+    def volunteers(user):
+        page = client_for(user).get("/ledgers/").content.decode()
+        start = page.find('data-figure="volunteers"')
+        return page[start:start + 200] if start >= 0 else ""
+    assert ">1人<" in volunteers(world.official_a)
+    assert ">2人<" in volunteers(world.official_b)
+    assert ">3人<" in volunteers(world.leader)
+    assert volunteers(world.nobody) == ""
