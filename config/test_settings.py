@@ -1,6 +1,7 @@
 """Settings for the test suite: the real settings with a test secret and fast hashing."""
 import os
 import tempfile
+import warnings
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
 # DEBUG stays off in tests (production behaviour), so the start-up checks want hosts too.
@@ -22,6 +23,8 @@ SCORE_CACHE_SECONDS = 0
 # Public pages: the CAPTCHA also accepts "PASSED" (a wrong answer is still refused, tests/test_public.py), and rate
 # limits are off so counters kept in the process cache do not leak between tests (the rate-limit tests turn them on).
 CAPTCHA_TEST_MODE = True
+# …which the captcha package warns about at import (meant for production, where it must stay off).
+warnings.filterwarnings("ignore", message="CAPTCHA_TEST_MODE is enabled", category=RuntimeWarning)
 RATELIMIT_ENABLE = False
 # materials: the archive renders its cover PDFs in this process (child processes could not see the test database).
 MATERIALS_COVERS_IN_CHILD = False
