@@ -291,7 +291,11 @@ def release_due(*, now: dt.datetime | None = None) -> list[int]:
     Celery message), go to delivery. Run every few minutes by beat."""
     now = now or timezone.now()
     grace = now - dt.timedelta(seconds=settings.NOTICE_RETRY_BASE_SECONDS)
-    due = Q(status=NoticeStatus.DEFERRED, not_before__lte=now) | Q(status=NoticeStatus.PENDING, not_before__lte=grace)
+    due = (
+        Q(status=NoticeStatus.DEFERRED, not_before__lte=now)
+        | Q(status=NoticeStatus.PENDING, not_before__lte=grace)
+        | Q(status=NoticeStatus.PENDING, not_before__isnull=True, created_at__lte=grace)
+    )
     ids = list(Notice.objects.filter(due).order_by("pk").values_list("pk", flat=True)[:1000])
     Notice.objects.filter(pk__in=ids, status=NoticeStatus.DEFERRED).update(status=NoticeStatus.PENDING)
     enqueue(ids)

@@ -137,3 +137,22 @@ def test_a_gateway_answering_200_without_the_success_text_counts_as_failed(world
     notice = _send(world)
     assert notice.status == NoticeStatus.FAILED
     assert Delivery.objects.filter(notice=notice).first().answer == 'HTTP 200 {"code":"isv.BUSINESS_LIMIT_CONTROL"}'
+
+
+def test_a_notice_whose_celery_message_was_lost_is_picked_up_by_the_sweep(world, chen, settings, http_server):  # noqa: F811
+    import datetime as dt
+
+    from django.utils import timezone
+
+    settings.EMAIL_HOST = ""
+    settings.NOTICE_SMS_URL = f"{http_server.url}/sms"
+    settings.NOTICE_RETRY_BASE_SECONDS = 60
+    notice = _send(world)
+    assert notice.status == NoticeStatus.SENT
+    Notice.objects.filter(pk=notice.pk).update(status=NoticeStatus.PENDING, channel="")  # as if the broker lost it
+    now = timezone.now()
+    assert services.release_due(now=now) == []  # too fresh: its own message may still come
+    Notice.objects.filter(pk=notice.pk).update(created_at=now - dt.timedelta(minutes=5))
+    assert services.release_due(now=now) == [notice.pk]
+    notice.refresh_from_db()
+    assert notice.status == NoticeStatus.SENT and len(http_server.seen) == 2
