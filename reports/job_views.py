@@ -62,13 +62,19 @@ def export_request(request: HttpRequest) -> HttpResponse:
                                                        params=params, request=request)
     except PermissionDenied:
         raise Http404("未找到该页面，或您无权查看。") from None
+    return to_job_page(request, job, created, submitted="导出任务已提交，后台生成完成后可在本页下载。",
+                       same="相同的导出正在生成中，已为您打开该任务。")
+
+
+def to_job_page(request: HttpRequest, job: ReportJob, created: bool, *, submitted: str, same: str) -> HttpResponse:
+    """After asking for a job (a report, an export, a 工作总结): say what became of it and open its page."""
     job.refresh_from_db()
-    if job.status == JobStatus.FAILED:
+    if job.status == JobStatus.FAILED:  # Redis could not take it (job_services.report_job_enqueue)
         messages.error(request, job.error)
     elif created:
-        messages.success(request, "导出任务已提交，后台生成完成后可在本页下载。")
+        messages.success(request, submitted)
     else:
-        messages.info(request, "相同的导出正在生成中，已为您打开该任务。")
+        messages.info(request, same)
     return redirect(job)
 
 
@@ -91,14 +97,8 @@ def job_list(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            job.refresh_from_db()
-            if job.status == JobStatus.FAILED:  # Redis could not take it (job_services.report_job_enqueue)
-                messages.error(request, job.error)
-            elif created:
-                messages.success(request, "报表任务已提交，生成完成后可在此下载。")
-            else:
-                messages.info(request, "相同的报表正在生成中，已为您打开该任务。")
-            return redirect(job)
+            return to_job_page(request, job, created, submitted="报表任务已提交，生成完成后可在此下载。",
+                               same="相同的报表正在生成中，已为您打开该任务。")
     jobs = ReportJob.objects.filter(campaign=campaign).select_related("requested_by")
     page = Paginator(jobs, 20).get_page(request.GET.get("page"))
     return render(request, "reports/job_list.html", {"form": form, "page": page, "campaign": campaign})

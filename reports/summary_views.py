@@ -3,11 +3,10 @@ for a .docx draft; a report job writes it (``reports/summary.py``, ``reports/wor
 page follows its progress and offers the audited download (``job_services.may_open``)."""
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils import timezone
 
 from campaign import access
@@ -16,7 +15,8 @@ from campaign.selectors import current_campaign
 
 from . import job_services
 from .forms import SummaryForm
-from .models import JobStatus, ReportJob, ReportKind
+from .job_views import to_job_page
+from .models import ReportJob, ReportKind
 from .summary import may_request_summary, scope_bounds, summary_params
 
 NOT_FOUND = "未找到该页面，或您无权查看。"
@@ -65,14 +65,8 @@ def summary_page(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            job.refresh_from_db()
-            if job.status == JobStatus.FAILED:
-                messages.error(request, job.error)
-            elif created:
-                messages.success(request, "工作总结正在生成，完成后可在本页下载。")
-            else:
-                messages.info(request, "相同的工作总结正在生成中，已为您打开该任务。")
-            return redirect(job)
+            return to_job_page(request, job, created, submitted="工作总结正在生成，完成后可在本页下载。",
+                               same="相同的工作总结正在生成中，已为您打开该任务。")
     jobs = ReportJob.objects.filter(campaign=campaign, kind=ReportKind.SUMMARY_DOCX, requested_by=request.user)[:20]
     names = dict(Unit.objects.filter(pk__in={j.params.get("unit") for j in jobs if j.params.get("unit")}).values_list("pk", "name"))
     rows = [(job, names.get(job.params.get("unit"), f"全市（{campaign.city_name}创建办）")) for job in jobs]

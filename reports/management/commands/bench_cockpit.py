@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import statistics
 import time
 from typing import Any
 from unittest import mock
@@ -93,26 +92,9 @@ class Command(BaseCommand):
                 raise CommandError(f"{url} 返回 {response.status_code}")
             return len(response.content)
 
-        seconds = score_cache.timeout()
-        settings.SCORE_CACHE_SECONDS = 0
-        t, size = _timed(get, max(repeat // 2, 1))
-        with CaptureQueriesContext(connection) as ctx:
-            get()
-        self.stdout.write(f"cockpit page ({campaign.slug}), no score cache: "
-                          f"{t * 1000:.0f} ms, {len(ctx)} queries, {size / 1e3:.0f} kB")
-        settings.SCORE_CACHE_SECONDS = seconds or 3600
-        colds = []
-        for _ in range(max(repeat // 2, 1)):
-            score_cache.bump_now()
-            start = time.perf_counter()
-            get()
-            colds.append(time.perf_counter() - start)
-        t, size = _timed(get, repeat)
-        with CaptureQueriesContext(connection) as ctx:
-            get()
-        self.stdout.write(f"cockpit page, score cache: cold {statistics.median(colds) * 1000:.0f} ms, warm {t * 1000:.0f} ms, "
-                          f"{len(ctx)} queries")
-        settings.SCORE_CACHE_SECONDS = seconds
+        off, cached = bench_scoring.cache_timings(get, repeat, max(repeat // 2, 1))
+        self.stdout.write(f"cockpit page ({campaign.slug}), {off}")
+        self.stdout.write(f"cockpit page ({campaign.slug}), {cached}")
 
     def _word(self, campaign: Campaign, repeat: int) -> None:
         start = time.perf_counter()

@@ -58,6 +58,32 @@ def _timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     return statistics.median(times), result
 
 
+def cache_timings(get: Callable[[], int], repeat: int, runs: int) -> tuple[str, str]:
+    """A page (``get`` loads it, returns its size) without the score cache (the engine on every
+    load), then with it: the first load after a write (cold) and the loads after that (warm)."""
+    from reports import score_cache
+
+    seconds = score_cache.timeout()
+    settings.SCORE_CACHE_SECONDS = 0
+    t, size = _timed(get, runs)
+    with CaptureQueriesContext(connection) as ctx:
+        get()
+    off = f"no score cache: {t * 1000:.0f} ms, {len(ctx)} queries, {size / 1e3:.0f} kB"
+    settings.SCORE_CACHE_SECONDS = seconds or 3600
+    colds = []
+    for _ in range(runs):
+        score_cache.bump_now()
+        start = time.perf_counter()
+        get()
+        colds.append(time.perf_counter() - start)
+    t, size = _timed(get, repeat)
+    with CaptureQueriesContext(connection) as ctx:
+        get()
+    settings.SCORE_CACHE_SECONDS = seconds
+    return off, (f"score cache: cold {statistics.median(colds) * 1000:.0f} ms, warm {t * 1000:.0f} ms, "
+                 f"{len(ctx)} queries, {size / 1e3:.0f} kB")
+
+
 class Command(BaseCommand):
     help = "在合成城市数据上测试月度计分引擎的性能（需 PostgreSQL）"
 
@@ -271,9 +297,6 @@ class Command(BaseCommand):
             "liaison's rankings page (own row)": (liaison, f"/reports/months/{month:%Y-%m}/?campaign={SLUG}"),
             "liaison's explanation page": (liaison, f"/reports/months/{month:%Y-%m}/units/{unit.pk}/?campaign={SLUG}"),
         }
-        from reports import score_cache
-
-        seconds = score_cache.timeout()
         for label, (client, url) in pages.items():
             def get(url=url, client=client) -> int:
                 response = client.get(url, secure=settings.SECURE_SSL_REDIRECT)
@@ -281,25 +304,6 @@ class Command(BaseCommand):
                     raise CommandError(f"{url} 返回 {response.status_code}")
                 return len(response.content)
 
-            # Without the score cache (the engine on every load), then with it: the first load
-            # after a write (cold) and the loads after that (warm).
-            settings.SCORE_CACHE_SECONDS = 0
-            t, size = _timed(get, max(repeat // 3, 1))
-            with CaptureQueriesContext(connection) as ctx:
-                get()
-            self.stdout.write(f"{label}, no score cache: {t * 1000:.0f} ms, {len(ctx)} queries, {size / 1e3:.0f} kB")
-            settings.SCORE_CACHE_SECONDS = seconds or 3600
-            colds = []
-            for _ in range(max(repeat // 3, 1)):
-                score_cache.bump_now()
-                start = time.perf_counter()
-                get()
-                colds.append(time.perf_counter() - start)
-            t, size = _timed(get, repeat)
-            with CaptureQueriesContext(connection) as ctx:
-                get()
-            self.stdout.write(
-                f"{label}, score cache: cold {statistics.median(colds) * 1000:.0f} ms, warm {t * 1000:.0f} ms, "
-                f"{len(ctx)} queries, {size / 1e3:.0f} kB"
-            )
-            settings.SCORE_CACHE_SECONDS = seconds
+            off, cached = cache_timings(get, repeat, max(repeat // 3, 1))
+            self.stdout.write(f"{label}, {off}")
+            self.stdout.write(f"{label}, {cached}")
