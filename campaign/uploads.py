@@ -179,6 +179,22 @@ def validate_upload(upload: Any, *, images_only: bool = False) -> tuple[bytes, D
     return data, detect(data, images_only=images_only)
 
 
+def validate_form_files(files: list[Any], *, max_files: int) -> list[Any]:
+    """A form's ``clean_files``: at most ``max_files``, each checked by content now, so the form shows
+    every problem at once before anything is saved."""
+    if len(files) > max_files:
+        raise ValidationError(f"一次最多上传 {max_files} 个文件，您选择了 {len(files)} 个。")
+    errors = []
+    for upload in files:
+        try:
+            validate_upload(upload)
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+    if errors:
+        raise ValidationError(errors)
+    return files
+
+
 _WRITTEN: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("uploads_written", default=None)
 
 

@@ -8,7 +8,6 @@ from typing import Any
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 
 from campaign import uploads
@@ -87,18 +86,7 @@ class SubmissionForm(forms.Form):
         self.helper = _helper()
 
     def clean_files(self) -> list[Any]:
-        files = self.cleaned_data.get("files") or []
-        if len(files) > services.MAX_FILES_PER_ROUND:
-            raise ValidationError(f"一次最多上传 {services.MAX_FILES_PER_ROUND} 个文件，您选择了 {len(files)} 个。")
-        errors = []
-        for upload in files:
-            try:
-                uploads.validate_upload(upload)
-            except ValidationError as exc:
-                errors.extend(exc.messages)
-        if errors:
-            raise ValidationError(errors)
-        return files
+        return uploads.validate_form_files(self.cleaned_data.get("files") or [], max_files=services.MAX_FILES_PER_ROUND)
 
 
 class ReviewForm(forms.Form):

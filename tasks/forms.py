@@ -8,7 +8,6 @@ from typing import Any
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout
 from django import forms
-from django.core.exceptions import ValidationError
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -73,19 +72,7 @@ class ProgressForm(forms.Form):
         )
 
     def clean_files(self) -> list[Any]:
-        files = self.cleaned_data.get("files") or []
-        if len(files) > MAX_FILES_PER_ENTRY:
-            raise ValidationError(f"一次最多上传 {MAX_FILES_PER_ENTRY} 个文件，您选择了 {len(files)} 个。")
-        # Check every file by content now so the form shows all problems before anything is saved.
-        errors = []
-        for upload in files:
-            try:
-                uploads.validate_upload(upload)
-            except ValidationError as exc:
-                errors.extend(exc.messages)
-        if errors:
-            raise ValidationError(errors)
-        return files
+        return uploads.validate_form_files(self.cleaned_data.get("files") or [], max_files=MAX_FILES_PER_ENTRY)
 
 
 class CompleteForm(forms.Form):
