@@ -482,7 +482,7 @@ class AssessmentPeriod(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.campaign} {self.month:%Y年%m月}"
+        return f"{self.campaign} {self.month.year}年{self.month.month}月"
 
     @property
     def is_published(self) -> bool:

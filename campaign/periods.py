@@ -25,7 +25,7 @@ def ensure_month_open(campaign: Campaign | int, month: dt.date) -> None:
     """Raise a ValidationError in Chinese if ``month`` is published (frozen)."""
     if is_month_published(campaign, month):
         raise ValidationError(
-            f"{month:%Y年%m月}的考核结果已发布并冻结，不能再修改。如需更正，请在未发布的月份录入更正记录并说明原因。",
+            f"{month_label(month)}的考核结果已发布并冻结，不能再修改。如需更正，请在未发布的月份录入更正记录并说明原因。",
             code="month_published",
         )
 

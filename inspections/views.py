@@ -674,7 +674,7 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def order_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     order = selectors.order_detail(request.user, pk)
     return downloads.send(
-        request, renderers.order_pdf(order), filename=order.label + ".pdf", content_type="application/pdf", obj=order,
+        request, renderers.order_pdf(order), filename=file_name(order.label, "pdf"), content_type="application/pdf", obj=order,
         what="下载督办单",
     )
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from campaign import access, downloads
+from campaign.periods import file_name
 from campaign.selectors import current_campaign
 from campaign.uploads import file_response
 
@@ -113,7 +114,7 @@ def order_receipt_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     order = selectors.order_detail(request.user, pk)
     today = timezone.localdate()
     return downloads.send(
-        request, renderers.order_receipt_pdf(order, today=today), filename=order.label + "回执.pdf",
+        request, renderers.order_receipt_pdf(order, today=today), filename=file_name(f"{order.label}回执", "pdf"),
         content_type="application/pdf", obj=order, what="下载督办单回执",
     )
 

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from campaign import access, downloads, public
+from campaign.periods import file_name
 from campaign.selectors import current_campaign
 
 from . import charts, selectors, services
@@ -222,7 +223,7 @@ def survey_qr(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
         raise Http404("未知的格式。")
     if fmt == "svg":
         return HttpResponse(charts.qr_svg(url), content_type="image/svg+xml")
-    return downloads.send(request, charts.qr_png(url), filename=f"{survey.title}-二维码.png", content_type="image/png",
+    return downloads.send(request, charts.qr_png(url), filename=file_name(f"{survey.title}-二维码", "png"), content_type="image/png",
                           obj=survey, what="下载问卷二维码")
 
 

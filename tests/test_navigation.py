@@ -156,6 +156,13 @@ def test_the_admin_index_has_no_english_app_or_model_names(admin_client):
     assert "登录尝试" in axes_page and "IP 地址" in axes_page and "access attempt" not in axes_page
 
 
+def test_the_captcha_catalogue_does_not_reword_djangos_required_message():
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        assert translation.gettext("This field is required.") == "这个字段是必填项。"  # captcha says 这个字段是必须的
+
+
 def test_generated_file_names_write_a_month_one_way():
     assert file_name("泰和市{month}考核数据", "xlsx", month=dt.date(2026, 9, 1)) == "泰和市2026年9月考核数据.xlsx"
     assert file_name("问题清单", "xlsx", day=dt.date(2026, 11, 5)) == "问题清单-20261105.xlsx"
@@ -167,3 +174,10 @@ def test_generated_file_names_write_a_month_one_way():
                       is_published=False, as_of=dt.date(2026, 9, 30), units=[], groups=[], kind_label="全国文明城市")
     assert data.title == "泰和市创建全国文明城市2026年9月考核结果通报"
     assert data.file_stem == "泰和市2026年9月考核"
+
+
+def test_the_month_is_written_one_way_in_messages_and_names(world):
+    from campaign.models import AssessmentPeriod
+
+    period = AssessmentPeriod(campaign=world.campaign, month=dt.date(2026, 9, 1))
+    assert str(period) == "泰和市2026年创建全国文明城市 2026年9月"
