@@ -1,4 +1,5 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 
 from . import services
 from .models import Option, Question, Quota, Response, ScoringRule, Survey
@@ -55,8 +56,14 @@ class ResponseAdmin(admin.ModelAdmin):
     # Removing an invalid answer (a test entry) goes through the service: audited, and refused once the
     # survey's score month is published.
     def delete_model(self, request, obj) -> None:
-        services.response_delete(response=obj, actor=request.user, reason="后台删除")
+        self._delete(request, [obj])
 
     def delete_queryset(self, request, queryset) -> None:
-        for response in queryset.select_related("survey"):
-            services.response_delete(response=response, actor=request.user, reason="后台删除")
+        self._delete(request, queryset.select_related("survey"))
+
+    def _delete(self, request, responses) -> None:
+        for response in responses:
+            try:
+                services.response_delete(response=response, actor=request.user, reason="后台删除")
+            except ValidationError as exc:
+                self.message_user(request, f"答卷#{response.pk}：{'；'.join(exc.messages)}", level=messages.ERROR)

@@ -448,3 +448,17 @@ def test_the_month_report_counts_a_survey_loss_against_its_indicator(world):
         answer(w, survey, aware=aware, rating=5, unit=w.community_a)
     data = report_data(campaign=w.campaign, month=MONTH, as_of=dt.date(2026, 10, 31))
     assert [(row.code, row.points, row.units) for row in data.top_indicators] == [("4.2.3", Decimal("2.00"), 1)]
+
+
+def test_the_admin_cannot_delete_an_answer_of_a_published_month(world, client):
+    from django.contrib.auth import get_user_model
+
+    w = world
+    survey = make_survey(w)
+    response = answer(w, survey, aware=True, rating=5, unit=w.community_a).response
+    AssessmentPeriod.objects.create(campaign=w.campaign, month=MONTH, status=PeriodStatus.PUBLISHED)
+    root = get_user_model().objects.create_superuser("root_survey", password=w.password)
+    client.force_login(root)
+    page = client.post(reverse("admin:surveys_response_delete", args=[response.pk]), {"post": "yes"}, follow=True)
+    assert page.status_code == 200 and "冻结" in page.content.decode()
+    assert Response.objects.filter(pk=response.pk).exists()
