@@ -30,8 +30,9 @@ RANK = {app: rank for rank, apps in enumerate(LAYERS) for app in apps}
 KNOWN_CYCLES: set[frozenset[str]] = {
     # The model computes its search text on save; the search module registers signals on the models.
     frozenset({"campaign.models", "campaign.search"}),
-    # The engine reads through the cache; the cache stores the engine's result types.
-    frozenset({"reports.scoring", "reports.score_cache"}),
+    # The engine reads through the cache; the cache stores the engine's result types (and, since the
+    # cockpit, its group averages use reports.data.average_score, which reads the engine).
+    frozenset({"reports.scoring", "reports.score_cache", "reports.data"}),
     # New this round (the Word documents): renderers dispatches to word/summary late, and they take
     # RenderedFile from renderers. Moving RenderedFile to a module of its own would end it.
     frozenset({"reports.renderers", "reports.summary", "reports.word"}),
