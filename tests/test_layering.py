@@ -166,7 +166,7 @@ def test_no_app_imports_an_app_below_it():
 
 
 def test_no_circle_of_imports_inside_an_app():
-    cycles = [c for c in module_cycles(project_imports()) if frozenset(c) not in KNOWN_CYCLES]
+    cycles = [c for c in module_cycles(project_imports()) if not any(set(c) <= known for known in KNOWN_CYCLES)]
     assert not cycles, "Modules importing each other in a circle:\n" + "\n".join(" ↔ ".join(c) for c in cycles)
 
 
