@@ -182,8 +182,13 @@ class LedgerImportKind(ImportKind):
         return Plan(changes, apply)
 
     def export_rows(self, campaign: Campaign) -> list[list[Any]]:
+        return self.table_rows(self.model.objects.filter(campaign=campaign).order_by("unit__path", "pk"))
+
+    def table_rows(self, queryset: Any) -> list[list[Any]]:
+        """``queryset``'s rows in the template's columns (the list page's export imports back unchanged)."""
         rows = []
-        for obj in self.model.objects.filter(campaign=campaign).select_related("unit").order_by("unit__path", "pk"):
+        related = ["unit"] + [f.name for f in self.fields if f.kind == "village"]
+        for obj in queryset.select_related(*related):
             line: list[Any] = [obj.unit.name]
             for f in self.fields:
                 value = getattr(obj, f.name)
@@ -284,3 +289,9 @@ POPULATION = LedgerImportKind(
         NOTE,
     ),
 )
+
+# The import kind of each ledger page (ledgers/kinds.py key → kind), for the list page's export.
+BY_LEDGER: dict[str, LedgerImportKind] = {
+    "population": POPULATION, "volunteers": VOLUNTEERS, "boards": BOARDS, "families": FAMILIES, "meetings": MEETINGS,
+    "honours": HONOURS, "hygiene": HYGIENE,
+}

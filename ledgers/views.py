@@ -18,10 +18,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from campaign import access, uploads
+from campaign import access, excel, uploads
+from campaign.periods import file_name
 from campaign.selectors import current_campaign
 
-from . import kinds, selectors, services
+from . import importers, kinds, selectors, services
 from .forms import writable_units
 from .models import BoardPhoto, MeetingPhoto
 
@@ -69,12 +70,8 @@ def index(request: HttpRequest) -> HttpResponse:
     })
 
 
-@login_required
-@require_GET
-def row_list(request: HttpRequest, kind_key: str) -> HttpResponse:
-    """One register: filter by unit, category and text; sort by a whitelisted column."""
-    campaign = _campaign_or_404(request)
-    kind = _kind_or_404(kind_key)
+def _filtered(request: HttpRequest, kind: kinds.LedgerKind, campaign: Any) -> tuple[Any, dict[str, Any]]:
+    """The register's rows the user may see, filtered and sorted as the list's query string asks."""
     qs = _rows(request, kind, campaign)
     units = access.visible_units(request.user).filter(is_active=True).order_by("path")
     unit_id = request.GET.get("unit", "")
@@ -93,19 +90,46 @@ def row_list(request: HttpRequest, kind_key: str) -> HttpResponse:
             condition |= Q(**{f"{name}__icontains": q})
         qs = qs.filter(condition)
     sort = request.GET.get("sort", "")
-    ordering = selectors.ledger_ordering(kind, sort)
+    qs = qs.order_by(*selectors.ledger_ordering(kind, sort))
+    return qs, {
+        "units": units, "unit_id": unit_id, "q": q, "category": category, "category_choices": category_choices,
+        "sort": sort or kind.default_sort, "headers": selectors.sort_headers(kind, sort),
+    }
+
+
+@login_required
+@require_GET
+def row_list(request: HttpRequest, kind_key: str) -> HttpResponse:
+    """One register: filter by unit, category and text; sort by a whitelisted column."""
+    campaign = _campaign_or_404(request)
+    kind = _kind_or_404(kind_key)
+    qs, filters = _filtered(request, kind, campaign)
     if kind.photos:
         qs = qs.annotate(photo_count=Count(kind.photos))
-    page = Paginator(qs.order_by(*ordering), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     for name in ("sort", "page"):
         query.pop(name, None)
+    export_query = request.GET.copy()
+    export_query.pop("page", None)
     return render(request, "ledgers/list.html", {
-        "campaign": campaign, "kind": kind, "page": page, "units": units, "unit_id": unit_id, "q": q,
-        "category": category, "category_choices": category_choices, "sort": sort or kind.default_sort,
-        "headers": selectors.sort_headers(kind, sort), "query": query.urlencode(),
-        "can_write": _can_write_any(request.user), "kinds": kinds.KINDS.values(),
+        "campaign": campaign, "kind": kind, "page": page, **filters, "query": query.urlencode(),
+        "export_query": export_query.urlencode(), "can_write": _can_write_any(request.user), "kinds": kinds.KINDS.values(),
     })
+
+
+@login_required
+@require_GET
+def row_export(request: HttpRequest, kind_key: str) -> HttpResponse:
+    """The filtered register as .xlsx, in the import template's columns (it imports back unchanged)."""
+    campaign = _campaign_or_404(request)
+    kind = _kind_or_404(kind_key)
+    qs, _ = _filtered(request, kind, campaign)
+    import_kind = importers.BY_LEDGER[kind.key]
+    return excel.stream_table(
+        request, title=import_kind.sheet_title, headers=import_kind.spec.headers, rows=import_kind.table_rows(qs),
+        filename=file_name(f"{campaign.name}-{import_kind.label}", "xlsx"), what=f"导出{import_kind.label}",
+    )
 
 
 def _form_page(request: HttpRequest, kind: kinds.LedgerKind, campaign: Any, row: Any = None) -> HttpResponse:

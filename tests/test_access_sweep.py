@@ -85,7 +85,8 @@ PLAIN_VALUES = {"month": MONTH, "year": 2026, "slug": "taihe-2026"}
 # Slug arguments naming a table or template, per URL name: any known value will do for the sweep.
 SLUG_VALUES = {("tasks-dashboard-export", "table"): "overdue", ("tasks-import-template", "kind"): "tasks",
                # Ledger pages name their register; the sweep's row and photo are a 宣传栏's.
-               **{(name, "kind_key"): "boards" for name in ("ledgers-list", "ledgers-add", "ledgers-edit", "ledgers-delete", "ledgers-photo")},
+               **{(name, "kind_key"): "boards" for name in ("ledgers-list", "ledgers-add", "ledgers-export", "ledgers-edit", "ledgers-delete",
+                                                         "ledgers-photo")},
                ("tasks-import-export", "kind"): "tasks",
                # Public pages (campaign/public.py) name no object a login could unlock: a query code that
                # does not exist, and the CAPTCHA's key; the anonymous sweep below covers them.

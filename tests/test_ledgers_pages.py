@@ -152,3 +152,20 @@ def test_the_overview_shows_an_official_their_units_figures_and_nobody_the_citys
     assert ">2人<" in volunteers(world.official_b)
     assert ">3人<" in volunteers(world.leader)
     assert volunteers(world.nobody) == ""
+
+
+def test_the_list_exports_what_the_official_sees_in_the_import_templates_columns(world, client_for):
+    from openpyxl import load_workbook
+
+    from dataload import imports
+
+    Volunteer.objects.create(campaign=world.campaign, unit=world.unit_a, name="王芳", team="青年队", activity_count=2, hours=4.5)
+    Volunteer.objects.create(campaign=world.campaign, unit=world.community_a, name="李强", activity_count=1, hours=2)
+    Volunteer.objects.create(campaign=world.campaign, unit=world.unit_b, name="口岸的人", activity_count=1, hours=2)
+    response = client_for(world.official_a).get("/ledgers/volunteers/export/", {"sort": "-hours"})
+    data = b"".join(response.streaming_content)
+    rows = [[c.value for c in row] for row in load_workbook(io.BytesIO(data)).active.iter_rows()]
+    assert rows[0] == ["填报单位", "姓名", "服务队", "注册日期", "参加活动人次", "服务时长", "备注"]
+    assert [r[:2] for r in rows[1:]] == [["城东街道", "王芳"], ["迎春社区", "李强"]]  # sorted by 时长, 口岸 left out
+    preview = imports.import_preview(campaign=world.campaign, kind="ledger-volunteers", data=data)
+    assert not preview.errors and (preview.creates, preview.updates, preview.unchanged) == (0, 0, 2), preview.as_text()
