@@ -304,9 +304,10 @@ DASHBOARD_ROWS = 20  # rows of any one dashboard table; the rest is paged, in th
 
 def _dashboard_data(request: HttpRequest, campaign: Any, today: dt.date) -> dict[str, Any]:
     qs = selectors.visible_tasks(request.user, campaign)
+    fed = selectors.fed_measures(qs)  # once: only those ledger measures in the progress SQL
     rates = []
     for key, (title, _) in selectors.DIMENSIONS.items():
-        rows = selectors.rates_by(qs, key, today=today)
+        rows = selectors.rates_by(qs, key, today=today, fed=fed)
         if key == "unit":
             rows = selectors.worst_first(rows)
         page = None
@@ -320,7 +321,7 @@ def _dashboard_data(request: HttpRequest, campaign: Any, today: dt.date) -> dict
         "overdue_total": selectors.overdue_query(qs, today=today).count(),
         "targets": selectors.target_rows(qs, limit=DASHBOARD_ROWS),
         "targets_total": selectors.with_target(qs).count(),
-        "short_total": selectors.short_done(qs).count(),
+        "short_total": selectors.short_done(qs, fed).count(),
     }
 
 
