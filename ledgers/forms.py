@@ -129,3 +129,17 @@ class PopulationForm(LedgerForm):
     class Meta:
         model = Population
         fields = ["unit", "residents", "source", "note"]
+
+
+class PeriodForm(forms.Form):
+    """The statistics page's period: registers as at 截止日期, events between the two dates."""
+
+    start = forms.DateField(label="起始日期", required=False, widget=DateInput(attrs={"class": "form-control form-control-sm"}))
+    end = forms.DateField(label="截止日期", required=False, widget=DateInput(attrs={"class": "form-control form-control-sm"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            raise ValidationError("起始日期不能晚于截止日期。")
+        return data

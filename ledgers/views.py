@@ -23,7 +23,7 @@ from campaign.periods import file_name
 from campaign.selectors import current_campaign
 
 from . import importers, kinds, selectors, services
-from .forms import writable_units
+from .forms import PeriodForm, writable_units
 from .models import BoardPhoto, MeetingPhoto
 
 PAGE_SIZE = 50
@@ -218,9 +218,13 @@ def statistics(request: HttpRequest) -> HttpResponse:
     units = list(selectors.stats_units(request.user))
     if not sees_all and not units:
         units = list(access.own_units(request.user))
-    rows, rules = selectors.statistics(campaign, units, with_city=sees_all)
+    period = PeriodForm(request.GET or None)
+    start = end = None
+    if period.is_bound and period.is_valid():
+        start, end = period.cleaned_data.get("start"), period.cleaned_data.get("end")
+    rows, rules = selectors.statistics(campaign, units, with_city=sees_all, start=start, end=end)
     columns = [f for f in rules if f.key in selectors.STATS_COLUMNS]
     return render(request, "ledgers/stats.html", {
-        "campaign": campaign, "rows": rows, "rules": rules, "columns": columns, "sees_all": sees_all,
+        "campaign": campaign, "rows": rows, "rules": rules, "columns": columns, "sees_all": sees_all, "period": period,
         "kinds": kinds.KINDS.values(),
     })

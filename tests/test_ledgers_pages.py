@@ -169,3 +169,24 @@ def test_the_list_exports_what_the_official_sees_in_the_import_templates_columns
     assert [r[:2] for r in rows[1:]] == [["城东街道", "王芳"], ["迎春社区", "李强"]]  # sorted by 时长, 口岸 left out
     preview = imports.import_preview(campaign=world.campaign, kind="ledger-volunteers", data=data)
     assert not preview.errors and (preview.creates, preview.updates, preview.unchanged) == (0, 0, 2), preview.as_text()
+
+
+def test_the_statistics_page_counts_events_within_the_period_asked(world, client_for):
+    import datetime as dt
+
+    from ledgers.models import Meeting, MeetingKind
+
+    for day, people in ((dt.date(2026, 5, 10), 30), (dt.date(2026, 10, 1), 50)):
+        Meeting.objects.create(campaign=world.campaign, unit=world.unit_a, kind=MeetingKind.TRAINING, held_on=day, topic="培训",
+                               attendance=people)
+    client = client_for(world.official_a)
+
+    def cell(query, key):
+        page = client.get("/ledgers/stats/", query).content.decode()
+        start = page.index(f'data-figure="{key}">') + len(f'data-figure="{key}">')
+        return page[start:page.index("<", start)]
+
+    assert (cell({}, "trainings"), cell({}, "training_people")) == ("2场", "80人")
+    assert (cell({"start": "2026-09-01", "end": "2026-10-31"}, "trainings"), cell({"start": "2026-09-01"}, "training_people")) == ("1场", "50人")
+    page = client.get("/ledgers/stats/", {"start": "2026-11-01", "end": "2026-10-01"}).content.decode()
+    assert "起始日期不能晚于截止日期。" in page
