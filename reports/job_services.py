@@ -765,7 +765,7 @@ def report_job_unit_appendix(*, job: ReportJob, unit_id: int, user: Any, request
     """One unit's pages of a finished chunked bulletin, as a PDF of their own (the view's download is audited).
 
     The pages are cut from the merged file (no second render), so they read exactly like the
-    bulletin, page numbers included.
+    bulletin, except that they number their own pages (第 1 页 / 共 N 页).
     """
     if not access.can(user, "reports.request"):
         raise PermissionDenied("只有创建办管理员和领导可以下载报表。")
@@ -773,7 +773,7 @@ def report_job_unit_appendix(*, job: ReportJob, unit_id: int, user: Any, request
     if job.status != JobStatus.DONE or not job.file or unit is None:
         raise ValidationError("该单位在本通报中没有扣分明细，或通报尚未生成完成。")
     with default_storage.open(job.file.name, "rb") as handle:
-        content = renderers.extract_pages(handle.read(), unit["start"], unit["end"])
+        content = renderers.extract_pages(handle.read(), unit["start"], unit["end"], renumber=True)
     stem = os.path.splitext(job.filename)[0]
     filename = f"{stem}（附件·{unit['name']}）.pdf"
     return RenderedFile(filename, renderers.PDF_CONTENT_TYPE, content)

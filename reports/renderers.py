@@ -485,7 +485,7 @@ def merge_bulletin_parts(parts: Sequence[BulletinPart], *, title: str, filename:
         writer.append(PdfReader(io.BytesIO(part.content)), import_outline=False)
     stamps = PdfReader(io.BytesIO(_page_number_stamps(total)))
     for number, page in enumerate(writer.pages):
-        page.merge_page(stamps.pages[number])
+        page.merge_page(_as_pagination(stamps.pages[number], stamps))
         page.compress_content_streams()  # merging leaves the page's content uncompressed (3–4× the size)
     writer.compress_identical_objects(remove_identicals=False, remove_orphans=True)  # drop the uncompressed originals
 
@@ -515,6 +515,38 @@ def merge_bulletin_parts(parts: Sequence[BulletinPart], *, title: str, filename:
     return RenderedFile(filename, PDF_CONTENT_TYPE, buffer.getvalue()), {"pages": total, "units": units}
 
 
+def _as_pagination(stamp: Any, reader: Any) -> Any:
+    """The stamp's drawing marked as a pagination artifact (``/Artifact <</Type /Pagination>> BDC … EMC``,
+    PDF 14.8.2.2): readers and screen readers know it is not content, and a page cut out of the
+    bulletin can drop its number and take its own (:func:`extract_pages`)."""
+    from pypdf.generic import ContentStream, DictionaryObject, NameObject
+
+    content = ContentStream(stamp.get_contents(), reader)
+    content.operations.insert(0, ([NameObject("/Artifact"), DictionaryObject({NameObject("/Type"): NameObject("/Pagination")})], b"BDC"))
+    content.operations.append(([], b"EMC"))
+    stamp.replace_contents(content)
+    return stamp
+
+
+def _without_pagination(page: Any, reader: Any) -> None:
+    """Drop the page's pagination artifacts (the numbers :func:`_as_pagination` stamped)."""
+    from pypdf.generic import ContentStream, DictionaryObject
+
+    content = ContentStream(page.get_contents(), reader)
+    kept, depth = [], 0
+    for operands, operator in content.operations:
+        if depth:
+            depth += 1 if operator in (b"BDC", b"BMC") else -1 if operator == b"EMC" else 0
+            continue
+        if (operator == b"BDC" and len(operands) == 2 and operands[0] == "/Artifact"
+                and isinstance(operands[1], DictionaryObject) and operands[1].get("/Type") == "/Pagination"):
+            depth = 1
+            continue
+        kept.append((operands, operator))
+    content.operations = kept
+    page.replace_contents(content)
+
+
 def _page_number_stamps(total: int) -> bytes:
     """``total`` blank A4 pages carrying only 第 N 页 / 共 M 页 where pdf/base.html puts it."""
     return _document("reports/pdf_page_numbers.html", {"pages": range(total)}).write_pdf()
@@ -533,14 +565,21 @@ def render_bulletin_chunked(data: ReportData, *, max_rows: int, progress: Progre
     return rendered
 
 
-def extract_pages(content: bytes, first: int, last: int) -> bytes:
-    """Pages ``first``..``last`` (1-based, inclusive) of a PDF as a PDF of their own."""
+def extract_pages(content: bytes, first: int, last: int, *, renumber: bool = False) -> bytes:
+    """Pages ``first``..``last`` (1-based, inclusive) of a PDF as a PDF of their own; ``renumber``:
+    the bulletin's page numbers replaced by the excerpt's own (第 1 页 / 共 N 页)."""
     from pypdf import PdfReader, PdfWriter
 
     reader = PdfReader(io.BytesIO(content))
     writer = PdfWriter()
     for number in range(first - 1, min(last, len(reader.pages))):
         writer.add_page(reader.pages[number])
+    if renumber:
+        stamps = PdfReader(io.BytesIO(_page_number_stamps(len(writer.pages))))
+        for number, page in enumerate(writer.pages):
+            _without_pagination(page, writer)
+            page.merge_page(_as_pagination(stamps.pages[number], stamps))
+            page.compress_content_streams()
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()

@@ -589,6 +589,12 @@ def test_a_chunked_bulletin_job_merges_its_parts_shows_them_and_offers_each_unit
     unit_b = job.outline["units"][0]
     assert len(excerpt.pages) == unit_b["end"] - unit_b["start"] + 1
     assert "口岸街道（" in text and "城东街道（" not in text
+    # The excerpt numbers its own pages from 1, not the bulletin's (issue 14).
+    pages = [p.extract_text() for p in excerpt.pages]
+    for number, page_text in enumerate(pages, start=1):
+        assert f"第 {number} 页 / 共 {len(pages)} 页" in page_text
+        assert f"共 {total} 页" not in page_text or total == len(pages)
+    assert f"第 {unit_b['start']} 页" not in text or unit_b["start"] == 1
     appendix_logs = AuditLog.objects.filter(action="file.download", object_id=str(job.pk), actor=october.leader)
     assert ["附件·口岸街道" in row.after["filename"] for row in appendix_logs] == [True]
     assert not AuditLog.objects.filter(action="report.download").exists()
