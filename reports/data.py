@@ -237,6 +237,14 @@ class ReportData:
         return ""
 
 
+def average_score(scores: Sequence[Decimal]) -> Decimal | None:
+    """平均得分: Σ scores ÷ their number, half up to 0.01 (None for none). The month's average and
+    the cockpit's per-group averages use this one rule."""
+    if not scores:
+        return None
+    return (sum(scores, ZERO) / len(scores)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
 def _rate(part: int, whole: int) -> Decimal | None:
     if not whole:
         return None
@@ -348,9 +356,7 @@ def build_report_data(
         for name, (points, n) in sorted(at_point.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))[:TOP_INDICATORS]
         if points > 0
     ]
-    if data.units:
-        total = sum((u.score for u in data.units), ZERO)
-        data.average_score = (total / len(data.units)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    data.average_score = average_score([u.score for u in data.units])
     return data
 
 
