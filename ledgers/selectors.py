@@ -31,8 +31,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 
-from campaign import access
+from campaign import access, sorting
 from campaign.models import Campaign, Unit, UnitType
 
 from . import measures
@@ -272,38 +273,20 @@ STATS_COLUMNS = (
 # List pages: server-side sorting by a whitelist
 
 
-def ledger_ordering(kind: Any, sort: str) -> list[str]:
-    """The ORM ordering for ``?sort=`` (``key`` or ``-key``); unknown keys fall back to the default."""
-    allowed = kind.sorts
-    for candidate in (sort, kind.default_sort):
-        key = candidate.lstrip("-")
-        if key in allowed:
-            prefix = "-" if candidate.startswith("-") else ""
-            return [f"{prefix}{allowed[key]}", "pk"]
-    return ["pk"]
+def ledger_sort(kind: Any, value: str | None) -> sorting.Sort:
+    """The list's sort from ``?sort=`` (``key`` or ``-key``); unknown keys fall back to the default."""
+    return sorting.parse(value, kind.sorts, kind.default_sort)
 
 
-@dataclass
-class SortHeader:
-    label: str
-    key: str  # empty: not sortable
-    next_sort: str  # the ?sort= a click asks for
-    state: str  # "asc" | "desc" | ""
-    number: bool
-    attr: str
+def ledger_ordering(kind: Any, sort: sorting.Sort) -> list[str]:
+    """The ORM ordering for the list's sort, then pk (pages never repeat a row)."""
+    return sorting.ordering(sort, kind.sorts)
 
 
-def sort_headers(kind: Any, sort: str) -> list[SortHeader]:
+def sort_headers(kind: Any, sort: sorting.Sort, query: QueryDict) -> list[sorting.Header]:
     """Each column's header: clicking a sorted column flips it, another column sorts ascending."""
-    current = sort if sort.lstrip("-") in kind.sorts else kind.default_sort
-    headers = []
-    for column in kind.columns:
-        state = ""
-        if column.key and current.lstrip("-") == column.key:
-            state = "desc" if current.startswith("-") else "asc"
-        next_sort = f"-{column.key}" if state == "asc" else column.key
-        headers.append(SortHeader(column.label, column.key if column.sort else "", next_sort, state, column.number, column.attr))
-    return headers
+    columns = [sorting.Column(c.label, c.key if c.sort else "", c.number, attr=c.attr) for c in kind.columns]
+    return sorting.headers(columns, sort, query)
 
 
 @dataclass

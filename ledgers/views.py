@@ -89,11 +89,11 @@ def _filtered(request: HttpRequest, kind: kinds.LedgerKind, campaign: Any) -> tu
         for name in kind.search:
             condition |= Q(**{f"{name}__icontains": q})
         qs = qs.filter(condition)
-    sort = request.GET.get("sort", "")
+    sort = selectors.ledger_sort(kind, request.GET.get("sort"))
     qs = qs.order_by(*selectors.ledger_ordering(kind, sort))
     return qs, {
         "units": units, "unit_id": unit_id, "q": q, "category": category, "category_choices": category_choices,
-        "sort": sort or kind.default_sort, "headers": selectors.sort_headers(kind, sort),
+        "sort": sort.value, "headers": selectors.sort_headers(kind, sort, request.GET),
     }
 
 
@@ -107,13 +107,10 @@ def row_list(request: HttpRequest, kind_key: str) -> HttpResponse:
     if kind.photos:
         qs = qs.annotate(photo_count=Count(kind.photos))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    for name in ("sort", "page"):
-        query.pop(name, None)
     export_query = request.GET.copy()
     export_query.pop("page", None)
     return render(request, "ledgers/list.html", {
-        "campaign": campaign, "kind": kind, "page": page, **filters, "query": query.urlencode(),
+        "campaign": campaign, "kind": kind, "page": page, **filters,
         "export_query": export_query.urlencode(), "can_write": _can_write_any(request.user), "kinds": kinds.KINDS.values(),
     })
 
