@@ -5,12 +5,10 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
 from django.db.models import Count, Sum
 
 from campaign.models import (
     AssessmentPeriod,
-    Campaign,
     DeductionRule,
     Indicator,
     InspectionPoint,
@@ -22,6 +20,8 @@ from campaign.models import (
     SpecialAction,
     Unit,
 )
+from dataload.demo import DEMO_TODAY, demo_models, load_demo
+from dataload.demo_data import DEMO_PASSWORD
 from inspections.models import (
     Accountability,
     Bonus,
@@ -32,28 +32,12 @@ from inspections.models import (
     RectificationStatus,
     SupervisionOrder,
 )
-from dataload.demo import DEMO_TODAY, demo_models, load_demo
-from dataload.demo_data import CAMPAIGN, DEMO_PASSWORD
 from tasks import deadlines
 from tasks.models import ProgressEntry, Task, TaskStatus
 
 
 class _Rollback(Exception):
     pass
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    """The demo, built once for this module inside a transaction that is rolled back afterwards."""
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            load_demo()
-            yield Campaign.objects.get(slug=CAMPAIGN["slug"])
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
 
 
 def counts() -> dict[str, int]:

@@ -3,28 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-from django.db import transaction
-
-from campaign.models import Campaign
-from dataload.demo import DEMO_TODAY, load_demo
-from dataload.demo_data import CAMPAIGN
+from dataload.demo import DEMO_TODAY
 from notices import selectors
 from notices.models import Delivery, Event, Notice, NoticeStatus
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    """The demo, built once for this module inside a transaction that is rolled back afterwards."""
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            load_demo()
-            yield Campaign.objects.get(slug=CAMPAIGN["slug"])
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
 
 
 def _user(name):

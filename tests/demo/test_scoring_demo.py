@@ -3,18 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
-from dataload.demo import DEMO_TODAY, load_demo
+from dataload.demo import DEMO_TODAY
 from reports.scoring import month_scores, score_month
 
 
-@pytest.fixture
-def demo(db):
-    return load_demo()
-
-
-def test_every_units_lines_sum_to_its_score_in_every_demo_month(demo):
+def test_every_units_lines_sum_to_its_score_in_every_demo_month(demo, db):
     checked = 0
     for month in demo.months():
         if month > DEMO_TODAY:
@@ -26,7 +19,7 @@ def test_every_units_lines_sum_to_its_score_in_every_demo_month(demo):
     assert checked > 0
 
 
-def test_the_published_demo_month_matches_a_fresh_computation(demo):
+def test_the_published_demo_month_matches_a_fresh_computation(demo, db):
     october = dt.date(2026, 10, 1)
     frozen = month_scores(campaign=demo, month=october)
     assert frozen.is_published

@@ -9,7 +9,6 @@ from dataload.demo_surveys import OPEN_TITLE, TITLE
 from reports.scoring import score_month
 from surveys import selectors
 from surveys.models import Survey, SurveyStatus
-from tests.test_demo import demo  # noqa: F401 - the demo, built once for this module and rolled back
 
 
 def test_the_finished_survey_has_results_near_the_90_percent_target(demo, db):

@@ -7,7 +7,6 @@ from campaign.models import Unit
 from ledgers.selectors import summary_figures
 from tasks import selectors
 from tasks.models import Task
-from tests.test_tasks_demo import demo  # noqa: F401  (the demo, built once for this module and rolled back)
 
 
 def _figures(demo, name=None):

@@ -3,28 +3,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-from django.db import transaction
-
-from campaign.models import Campaign, SpecialAction
-from dataload.demo import load_demo
-from dataload.demo_data import CAMPAIGN
+from campaign.models import SpecialAction
 from tasks import selectors
 from tasks.models import Task, TaskCategory, TaskStatus
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    """The demo, built once for this module inside a transaction that is rolled back afterwards."""
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            load_demo()
-            yield Campaign.objects.get(slug=CAMPAIGN["slug"])
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
 
 
 def test_lead_offices_only_where_the_fourth_plan_names_them(demo, db):

@@ -1,27 +1,10 @@
 """The demo's 材料审核: every 材料审核 standard has a requirement, and the matrix shows a city halfway to 迎检."""
 from __future__ import annotations
 
-import pytest
-from django.db import transaction
-
-from campaign.models import Campaign, Indicator
-from dataload.demo import DEMO_TODAY, load_demo
-from dataload.demo_data import CAMPAIGN
+from campaign.models import Indicator
+from dataload.demo import DEMO_TODAY
 from materials import selectors
 from materials.models import Requirement, ReviewStatus, Submission
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            load_demo()
-            yield Campaign.objects.get(slug=CAMPAIGN["slug"])
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
 
 
 def test_every_material_standard_has_a_requirement(demo, db):
