@@ -44,9 +44,10 @@ def parse(value: str | None, allowed: Iterable[str], default: str) -> Sort:
     """``value`` (``key`` / ``-key``) if its key is allowed, else ``default`` (which must be)."""
     keys = set(allowed)
     for candidate in ((value or "").strip(), default):
-        key = candidate.lstrip("-")
+        descending = candidate.startswith("-")
+        key = candidate[1:] if descending else candidate
         if key in keys:
-            return Sort(key, candidate.startswith("-"))
+            return Sort(key, descending)
     raise ValueError(f"default sort {default!r} is not among the allowed keys")
 
 
@@ -56,13 +57,15 @@ def chosen(query: Mapping[str, str], allowed: Iterable[str], default: str, *, pa
 
 
 def ordering(sort: Sort, columns: Mapping[str, str | Sequence[str]], *, tail: Sequence[str] = ("pk",)) -> list[str]:
-    """ORM ``order_by`` for ``sort``: the column's field(s), flipped when descending, then ``tail``
-    (a unique field, so that pages never repeat or skip a row among equal values)."""
+    """ORM ``order_by`` for ``sort``: the column's field(s), then ``tail`` (a unique field, so that
+    pages never repeat or skip a row among equal values), all flipped when descending (so that
+    ``-found_on, -id`` is read backwards along an index on ``found_on, id``)."""
     fields = columns[sort.key]
     fields = [fields] if isinstance(fields, str) else list(fields)
+    fields += [t for t in tail if t not in fields]
     if sort.descending:
         fields = [f[1:] if f.startswith("-") else f"-{f}" for f in fields]
-    return [*fields, *(t for t in tail if t not in fields)]
+    return fields
 
 
 def sort_rows(rows: Iterable[T], sort: Sort, keys: Mapping[str, Callable[[T], Any]]) -> list[T]:
