@@ -7,7 +7,7 @@ are. Numbers are computed here; templates and Excel exports only lay them out.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -18,7 +18,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 
-from campaign import access
+from campaign import access, sorting
 from campaign.models import Campaign, Indicator, Phase, SpecialAction, Unit
 from campaign.workdays import WorkCalendar
 from ledgers import measures as ledger_measures
@@ -472,6 +472,39 @@ def worst_first(rows: Iterable[RateRow]) -> list[RateRow]:
             r.label,
         ),
     )
+
+
+# Sorting the dashboard's tables (campaign.sorting): the rows are aggregates already in memory
+# (one row per unit at most, ~1,000), so they are sorted in Python, never by another query.
+# "default" is the order the table was computed in (worst first for units, else group order).
+RATE_SORTS: dict[str, Callable[[RateRow], Any]] = {
+    "name": lambda r: r.label,
+    "total": lambda r: r.total,
+    "done": lambda r: r.done,
+    "rate": lambda r: r.completion_rate,
+    "on_time": lambda r: r.on_time_rate,
+    "overdue": lambda r: r.overdue,
+    "short": lambda r: r.short,
+}
+# The overdue and target tables show the first rows of an SQL order (longest overdue, furthest
+# behind); a header click sorts those rows, it does not pick other rows.
+OVERDUE_SORTS: dict[str, Callable[[Task], Any]] = {
+    "code": lambda t: (len(t.code), t.code),  # "2" before "10"
+    "unit": lambda t: t.unit.path,
+    "deadline": lambda t: t.deadline,
+    "status": lambda t: t.status,
+    "days": lambda t: t.days_overdue,
+}
+TARGET_SORTS: dict[str, Callable[[Task], Any]] = {
+    "unit": lambda t: t.unit.path, "percent": lambda t: t.percent, "status": lambda t: t.status,
+}
+
+
+def sort_dashboard_rows(rows: list[Any], sort: sorting.Sort, keys: dict[str, Callable[[Any], Any]]) -> list[Any]:
+    """``rows`` in the table's computed order for "default" (reversed when descending), else by the column."""
+    if sort.key == "default":
+        return list(reversed(rows)) if sort.descending else list(rows)
+    return sorting.sort_rows(rows, sort, keys)
 
 
 def overdue_query(qs: QuerySet[Task], *, today: dt.date) -> QuerySet[Task]:

@@ -20,7 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from campaign import access, excel, uploads
+from campaign import access, excel, sorting, uploads
+from campaign.models import RankingGroup
 from campaign.periods import file_name
 from campaign.selectors import current_campaign, current_phase
 from campaign.workdays import WorkCalendar
@@ -302,26 +303,71 @@ DASHBOARD_HEADERS = ["分组", "任务数", "已完成", "完成率(%)", "应完
 DASHBOARD_ROWS = 20  # rows of any one dashboard table; the rest is paged, in the filtered task list and in the export
 
 
+RATE_COLUMNS = (
+    ("name", ""), ("total", "任务数"), ("done", "已完成"), ("rate", "完成率"), ("on_time", "按时完成率"),
+    ("overdue", "逾期"), ("short", "目标未达"),
+)
+OVERDUE_COLUMNS = (
+    sorting.Column("序号", "code"), sorting.Column("任务"), sorting.Column("责任单位", "unit"), sorting.Column("责任领导"),
+    sorting.Column("责任人"), sorting.Column("完成时限", "deadline"), sorting.Column("状态", "status"),
+    sorting.Column("逾期天数", "days", number=True, first="desc"),
+)
+TARGET_COLUMNS = (
+    sorting.Column("任务"), sorting.Column("责任单位", "unit"), sorting.Column("目标", number=True),
+    sorting.Column("实际", number=True), sorting.Column("完成比例", "percent", number=True), sorting.Column("计算方式"),
+    sorting.Column("状态", "status"), sorting.Column("目标未达原因"),
+)
+
+
+def _dashboard_filter(request: HttpRequest, qs: Any) -> tuple[Any, dict[str, Any]]:
+    """任务统计 narrowed to units whose name contains ``?q=`` and to one ranking group ``?group=``."""
+    q = request.GET.get("q", "").strip()[:50]
+    groups = list(RankingGroup.objects.order_by("order", "name"))
+    group = request.GET.get("group", "")
+    if q:
+        qs = qs.filter(unit__name__icontains=q)
+    if group.isdigit() and any(g.pk == int(group) for g in groups):
+        qs = qs.filter(unit__ranking_group_id=int(group))
+    else:
+        group = ""
+    return qs, {"q": q, "group": group, "groups": groups, "filtered": bool(q or group)}
+
+
 def _dashboard_data(request: HttpRequest, campaign: Any, today: dt.date) -> dict[str, Any]:
-    qs = selectors.visible_tasks(request.user, campaign)
+    qs, filters = _dashboard_filter(request, selectors.visible_tasks(request.user, campaign))
     fed = selectors.fed_measures(qs)  # once: only those ledger measures in the progress SQL
     rates = []
     for key, (title, _) in selectors.DIMENSIONS.items():
         rows = selectors.rates_by(qs, key, today=today, fed=fed)
         if key == "unit":
             rows = selectors.worst_first(rows)
+        param = f"{key}_sort"
+        sort = sorting.chosen(request.GET, [*selectors.RATE_SORTS, "default"], "default", param=param)
+        rows = selectors.sort_dashboard_rows(rows, sort, selectors.RATE_SORTS)
+        columns = [
+            sorting.Column(label or title[1:], column, number=column != "name", first="asc" if column in ("name", "rate", "on_time") else "desc")
+            for column, label in RATE_COLUMNS
+        ]
+        headers = sorting.headers(columns, sort, request.GET, param=param, page_param=f"{key}_page", anchor=f"rates-{key}")
         page = None
         if len(rows) > DASHBOARD_ROWS:
             page = Paginator(rows, DASHBOARD_ROWS).get_page(request.GET.get(f"{key}_page"))
             rows = page.object_list
-        rates.append((key, title, rows, page))
+        rates.append((key, title, rows, page, headers, sort.key == "default"))
+    overdue_sort = sorting.chosen(request.GET, [*selectors.OVERDUE_SORTS, "default"], "default", param="overdue_sort")
+    target_sort = sorting.chosen(request.GET, [*selectors.TARGET_SORTS, "default"], "default", param="targets_sort")
     return {
         "rates": rates,
-        "overdue": selectors.overdue_tasks(qs, today=today, limit=DASHBOARD_ROWS),
+        "overdue": selectors.sort_dashboard_rows(
+            selectors.overdue_tasks(qs, today=today, limit=DASHBOARD_ROWS), overdue_sort, selectors.OVERDUE_SORTS),
+        "overdue_headers": sorting.headers(OVERDUE_COLUMNS, overdue_sort, request.GET, param="overdue_sort", anchor="overdue"),
         "overdue_total": selectors.overdue_query(qs, today=today).count(),
-        "targets": selectors.target_rows(qs, limit=DASHBOARD_ROWS),
+        "targets": selectors.sort_dashboard_rows(
+            selectors.target_rows(qs, limit=DASHBOARD_ROWS), target_sort, selectors.TARGET_SORTS),
+        "target_headers": sorting.headers(TARGET_COLUMNS, target_sort, request.GET, param="targets_sort", anchor="targets"),
         "targets_total": selectors.with_target(qs).count(),
         "short_total": selectors.short_done(qs, fed).count(),
+        **filters,
     }
 
 

@@ -211,7 +211,8 @@ def test_the_home_page_still_works_for_every_role(board, client_for):
 # ---------------------------------------------------------------------------
 # Query bounds: the same number of queries for 10 tasks and for 500.
 
-MAX_QUERIES = {"/tasks/": 20, "/tasks/dashboard/": 20, "/tasks/timeline/": 16, "/tasks/export/": 20}
+# The dashboard: 21 = 20 + the filter box's list of ranking groups (engineer 9, issue 17).
+MAX_QUERIES = {"/tasks/": 20, "/tasks/dashboard/": 21, "/tasks/timeline/": 16, "/tasks/export/": 20}
 
 
 def make_tasks(world, n: int) -> None:
