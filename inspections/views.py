@@ -20,7 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
-from campaign import access, downloads
+from campaign import access, downloads, sorting
 from campaign.excel import SCORE_FORMAT, STREAM_CHUNK_ROWS, stream_table
 from campaign.models import Campaign, Indicator, InspectionPoint, PointType
 from campaign.periods import file_name, is_month_published, month_label
@@ -397,17 +397,29 @@ def _options(pairs, selected: str) -> SafeString:
     ))
 
 
+FINDING_COLUMNS = (
+    sorting.Column("编号"), sorting.Column("日期", "date", first="desc"), sorting.Column("责任单位", "unit"),
+    sorting.Column("点位"), sorting.Column("指标"), sorting.Column("问题"),
+    sorting.Column("扣分", "points", number=True, first="desc"), sorting.Column("整改时限"), sorting.Column("状态", "status"),
+)
+
+
 @login_required
 def finding_list(request: HttpRequest) -> HttpResponse:
     campaign = _campaign(request)
     filters, raw = _filters(request)
     qs = selectors.findings_for(request.user, campaign, filters)
+    sort = sorting.chosen(request.GET, selectors.FINDING_SORTS, "-date")
+    qs = qs.order_by(*sorting.ordering(sort, selectors.FINDING_SORTS))
     page = CappedPaginator(qs, PAGE_SIZE, cap=FINDINGS_COUNT_CAP).get_page(request.GET.get("page"))
     query = "&".join(f"{k}={quote(v)}" for k, v in raw.items() if v)
+    # The pager keeps the sort; the exports keep the filters only (they have their own order).
+    page_query = "&".join(p for p in (query, "" if sort.value == "-date" else f"sort={quote(sort.value)}") if p)
     units = list(access.visible_units(request.user).filter(is_active=True).values_list("pk", "name"))
     indicators = Indicator.objects.filter(campaign=campaign, level=3).order_by("order", "code")
     return render(request, "inspections/finding_list.html", {
-        "campaign": campaign, "page": page, "raw": raw, "query": query, "unit_count": len(units),
+        "campaign": campaign, "page": page, "raw": raw, "query": query, "page_query": page_query, "unit_count": len(units),
+        "sort": sort.value, "headers": sorting.headers(FINDING_COLUMNS, sort, request.GET),
         # 1,000 units and 300 standards: options written in one pass, not a template loop each (~0.3 s).
         "unit_options": _options(units, raw["unit"]),
         "indicator_options": _options(
