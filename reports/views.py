@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
-from campaign import access
+from campaign import access, sorting
 from campaign.models import Campaign, Unit
 from campaign.periods import month_label, parse_month
 from campaign.selectors import current_campaign
@@ -72,10 +72,25 @@ def ranking_rows(members: list, month_slug: str, overall: bool, linkable: set[in
     return rows
 
 
+def ranking_columns(*, overall: bool) -> list[sorting.Column]:
+    """The ranking table's columns; "cw-more" ones are hidden on a phone until 显示全部列."""
+    more = "cw-more"
+    columns = [sorting.Column("排名", "overall" if overall else "rank"), sorting.Column("单位", "name")]
+    if overall:
+        columns += [sorting.Column("组别", css=more), sorting.Column("组内排名", number=True, css=more)]
+    return columns + [
+        sorting.Column("问题扣分", number=True, css=more), sorting.Column("逾期整改", number=True, css=more),
+        sorting.Column("任务逾期", number=True, css=more), sorting.Column("加分", "bonus", number=True, css=more, first="desc"),
+        sorting.Column("更正", number=True, css=more), sorting.Column("得分", "score", number=True, first="desc"),
+        sorting.Column("得分率", number=True, css=more), sorting.Column("较上月", "change", number=True, first="desc"),
+    ]
+
+
+# Rows for the month page and the bulletin page; "cw-more" cells are hidden on a phone (app.css).
 ROW_HTML = (
-    '<tr><td class="fw-bold">{}</td><td class="text-nowrap">{}</td>{}<td class="text-end">{}</td><td class="text-end">{}</td>'
-    '<td class="text-end">{}</td><td class="text-end">{}</td><td class="text-end">{}</td><td class="text-end fw-bold">{}</td>'
-    '<td class="text-end">{}</td><td class="text-end text-nowrap {}">{}</td></tr>'
+    '<tr><td class="fw-bold">{}</td><td>{}</td>{}<td class="text-end cw-more">{}</td><td class="text-end cw-more">{}</td>'
+    '<td class="text-end cw-more">{}</td><td class="text-end cw-more">{}</td><td class="text-end cw-more">{}</td>'
+    '<td class="text-end fw-bold">{}</td><td class="text-end cw-more">{}</td><td class="text-end text-nowrap {}">{}</td></tr>'
 )
 
 
@@ -85,7 +100,7 @@ def ranking_rows_html(rows: list[dict], overall: bool) -> SafeString:
     parts = []
     for r in rows:
         name = format_html('<a href="{}">{}</a>', r["url"], r["name"]) if r["url"] else r["name"]
-        extra = format_html('<td class="small text-nowrap">{}</td><td class="text-end">{}</td>', r["group"], r["group_rank"]) if overall else ""
+        extra = format_html('<td class="small text-nowrap cw-more">{}</td><td class="text-end cw-more">{}</td>', r["group"], r["group_rank"]) if overall else ""
         parts.append(format_html(
             ROW_HTML, r["rank"], name, extra, r["findings"], r["penalty"], r["task"], r["bonus"], r["corrections"],
             r["score"], r["score_rate"], r["change_css"], r["change"],
@@ -179,29 +194,29 @@ def month_detail(request: HttpRequest, month: str) -> HttpResponse:
     own = _visible_unit_ids(request)
     visible = None if public else own
     view = "overall" if request.GET.get("view") == "overall" and public else "group"
-    sort = request.GET.get("sort", "overall" if view == "overall" else "rank")
+    # Sorting orders the rows of the table only; the ranks shown are the engine's (never re-ranked).
+    sort = sorting.chosen(request.GET, selectors.SORTS, "overall" if view == "overall" else "rank")
     units = data.units if visible is None else [u for u in data.units if u.unit_id in visible]
     slug = f"{day:%Y-%m}"
     if view == "overall":
-        page = Paginator(selectors.sorted_units(units, sort), RANKING_PAGE_ROWS).get_page(request.GET.get("page"))
+        page = Paginator(selectors.sorted_units(units, sort.value), RANKING_PAGE_ROWS).get_page(request.GET.get("page"))
         groups = [("全部单位", len(units), ranking_rows_html(ranking_rows(page.object_list, slug, True, own), True))]
     else:
-        sorted_groups = [(name, selectors.sorted_units([u for u in members if visible is None or u.unit_id in visible], sort))
+        sorted_groups = [(name, selectors.sorted_units([u for u in members if visible is None or u.unit_id in visible], sort.value))
                          for name, members in data.groups]
         page, groups = paged_groups(sorted_groups, request.GET.get("page"))
         groups = [(name, total, ranking_rows_html(ranking_rows(members, slug, False, own), False)) for name, total, members in groups]
     rows = {r.month: r for r in selectors.campaign_months(campaign=campaign, only=day, with_totals=False)}
     return render(request, "reports/month_detail.html", {
         "campaign": campaign, "month": day, "month_slug": slug, "label": month_label(day), "scores": data, "data": data,
-        "groups": groups, "page": page, "view": view, "overall": view == "overall", "sort": sort, "sees_all": visible is None,
+        "groups": groups, "page": page, "view": view, "overall": view == "overall", "sort": sort.value, "sees_all": visible is None,
         "staff": access.sees_all_units(request.user), "figures": summary_figures(data) if visible is None else [],
         "top_indicators": data.top_indicators, "top_points": data.top_points, "row": rows.get(day),
         "holds_data": selectors.month_holds_data(campaign=campaign, month=day) if access.can(request.user, "reports.publish") else True,
         "can_publish": access.can(request.user, "reports.publish"), "revoke_form": RevokeForm(),
         # The preview lists the month's undecided appeals (inspections.selectors.open_appeals).
         "open_appeals": list(open_appeals(campaign, day)) if not data.is_published and access.sees_all_units(request.user) else [],
-        "sort_columns": [("rank", "排名"), ("name", "单位"), ("deductions", "扣分合计"), ("bonus", "加分"),
-                         ("score", "得分"), ("change", "较上月")],
+        "headers": sorting.headers(ranking_columns(overall=view == "overall"), sort, request.GET),
         "pass_rate_tables": [
             (title, pass_rates(campaign=campaign, month=day, by=by))
             for title, by in (("按测评标准", "indicator"), ("按街道（乡镇）", "street"), ("按考核组别", "group"))
