@@ -140,7 +140,7 @@ FINDINGS = reverse("inspections-findings")
 def findings(world):
     w = world
     ins = f.InspectionFactory(campaign=w.campaign, created_by=w.inspector, date=dt.date(2026, 10, 5))
-    make = lambda unit, day, points: f.FindingFactory(  # noqa: E731
+    make = lambda unit, day, points: f.FindingFactory(
         campaign=w.campaign, inspection=ins, unit=unit, indicator=w.leaf_clean, point=w.point_a,
         found_on=dt.date(2026, 10, day), points=Decimal(points))
     w.f1 = make(w.unit_b, 5, "0.30")
@@ -156,7 +156,7 @@ def finding_order(html: str) -> list[int]:
 def test_the_findings_list_sorts_by_date_points_and_unit(findings, client_for):
     w = findings
     client = client_for(w.admin)
-    get = lambda **q: finding_order(client.get(FINDINGS, q).content.decode())  # noqa: E731
+    get = lambda **q: finding_order(client.get(FINDINGS, q).content.decode())
     assert get() == [w.f3.pk, w.f2.pk, w.f1.pk]  # newest first
     assert get(sort="date") == [w.f1.pk, w.f2.pk, w.f3.pk]
     assert get(sort="points") == [w.f1.pk, w.f3.pk, w.f2.pk]  # 0.30, 1.00, 2.00
@@ -174,7 +174,7 @@ def test_the_findings_sort_keeps_the_filters(findings, client_for):
     assert finding_order(html) == [w.f1.pk, w.f3.pk]
     link = unescape(re.search(r'<a class="cw-sort" href="\?([^"]*)" data-sort="date"', html).group(1))
     assert QueryDict(link).dict() == {"unit": str(w.unit_b.pk), "sort": "-date"}
-    assert f'name="sort" value="points"' in html  # the filter form keeps the sort
+    assert 'name="sort" value="points"' in html  # the filter form keeps the sort
 
 
 # --- the month ranking -------------------------------------------------------------------------
