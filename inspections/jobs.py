@@ -12,8 +12,10 @@ from . import services
 
 @shared_task(name="inspections.jobs.apply_overdue_penalties")
 def apply_overdue_penalties() -> dict[str, int]:
-    """Daily (beat): deduct once more for findings whose unit missed a deadline; notify overdue 督办单 once."""
+    """Daily (beat): deduct once more for findings whose unit missed a deadline; notify overdue 督办单 once;
+    keep overdue findings and orders on the escalation watch list (notices.services.escalations_run, 08:30)."""
     today = timezone.localdate()
     created = services.overdue_penalties_apply(today=today)
     notified = services.orders_overdue_notify(today=today)
-    return {"created": len(created), "orders_notified": len(notified)}
+    watched = services.findings_overdue_watch(today=today)
+    return {"created": len(created), "orders_notified": len(notified), "findings_overdue": watched}

@@ -900,6 +900,33 @@ def orders_overdue_notify(*, today: dt.date) -> list[SupervisionOrder]:
     return notified
 
 
+def findings_overdue_watch(*, today: dt.date) -> int:
+    """Every finding still awaiting the unit past its deadline today stays on the escalation watch list
+    (run daily after the penalties; ``notices.services.escalations_run`` escalates at 3 and 5 working days).
+
+    The rule is :func:`inspections.lifecycle.is_overdue_now`: 待整改 or 已退回 after ``rectify_deadline``.
+    A finding that is submitted, accepted or withdrawn is no longer reported and stops escalating. Each
+    missed deadline is its own subject (a round sent back and missed again starts over). Findings on a
+    督办单 are left to the order's own watch, so the office does not hear of one problem twice.
+    Returns how many findings were reported overdue.
+    """
+    late = (
+        Finding.objects.filter(status__in=lifecycle.AWAITING_UNIT, rectify_deadline__lt=today, orders__isnull=True)
+        .select_related("unit", "indicator").order_by("pk")
+    )
+    entries = [
+        notices.Watched(
+            subject=f"finding-{finding.pk}-overdue-{finding.rectify_deadline:%Y%m%d}", unit_id=finding.unit_id,
+            since=finding.rectify_deadline + dt.timedelta(days=1), url=finding.get_absolute_url(),
+            message=(f"问题 #{finding.pk}（{finding.unit.name}，{finding.indicator.code}）超过整改时限 "
+                     f"{finding.rectify_deadline:%Y-%m-%d} 仍未提交整改：{finding.description[:40]}"),
+        )
+        for finding in late
+    ]
+    notices.watch_overdue_many(entries, today=today)
+    return len(entries)
+
+
 def _orders_overdue_watch(today: dt.date) -> None:
     """Every 督办单 still overdue today stays on the escalation watch list (notices.services.escalations_run)."""
     still = (

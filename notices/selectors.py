@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from campaign.models import Membership
+from campaign.models import Membership, Role
 
 from . import routing
 from .channels import Target
@@ -37,6 +37,12 @@ def contacts(user_ids: Iterable[int]) -> dict[int, Target]:
         mobiles.setdefault(uid, phone)
     users = get_user_model().objects.filter(pk__in=ids, is_active=True).values_list("pk", "email")
     return {pk: Target(email=email or "", mobile=mobiles.get(pk, "")) for pk, email in users}
+
+
+def office_ids(*, leaders: bool = False) -> list[int]:
+    """The office's people (创建办管理员), with the leaders (领导小组) when ``leaders``: active accounts only."""
+    roles = [Role.ADMIN, Role.LEADER] if leaders else [Role.ADMIN]
+    return sorted(set(Membership.objects.filter(role__in=roles, user__is_active=True).values_list("user_id", flat=True)))
 
 
 @dataclass

@@ -27,7 +27,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from campaign.models import Membership, Notification, Role, Unit
+from campaign.models import Notification, Unit
 from campaign.workdays import WorkCalendar
 
 from . import routing, selectors
@@ -357,6 +357,30 @@ def watch_overdue(*, subject: str, unit: Unit, since: dt.date, today: dt.date, m
 
 
 @dataclass(frozen=True)
+class Watched:
+    """One subject a daily job reports as (still) overdue, for :func:`watch_overdue_many`."""
+
+    subject: str
+    unit_id: int
+    since: dt.date
+    message: str
+    url: str = ""
+
+
+def watch_overdue_many(entries: Sequence[Watched], *, today: dt.date, batch: int = 500) -> None:
+    """The batch form of :func:`watch_overdue` (a few queries per 500 subjects): new subjects are
+    added with their ``since``; known ones are marked seen today (their ``since`` stays)."""
+    for start in range(0, len(entries), batch):
+        chunk = entries[start:start + batch]
+        OverdueWatch.objects.bulk_create(
+            [OverdueWatch(subject=e.subject[:100], unit_id=e.unit_id, since=e.since, last_seen=today,
+                          message=e.message[:300], url=e.url[:300]) for e in chunk],
+            ignore_conflicts=True,
+        )
+        OverdueWatch.objects.filter(subject__in=[e.subject[:100] for e in chunk], last_seen__lt=today).update(last_seen=today)
+
+
+@dataclass(frozen=True)
 class EscalationStep:
     watch_id: int
     step: int
@@ -373,9 +397,7 @@ def escalations_run(*, today: dt.date, calendar: WorkCalendar | None = None) -> 
     """
     calendar = calendar or WorkCalendar.load()
     leader_days, office_days = settings.NOTICE_ESCALATE_LEADER_DAYS, settings.NOTICE_ESCALATE_OFFICE_DAYS
-    office = sorted(set(
-        Membership.objects.filter(role__in=[Role.ADMIN, Role.LEADER], user__is_active=True).values_list("user_id", flat=True)
-    ))
+    office = selectors.office_ids(leaders=True)
     taken: list[EscalationStep] = []
     watches = OverdueWatch.objects.filter(last_seen=today).select_related("unit").order_by("pk")
     done = set(Escalation.objects.filter(watch__in=watches).values_list("watch_id", "step"))

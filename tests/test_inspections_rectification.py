@@ -233,7 +233,10 @@ def test_the_daily_job_applies_penalties(world, finding, monkeypatch):
     from inspections import jobs
 
     monkeypatch.setattr(jobs.timezone, "localdate", lambda: dt.date(2026, 10, 20))
-    assert jobs.apply_overdue_penalties.apply().get() == {"created": 1, "orders_notified": 0}
+    assert jobs.apply_overdue_penalties.apply().get() == {"created": 1, "orders_notified": 0, "findings_overdue": 1}
+    from notices.models import OverdueWatch
+
+    assert OverdueWatch.objects.get().subject == f"finding-{finding.pk}-overdue-{finding.rectify_deadline:%Y%m%d}"
 
 
 def test_withdrawing_a_finding_cancels_its_open_overdue_penalty_with_an_audit_row(world, finding):
