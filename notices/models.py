@@ -36,6 +36,7 @@ class Event(models.TextChoices):
     ESCALATION = "escalation", "逾期升级"
     DIGEST = "digest", "每日摘要"
     SYSTEM = "system", "系统提醒"
+    SNAP_NEW = "snap_new", "新随手拍"
 
 
 class Channel(models.TextChoices):

@@ -47,6 +47,8 @@ DEFAULT_ROUTES: dict[str, Route] = {
     Event.ESCALATION: Route(Event.ESCALATION, _BOTH, to_group_robot=False, urgent=True),
     Event.DIGEST: Route(Event.DIGEST, _BOTH, to_group_robot=False, urgent=True),
     Event.SYSTEM: Route(Event.SYSTEM, (Channel.EMAIL.value,), to_group_robot=False, urgent=False),
+    # A resident's report: the office reads it in-app (and in its digest); one may add channels in the admin.
+    Event.SNAP_NEW: Route(Event.SNAP_NEW, (), to_group_robot=False, urgent=False),
 }
 
 # The digest's three sections (what is due, overdue, new).

@@ -1,7 +1,8 @@
 """Writes for 随手拍: a resident files a report; the office files it as a finding, declines or merges it.
 
 - :func:`snap_submit` (public, no user): photos checked by content, size-capped and stored without
-  their EXIF; a form posted twice (same ``client_token``) makes one report.
+  their EXIF; a form posted twice (same ``client_token``) makes one report; the office hears of it
+  through ``notices.services.notify()`` (event 新随手拍, in-app and digest).
 - :func:`snap_file` turns a pending report into a finding through ``inspections.services.finding_create``
   (the one place findings are made: deduction rules, caps, month freezing, deadline, notice to the
   unit), charged under the day's “群众随手拍” inspection at the level the campaign's rule names.
@@ -25,6 +26,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 
 from campaign import access, audit
@@ -32,6 +34,8 @@ from campaign.models import Campaign, Indicator, InspectionPoint, Unit
 from campaign.uploads import atomic_with_files, store_upload
 from inspections import services as inspections
 from inspections.models import Finding, Inspection, InspectionKind
+from notices import selectors as notice_selectors
+from notices import services as notices
 
 from . import selectors
 from .models import Snap, SnapCategory, SnapPhoto, Triage
@@ -95,6 +99,7 @@ def snap_submit(
                              max_bytes=photo_max_bytes())
             audit.record("snap.submit", obj=snap, actor_name="群众", request=request,
                          message=f"{category.name}：{description.strip()[:60]}")
+            _tell_office(snap)
     except IntegrityError:
         if client_token:
             existing = Snap.objects.filter(client_token=client_token).first()
@@ -102,6 +107,16 @@ def snap_submit(
                 return existing
         raise
     return snap
+
+
+def _tell_office(snap: Snap) -> None:
+    """The office (创建办管理员) hears of a new report in-app and in its digest (event 新随手拍), with a
+    link to the triage queue; written with the report, so a refused photo leaves no notice either."""
+    where = snap.point.name if snap.point is not None else (snap.place or "手机定位")
+    notices.notify(
+        event=notices.Event.SNAP_NEW, users=notice_selectors.office_ids(), key=f"snap-new:{snap.pk}",
+        url=reverse("snaps-queue"), message=f"新随手拍：{snap.category.name}，{where}：{snap.description[:60]}",
+    )
 
 
 def _pending(snap: Snap) -> Snap:

@@ -460,3 +460,43 @@ def test_the_office_downloads_the_public_pages_qr_code_for_posters(client_for, s
     assert b"<svg" in response.content
     assert client_for(snap_world.official_a).get(reverse("snaps-qr")).status_code == 404
 
+
+
+# --- the office hears of new reports ---------------------------------------------------------
+
+
+def test_the_office_hears_of_a_new_report_in_app_with_a_link_to_the_queue_once(client, snap_world):
+    from campaign.models import Membership, Notification, Role
+    from notices.models import Event, Notice, NoticeStatus
+    from tests import factories as f
+
+    second_admin = f.UserFactory(username="admin_two", first_name="周科长")
+    Membership.objects.create(user=second_admin, unit=snap_world.office, role=Role.ADMIN)
+    retired = f.UserFactory(username="admin_retired", is_active=False)
+    Membership.objects.create(user=retired, unit=snap_world.office, role=Role.ADMIN)
+    token = str(uuid.uuid4())
+    post_report(client, snap_world, client_token=token)
+    post_report(client, snap_world, client_token=token)  # posted twice: one report, one notice each
+    snap = Snap.objects.get()
+    notices = Notice.objects.filter(event=Event.SNAP_NEW).order_by("user__username")
+    assert [n.user.username for n in notices] == ["admin_test", "admin_two"]  # not the inspector, leader, units, retired
+    assert {(n.key, n.url, n.status, n.channel, tuple(n.plan)) for n in notices} == {
+        (f"snap-new:{snap.pk}", reverse("snaps-queue"), NoticeStatus.SENT, "inapp", ())
+    }
+    assert notices[0].message == "新随手拍：占道经营，口岸农贸市场东门：农贸市场门口摊位占道，行人只能走机动车道"
+    inbox = Notification.objects.filter(user=snap_world.admin)
+    assert inbox.count() == 1 and inbox.get().url == reverse("snaps-queue")
+    assert not Notification.objects.filter(user__in=[snap_world.inspector, snap_world.official_a, snap_world.official_b]).exists()
+    # Digest-friendly: the report is among the office's day's new things.
+    from notices import selectors as notice_selectors
+
+    digest = notice_selectors.digest_for(user_id=snap_world.admin.pk, day=notices[0].day)
+    assert [n.event for n in digest.new] == [Event.SNAP_NEW] and not digest.overdue
+
+
+def test_a_refused_report_tells_the_office_nothing(client, snap_world):
+    from notices.models import Notice
+
+    fake = SimpleUploadedFile("photo.jpg", b"<html></html>", content_type="image/jpeg")
+    post_report(client, snap_world, photos=[png(), fake])
+    assert Snap.objects.count() == 0 and not Notice.objects.exists()
