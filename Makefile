@@ -59,6 +59,7 @@ bench: venv
 	$(PY) scripts/bench_findings_export.py export
 	$(PY) scripts/bench_load.py
 	$(PY) scripts/bench_surveys.py
+	$(PY) scripts/bench_tables.py
 
 check: venv
 	DEBUG=1 $(PY) manage.py check
