@@ -26,9 +26,10 @@ def test_moving_a_unit_moves_its_subtree(world):
     assert world.community_a.path.startswith(world.district_west.path)
 
 
-def test_database_refuses_a_finding_with_zero_points(world):
+def test_database_refuses_a_finding_with_negative_points(world):
+    # 0 is allowed since 随手拍 reports filed without a deduction (inspections/0004); below 0 never is.
     with pytest.raises(IntegrityError), transaction.atomic():
-        f.FindingFactory(campaign=world.campaign, unit=world.unit_a, indicator=world.leaf_clean, points=Decimal("0"))
+        f.FindingFactory(campaign=world.campaign, unit=world.unit_a, indicator=world.leaf_clean, points=Decimal("-0.10"))
 
 
 def test_database_refuses_duplicate_indicator_codes(world):
