@@ -7,7 +7,8 @@ due and overdue tasks into that day. This part adds what a city sets up and what
 - her push settings: SMS and e-mail, quiet hours 22:00–07:30, a daily digest at 08:00;
 - 城东街道's work-group robot (企业微信, key name ``CHENGDONG``) and 口岸街道's (钉钉, ``KOUAN``);
   the escalation leader of both is 赵书记 (lingdao), the only leader account of the demo;
-- two new problems of her unit told on that day, the escalation of what stayed overdue, and the
+- two new problems of her unit told on that day, the escalation of what stayed overdue (tasks, 督办单
+  and, from the 00:30 job's watch, overdue rectifications), and the
   digest sent at 08:05 — visible on 每日摘要 (``/notices/digest/?day=2026-11-29``);
 - delivery records as the providers would have answered: the demo has no SMS gateway or robot
   address (the environment holds those), so a few attempts are written as records — an SMS that
@@ -25,6 +26,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from campaign.models import Campaign, Unit
+from inspections import services as inspection_services
 from inspections.models import Finding
 from notices import services
 from notices.models import Channel, Delivery, Event, Notice, NoticeStatus, OverdueWatch, Preference, UnitRobot
@@ -87,6 +89,7 @@ def build(demo: Any) -> None:
         )
         for f in findings
     ], day=day, now=morning)
+    inspection_services.findings_overdue_watch(today=day)  # the 00:30 job's watch of overdue rectifications
     steps = services.escalations_run(today=day)
     digests = services.digests_send(now=dt.datetime.combine(day, dt.time(8, 5), tzinfo=SH))
 

@@ -42,3 +42,14 @@ def test_the_office_sees_sent_and_failed_deliveries(demo, client):
 def test_escalation_reached_the_leader_for_what_stayed_overdue(demo, db):
     assert Notice.objects.filter(event=Event.ESCALATION, user__username="lingdao", day=DEMO_TODAY).exists()
     assert DEMO_TODAY == dt.date(2026, 11, 29)
+
+
+def test_overdue_rectifications_of_the_demo_are_watched_and_escalated(demo, db):
+    from inspections import lifecycle
+    from inspections.models import Finding
+    from notices.models import OverdueWatch
+
+    late = {f.pk for f in Finding.objects.filter(orders__isnull=True) if lifecycle.is_overdue_now(f, DEMO_TODAY)}
+    watched = {int(s.split("-")[1]) for s in OverdueWatch.objects.filter(subject__startswith="finding-").values_list("subject", flat=True)}
+    assert late and watched == late
+    assert Notice.objects.filter(event=Event.ESCALATION, key__startswith="escalate-1:finding-", user__username="lingdao").exists()
