@@ -88,3 +88,14 @@ def client_for(client):
         return client
 
     return login
+
+
+@pytest.fixture
+def limits_on(settings):
+    """Rate limiting as in production, with fresh counters (the test settings switch it off)."""
+    from django.core.cache import cache
+
+    settings.RATELIMIT_ENABLE = True
+    cache.clear()
+    yield settings
+    cache.clear()

@@ -6,7 +6,6 @@ import io
 
 import pytest
 from django import forms
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.storage import default_storage
 from django.http import HttpResponse
@@ -16,15 +15,6 @@ from PIL import Image
 from campaign import public
 from campaign.uploads import store_upload, strip_image_metadata
 from tasks.models import Evidence
-
-
-@pytest.fixture
-def limits_on(settings):
-    """Rate limiting as in production, with fresh counters (the test settings switch it off)."""
-    settings.RATELIMIT_ENABLE = True
-    cache.clear()
-    yield settings
-    cache.clear()
 
 
 def _view(request):

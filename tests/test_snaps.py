@@ -9,7 +9,6 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -221,14 +220,6 @@ def test_there_is_no_public_list_of_reports(client, snap_world):
 
 
 # --- rate limits -------------------------------------------------------------------
-
-
-@pytest.fixture
-def limits_on(settings):
-    settings.RATELIMIT_ENABLE = True
-    cache.clear()
-    yield settings
-    cache.clear()
 
 
 def test_the_submission_past_the_limit_gets_429_and_files_nothing(client, snap_world, limits_on):
