@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -320,7 +320,10 @@ TARGET_COLUMNS = (
 
 
 def _dashboard_filter(request: HttpRequest, qs: Any) -> tuple[Any, dict[str, Any]]:
-    """任务统计 narrowed to units whose name contains ``?q=`` and to one ranking group ``?group=``."""
+    """任务统计 narrowed to units whose name contains ``?q=`` and to one ranking group ``?group=``.
+
+    The page and every export it offers go through here, so an export holds the rows the page shows;
+    ``filter_query`` is the query string the export links carry."""
     q = request.GET.get("q", "").strip()[:50]
     groups = list(RankingGroup.objects.order_by("order", "name"))
     group = request.GET.get("group", "")
@@ -330,7 +333,9 @@ def _dashboard_filter(request: HttpRequest, qs: Any) -> tuple[Any, dict[str, Any
         qs = qs.filter(unit__ranking_group_id=int(group))
     else:
         group = ""
-    return qs, {"q": q, "group": group, "groups": groups, "filtered": bool(q or group)}
+    kept = QueryDict(mutable=True)
+    kept.update({k: v for k, v in (("q", q), ("group", group)) if v})
+    return qs, {"q": q, "group": group, "groups": groups, "filtered": bool(q or group), "filter_query": kept.urlencode()}
 
 
 def _dashboard_data(request: HttpRequest, campaign: Any, today: dt.date) -> dict[str, Any]:
@@ -387,12 +392,12 @@ EXPORT_TABLES = {**{k: v[0] for k, v in selectors.DIMENSIONS.items()}, "overdue"
 @login_required
 @require_GET
 def task_dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
-    """One dashboard table as .xlsx."""
+    """One dashboard table as .xlsx, narrowed by the page's filter (``?q=``, ``?group=``)."""
     if table not in EXPORT_TABLES:
         raise Http404("没有这个统计表。")
     campaign = _campaign_or_404(request)
     today = timezone.localdate()
-    qs = selectors.visible_tasks(request.user, campaign)
+    qs, _ = _dashboard_filter(request, selectors.visible_tasks(request.user, campaign))
     title = EXPORT_TABLES[table]
     if table in selectors.DIMENSIONS:
         headers = DASHBOARD_HEADERS

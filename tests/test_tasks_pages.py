@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import uuid
 from decimal import Decimal
 
@@ -168,6 +169,31 @@ def test_dashboard_tables_export_to_xlsx_with_hand_computed_rates(board, client_
     for table in ("group", "phase", "category", "indicator", "action"):
         assert client.get(f"/tasks/dashboard/{table}/export/").status_code == 200
     assert client.get("/tasks/dashboard/nonsense/export/").status_code == 404
+
+
+def test_every_dashboard_export_holds_only_the_rows_the_filter_keeps(board, client_for):
+    f.TaskFactory(  # 市城管局 (市直部门组): overdue, with a target, so the group filter has something to drop
+        campaign=board.campaign, unit=board.dept, code="6", title="门前三包检查", indicator=board.leaf_clean,
+        target_value=Decimal("4"), target_unit="次", deadline=board.today - dt.timedelta(days=1),
+    )
+    client = client_for(board.admin)
+    html = client.get("/tasks/dashboard/", {"q": "口岸"}).content.decode()
+    links = re.findall(r'href="(/tasks/dashboard/[a-z]+/export/[^"]*)"', html)
+    assert len(links) == 8 and all(link.endswith("?q=%E5%8F%A3%E5%B2%B8") for link in links)  # 6 rate tables, overdue, targets
+    assert "导出仍为全部任务" not in html
+
+    def export(table: str, **params) -> list[tuple]:
+        return sheet_rows(client.get(f"/tasks/dashboard/{table}/export/", params))[1:]
+
+    assert {r[0] for r in export("unit")} == {"城东街道", "口岸街道", "市城管局"}  # unfiltered, for contrast
+    assert [r[0] for r in export("unit", q="口岸")] == ["口岸街道"]
+    assert [r[1] for r in export("overdue", q="口岸")] == ["农贸市场划行归市"]
+    assert export("targets", q="口岸") == []
+    street = board.group_street.pk
+    assert [r[1] for r in export("overdue", group=street)] == ["新建乡村宣传栏", "农贸市场划行归市"]
+    assert [r[1] for r in export("targets", group=street)] == ["新建乡村宣传栏", "户外公益广告占比"]
+    assert [r[0] for r in export("group", group=board.group_dept.pk)] == ["市直部门组"]
+    assert [r[1] for r in export("overdue", q="城管", group=board.group_dept.pk)] == ["门前三包检查"]
 
 
 def test_exported_text_that_looks_like_a_formula_is_written_as_text(board, client_for):
