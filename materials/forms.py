@@ -129,6 +129,5 @@ class SettingsForm(forms.Form):
         from .models import ScoreUse
 
         super().__init__(*args, **kwargs)
-        # The annual use is not applied by reports.data.year_data yet (docs/materials.md): not offered.
-        self.fields["score_use"].choices = [(c.value, c.label) for c in (ScoreUse.READINESS, ScoreUse.MONTHLY)]
+        self.fields["score_use"].choices = ScoreUse.choices
         self.helper = _helper()

@@ -257,6 +257,7 @@ class MaterialScoreLine:
     score_id: int
     label: str
     points: Decimal  # negative: the points the materials did not earn (分值 − 得分)
+    scored_on: dt.date | None = None
 
 
 def material_score_lines(*, campaign: Campaign, start: dt.date, end: dt.date, unit_ids: set[int] | None = None) -> list[MaterialScoreLine]:
@@ -270,12 +271,15 @@ def material_score_lines(*, campaign: Campaign, start: dt.date, end: dt.date, un
     if unit_ids is not None:
         qs = qs.filter(unit_id__in=unit_ids)
     lines = []
-    for pk, unit_id, points, full, code, name, note in qs.order_by("requirement__indicator__order", "requirement__indicator__code", "unit_id").values_list(
-        "pk", "unit_id", "points", "requirement__indicator__score", "requirement__indicator__code", "requirement__indicator__name", "note"
+    for pk, unit_id, points, full, code, name, note, scored_on in qs.order_by(
+        "requirement__indicator__order", "requirement__indicator__code", "unit_id"
+    ).values_list(
+        "pk", "unit_id", "points", "requirement__indicator__score", "requirement__indicator__code", "requirement__indicator__name",
+        "note", "scored_on",
     ):
         lost = min(points, full) - full
         label = f"材料审核 {code} {name}：得{points}分（分值{full}分）" + (f"，{note}" if note else "")
-        lines.append(MaterialScoreLine(unit_id, code, pk, label[:300], lost))
+        lines.append(MaterialScoreLine(unit_id, code, pk, label[:300], lost, scored_on))
     return lines
 
 

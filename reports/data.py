@@ -663,10 +663,18 @@ class YearUnit:
     scores: dict[dt.date, Decimal]
     average: Decimal
     rank: int = 0
+    # Where the campaign counts 材料审核 scores in the year (materials ScoreUse.ANNUAL): the months'
+    # average before them, and one (label, points) line per standard scored, points ≤ 0.
+    months_average: Decimal | None = None
+    material_lines: list[tuple[str, Decimal]] = field(default_factory=list)
 
     @property
     def months_counted(self) -> int:
         return len(self.scores)
+
+    @property
+    def material_points(self) -> Decimal:
+        return sum((points for _label, points in self.material_lines), ZERO)
 
 
 @dataclass
@@ -678,6 +686,7 @@ class YearData:
     months: list[dt.date]  # the published months of the year that count, oldest first
     units: list[YearUnit]
     weights: dict[dt.date, Decimal] = field(default_factory=dict)  # set by the campaign; others weigh 1
+    material_counted: bool = False  # 材料审核 scores enter the year's score (each unit's material_lines)
 
     def weight(self, month: dt.date) -> Decimal:
         return self.weights.get(month, Decimal(1))
@@ -710,6 +719,7 @@ def annual_weight_map(value: dict | None) -> dict[dt.date, Decimal]:
 def build_year_data(
     *, campaign_name: str, year: int, months: Sequence[dt.date],
     rows: Iterable[tuple[dt.date, int, str, str, int, Decimal]], weights: dict[dt.date, Decimal] | None = None,
+    material: dict[int, list[tuple[dt.date, str, Decimal]]] | None = None,
 ) -> YearData:
     """The year from plain rows ``(month, unit_id, unit_name, ranking_group, group_order, score)`` of the
     published months (no database access).
@@ -720,6 +730,10 @@ def build_year_data(
     months the unit was scored in (a unit set up in the autumn averages its own months); its group
     is the one of its latest month; units are ranked per group, highest first, equal averages share
     a rank (1, 2, 2, 4).
+
+    ``material`` (unit id → ``(scored_on, label, points)``): where the campaign counts 材料审核
+    scores in the year's score, each standard scored on a day of a counted month adds its line
+    (分值 − 得分, negative) once to that average, not weighted; the year never goes below 0.
     """
     from reports.scoring import competition_ranks
 
@@ -738,7 +752,13 @@ def build_year_data(
         total_weight = sum((weights.get(m, Decimal(1)) for m in entry["scores"]), ZERO)
         weighted = sum((weights.get(m, Decimal(1)) * score for m, score in entry["scores"].items()), ZERO)
         average = (weighted / total_weight).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-        units.append(YearUnit(unit_id, entry["name"], entry["group"], entry["order"], dict(sorted(entry["scores"].items())), average))
+        lines = [(label, points) for day, label, points in (material or {}).get(unit_id, [])
+                 if day.replace(day=1) in wanted]
+        unit = YearUnit(unit_id, entry["name"], entry["group"], entry["order"], dict(sorted(entry["scores"].items())), average)
+        if material is not None:
+            unit.months_average, unit.material_lines = average, lines
+            unit.average = max(ZERO, average + unit.material_points).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        units.append(unit)
     by_group: dict[str, list[YearUnit]] = defaultdict(list)
     for unit in units:
         by_group[unit.ranking_group].append(unit)
@@ -748,13 +768,16 @@ def build_year_data(
             unit.rank = rank
     units.sort(key=lambda u: (u.ranking_group_order, u.ranking_group, u.rank, u.unit_name))
     return YearData(campaign_name=campaign_name, year=year, months=months, units=units,
-                    weights={m: w for m, w in weights.items() if m in wanted})
+                    weights={m: w for m, w in weights.items() if m in wanted}, material_counted=material is not None)
 
 
 def year_data(*, campaign: Campaign, year: int, upto: dt.date | None = None) -> YearData:
     """Read the year from the published snapshots of ``campaign`` (``upto``: only months up to that
-    one, e.g. the year to date in a month's workbook). Open months never count (2 queries)."""
+    one, e.g. the year to date in a month's workbook). Open months never count (3 queries; 4 where
+    the campaign counts 材料审核 scores in the year, their lines dated in the counted months)."""
     from campaign.models import PeriodStatus, RankingGroup
+    from materials import selectors as material_selectors
+    from materials.models import ScoreUse
     from reports.models import UnitMonthScore
 
     qs = UnitMonthScore.objects.filter(
@@ -769,5 +792,13 @@ def year_data(*, campaign: Campaign, year: int, upto: dt.date | None = None) -> 
             "period__month", "unit_id", "unit__name", "ranking_group", "score"
         ).order_by("period__month", "unit_id")
     ]
+    material = None
+    if material_selectors.score_use(campaign) == ScoreUse.ANNUAL:
+        material = defaultdict(list)
+        if rows:
+            last = max(r[0] for r in rows)
+            end = dt.date(last.year + last.month // 12, last.month % 12 + 1, 1) - dt.timedelta(days=1)
+            for line in material_selectors.material_score_lines(campaign=campaign, start=dt.date(year, 1, 1), end=end):
+                material[line.unit_id].append((line.scored_on, f"{line.label}，计入年度考核得分", line.points))
     return build_year_data(campaign_name=campaign.name, year=year, months=[r[0] for r in rows], rows=rows,
-                           weights=annual_weight_map(campaign.annual_weights))
+                           weights=annual_weight_map(campaign.annual_weights), material=material)

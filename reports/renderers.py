@@ -302,15 +302,18 @@ def render_workbook_xlsx(data: ReportData, *, progress: Progress | None = None) 
     if year is not None:
         progress(88, "正在写入年度汇总")
         labels = [f"{m.month}月" + (f"（权重{year.weight(m).normalize()}）" if year.weighted else "") for m in year.months]
+        # Where the campaign counts 材料审核 scores in the year: the months' average and their sum too.
+        extra = ["月份平均", "材料审核"] if year.material_counted else []
         annual = _Sheet(
             wb, "年度汇总",
-            ["考核组别", "年度排名", "单位", "年度得分", "计入月数", *labels],
-            {3: S, **{i: S for i in range(5, len(labels) + 5)}},
-            widths={0: 12, 1: 8, 2: 24, 3: 10, 4: 8, **{i: 9 for i in range(5, len(labels) + 5)}},
+            ["考核组别", "年度排名", "单位", "年度得分", "计入月数", *labels, *extra],
+            {3: S, **{i: S for i in range(5, len(labels) + len(extra) + 5)}},
+            widths={0: 12, 1: 8, 2: 24, 3: 10, 4: 8, **{i: 9 for i in range(5, len(labels) + len(extra) + 5)}},
         )
         for u in year.units:
             annual.append([u.ranking_group, u.rank, u.unit_name, u.average, u.months_counted,
-                           *[u.scores.get(m) for m in year.months]])
+                           *[u.scores.get(m) for m in year.months],
+                           *([u.months_average, u.material_points] if year.material_counted else [])])
         annual.close()
 
     buffer = io.BytesIO()

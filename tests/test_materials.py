@@ -428,6 +428,70 @@ def test_material_scores_enter_the_monthly_score_only_where_the_campaign_says_so
     assert not [l for l in october.lines if l.kind == "material"]
 
 
+def test_material_scores_enter_the_years_score_where_the_campaign_counts_them_annually(mat, client_for):
+    """Annual use, hand computed. October: 口岸街道 loses 0.80 on 1.1.1 → 99.20; 城东街道 100.00. November:
+    everyone 100.00 (the material scores dated in November do not enter the month). Weights: November 2.
+    Months' average: 口岸街道 (99.20 + 2 × 100.00) ÷ 3 = 99.7333… → 99.73; 城东街道 100.00.
+    Materials: 口岸街道 2.1.1 scored 1.50 of 2.00 on 11-10 → −0.50 (not weighted) → 99.23;
+    城东街道 2.1.1 合格 on 11-12 → 0.00; its 2.1.2 scored 0.50 on 12-03 lies in open December → not counted
+    (counted it would be −1.50 → 98.50). Readiness only: 99.73 and 100.00, no lines."""
+    from django.core.management import call_command
+    from openpyxl import load_workbook as load
+
+    from reports.data import report_data, year_data
+    from reports.renderers import render_workbook_xlsx
+    from reports.scoring import score_month
+    from reports.services import period_publish
+
+    w = mat
+    w.campaign.annual_weights = {"2026-11": 2}
+    w.campaign.save(update_fields=["annual_weights"])
+    inspection = f.InspectionFactory(campaign=w.campaign, date=dt.date(2026, 10, 12), created_by=w.inspector)
+    f.FindingFactory(campaign=w.campaign, inspection=inspection, unit=w.unit_b, indicator=w.leaf_clean,
+                     points=Decimal("0.80"), rectify_deadline=dt.date(2026, 12, 31))
+    services.score_set(requirement=w.req, unit=w.unit_b, user=w.admin, points=Decimal("1.50"),
+                       scored_on=dt.date(2026, 11, 10), note="会议记录不全")
+    services.score_set(requirement=w.req, unit=w.unit_a, user=w.admin, passed=True, scored_on=dt.date(2026, 11, 12))
+    services.score_set(requirement=w.req2, unit=w.unit_a, user=w.admin, points=Decimal("0.50"), scored_on=dt.date(2026, 12, 3))
+    MaterialSettings.objects.create(campaign=w.campaign, score_use="annual")
+    november = score_month(campaign=w.campaign, month=dt.date(2026, 11, 1), today=TODAY).get(w.unit_b.pk)
+    assert november.score == Decimal("100.00") and not [l for l in november.lines if l.kind == "material"]
+    period_publish(campaign=w.campaign, month=dt.date(2026, 10, 1), actor=w.admin, today=dt.date(2026, 11, 5))
+    period_publish(campaign=w.campaign, month=dt.date(2026, 11, 1), actor=w.admin, today=dt.date(2026, 12, 4), confirm_empty=True)
+
+    year = year_data(campaign=w.campaign, year=2026)
+    units = {u.unit_name: u for u in year.units}
+    b, a = units["口岸街道"], units["城东街道"]
+    assert year.material_counted
+    assert (b.months_average, b.material_points, b.average, b.rank) == (Decimal("99.73"), Decimal("-0.50"), Decimal("99.23"), 2)
+    assert b.material_lines == [("材料审核 2.1.1 志愿服务制度：得1.50分（分值2.00分），会议记录不全，计入年度考核得分", Decimal("-0.50"))]
+    assert (a.months_average, a.average, a.rank) == (Decimal("100.00"), Decimal("100.00"), 1)
+    assert [label for label, _ in a.material_lines] == ["材料审核 2.1.1 志愿服务制度：得2.00分（分值2.00分），计入年度考核得分"]
+
+    page = client_for(w.official_a).get("/reports/years/2026/").content.decode()
+    assert "材料审核得分计入年度考核得分" in page and "99.23" in page and "计入年度考核得分 <strong>-0.50</strong>" in page
+    sheet = list(load(io.BytesIO(render_workbook_xlsx(report_data(campaign=w.campaign, month=dt.date(2026, 11, 1))).content))["年度汇总"]
+                 .iter_rows(values_only=True))
+    assert sheet[0][-2:] == ("月份平均", "材料审核")
+    assert [r for r in sheet if r[2] == "口岸街道"][0][3:5] + [r for r in sheet if r[2] == "口岸街道"][0][-2:] == (99.23, 2, 99.73, -0.5)
+    out = io.StringIO()
+    call_command("monthly_scores", "--year", "2026", "--campaign", w.campaign.slug, "--json", stdout=out)
+    row = [u for u in __import__("json").loads(out.getvalue())["units"] if u["unit"] == "口岸街道"][0]
+    assert (row["average"], row["months_average"], row["material_lines"][0]["points"]) == ("99.23", "99.73", "-0.50")
+
+    # Readiness only: the year is the months' average, no material lines.
+    MaterialSettings.objects.filter(campaign=w.campaign).update(score_use="readiness")
+    plain = {u.unit_name: u for u in year_data(campaign=w.campaign, year=2026).units}
+    assert (plain["口岸街道"].average, plain["城东街道"].average) == (Decimal("99.73"), Decimal("100.00"))
+    assert not plain["口岸街道"].material_lines
+
+
+def test_the_settings_form_offers_the_annual_use(mat, client_for):
+    response = client_for(mat.admin).post("/materials/settings/", {"score_use": "annual"})
+    assert response.status_code == 302
+    assert MaterialSettings.objects.get(campaign=mat.campaign).score_use == "annual"
+
+
 def test_a_score_above_the_standards_points_is_refused(mat):
     with pytest.raises(ValidationError, match="0 到 2.00"):
         services.score_set(requirement=mat.req, unit=mat.unit_a, user=mat.admin, points=Decimal("2.50"))

@@ -99,6 +99,10 @@ class Command(BaseCommand):
                         "unit": u.unit_name, "ranking_group": u.ranking_group, "average": _num(u.average), "rank": u.rank,
                         "months_counted": u.months_counted,
                         "scores": {f"{m:%Y-%m}": _num(score) for m, score in u.scores.items()},
+                        # 材料审核 lines where the campaign counts them in the year (materials ScoreUse.ANNUAL)
+                        **({"months_average": _num(u.months_average),
+                            "material_lines": [{"label": label, "points": _num(points)} for label, points in u.material_lines]}
+                           if data.material_counted else {}),
                     }
                     for u in data.units
                 ],
