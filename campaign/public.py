@@ -26,8 +26,8 @@ outage must not take the public pages down with it.
 
 Submissions also carry a CAPTCHA (django-simple-captcha, self-hosted, image drawn with a
 font installed on the server): :class:`CaptchaField` is the field public forms add. Photos
-from the public go through ``campaign.uploads.strip_image_metadata`` (GPS and device EXIF
-removed) before they are stored.
+from the public go through ``campaign.uploads.prepare_photo`` (GPS and device EXIF
+removed, scaled down) before they are stored.
 """
 from __future__ import annotations
 

@@ -223,33 +223,67 @@ def atomic_with_files(using: str | None = None) -> Iterator[None]:
         parent.extend(written)
 
 
-def strip_image_metadata(data: bytes) -> bytes:
-    """The image re-encoded without its metadata: no EXIF (GPS position, phone make and model, time),
-    no XMP or PNG text chunks, no embedded thumbnail. For photos the public sends (随手拍, surveys).
+# Photos are kept at most this long on their long edge (a 12-megapixel phone photo is 4000 × 3000):
+# 2560 px still shows a shop sign's characters across the street.
+PHOTO_MAX_EDGE = 2560
+# A JPEG decodes at 1/2, 1/4 or 1/8 of its size almost for free (the decoder skips the detail), while
+# decoding it whole and resampling costs more than the smaller re-encode saves. So a large JPEG is
+# decoded at the smallest such scale that keeps its long edge at least this long, and resampled only if
+# it is still over PHOTO_MAX_EDGE: a 12 MP photo (4000 px) is decoded straight to 2000 px.
+PHOTO_MIN_EDGE = PHOTO_MAX_EDGE * 3 // 4
+PHOTO_QUALITY = 85  # JPEG / WebP quality of a re-encoded photo: visually the same for a phone photo
 
-    The EXIF orientation is applied to the pixels first, so the photo still stands the right way up
-    once the tag is gone. The colour profile is kept (it says nothing about the person). JPEG is
-    and WebP are re-encoded at quality 90 (a phone's photo stays visually the same), PNG losslessly.
+
+def _jpeg_scale(size: tuple[int, int]) -> int:
+    """The largest of 8, 4, 2 (else 1) that keeps the long edge at least PHOTO_MIN_EDGE."""
+    return next((s for s in (8, 4, 2) if -(-max(size) // s) >= PHOTO_MIN_EDGE), 1)
+
+
+def prepare_photo(data: bytes, *, strip_metadata: bool = False) -> bytes:
+    """A photo as it is stored: the one place photos are downscaled and have their metadata removed.
+
+    A photo longer than :data:`PHOTO_MAX_EDGE` on its long edge is scaled down to between
+    :data:`PHOTO_MIN_EDGE` and it (JPEG and WebP re-encoded at :data:`PHOTO_QUALITY`, PNG losslessly).
+    The EXIF orientation is applied to the pixels, so the photo still stands the right way up once the
+    tag is gone.
+
+    ``strip_metadata`` (photos from the public: 随手拍, and what the public is shown) also removes all
+    metadata: no EXIF (GPS position, phone make and model, time), no XMP or PNG text chunks, no embedded
+    thumbnail. Without it (inspectors' and units' photos, which are evidence) the EXIF is kept, less
+    its orientation tag, and a photo that is small enough is returned untouched.
+    The colour profile is always kept (it says nothing about the person).
     """
     from PIL import ImageOps
 
     with Image.open(io.BytesIO(data)) as img:
         fmt = img.format
+        too_big = max(img.size) > PHOTO_MAX_EDGE
+        if not (too_big or strip_metadata):
+            return data
         icc = img.info.get("icc_profile")
-        upright = ImageOps.exif_transpose(img)
+        if too_big:
+            # Scaled before it is turned: the bound is square, and turning the small image is cheaper.
+            scale = _jpeg_scale(img.size) if fmt == "JPEG" else 1
+            if scale > 1:
+                img.draft(None, (img.width // scale, img.height // scale))
+            img.thumbnail((PHOTO_MAX_EDGE, PHOTO_MAX_EDGE))  # a no-op when the draft already fits
+        upright = ImageOps.exif_transpose(img)  # a copy, its EXIF (if any) without the orientation tag
     if fmt == "JPEG" and upright.mode not in ("RGB", "L", "CMYK"):
         upright = upright.convert("RGB")
     options: dict[str, Any] = {"icc_profile": icc} if icc else {}
-    if fmt == "JPEG":
-        options.update(quality=90, optimize=True)
-    elif fmt == "WEBP":
-        options.update(quality=90)
+    if fmt in ("JPEG", "WEBP"):
+        options["quality"] = PHOTO_QUALITY
     if fmt == "PNG" and "transparency" in upright.info:
         options["transparency"] = upright.info["transparency"]
-    # A fresh image built from the pixels carries no info and no EXIF, so nothing else can be written.
-    clean = Image.frombytes(upright.mode, upright.size, upright.tobytes())
-    if upright.mode in ("P", "PA") and upright.getpalette():
-        clean.putpalette(upright.getpalette())
+    if strip_metadata:
+        # A fresh image built from the pixels carries no info and no EXIF, so nothing else can be written.
+        clean = Image.frombytes(upright.mode, upright.size, upright.tobytes())
+        if upright.mode in ("P", "PA") and upright.getpalette():
+            clean.putpalette(upright.getpalette())
+    else:
+        clean = upright
+        if upright.info.get("exif"):
+            options["exif"] = upright.info["exif"]
     out = io.BytesIO()
     clean.save(out, format=fmt, **options)
     return out.getvalue()
@@ -261,13 +295,14 @@ def store_upload(
 ) -> StoredFile:
     """Validate ``upload`` and attach it to ``instance`` (an unsaved StoredFile subclass).
 
-    ``strip_metadata`` (public uploads) stores images through :func:`strip_image_metadata`;
+    Photos (``images_only``: every photo field) are stored through :func:`prepare_photo`, so none is
+    longer than ``PHOTO_MAX_EDGE``; ``strip_metadata`` (public uploads) also removes their metadata.
     ``max_bytes`` sets a lower size cap than ``UPLOAD_MAX_BYTES`` (state it on the form).
     """
     data = read_upload(upload, max_bytes=max_bytes)
     detected = detect(data, images_only=images_only)
-    if strip_metadata and detected.content_type.startswith("image/"):
-        data = strip_image_metadata(data)
+    if (images_only or strip_metadata) and detected.content_type.startswith("image/"):
+        data = prepare_photo(data, strip_metadata=strip_metadata)
     instance.original_name = _safe_name(upload)
     instance.content_type = detected.content_type
     instance.size = len(data)

@@ -155,7 +155,7 @@ class Snap(models.Model):
 
 
 class SnapPhoto(StoredFile):
-    """A photo the reporter sent, stored without its EXIF (campaign.uploads.strip_image_metadata)."""
+    """A photo the reporter sent, stored without its EXIF and at most 2,560 px long (campaign.uploads.prepare_photo)."""
 
     snap = models.ForeignKey(Snap, on_delete=models.CASCADE, related_name="photos", verbose_name="举报")
 

@@ -22,7 +22,7 @@ from campaign import access, downloads
 from campaign.models import Campaign
 from campaign.public import device_key, public_endpoint
 from campaign.selectors import current_campaign
-from campaign.uploads import file_response, strip_image_metadata
+from campaign.uploads import file_response, prepare_photo
 
 from . import selectors, services
 from .forms import DeclineForm, FileForm, LookupForm, MergeForm, SnapForm
@@ -130,7 +130,7 @@ def public_photo(request: HttpRequest, code: str, kind: str, pk: int) -> HttpRes
         raise Http404("未找到该页面。")
     try:
         with photo.file.open("rb") as handle:
-            data = strip_image_metadata(handle.read())
+            data = prepare_photo(handle.read(), strip_metadata=True)
     except FileNotFoundError:
         raise Http404("照片已不存在。") from None
     return downloads.send(request, data, filename=f"photo-{photo.pk}.{photo.file.name.rsplit('.', 1)[-1]}",

@@ -1,5 +1,5 @@
 """campaign/public.py: what every public endpoint goes through (rate limits, device cookie, CAPTCHA)
-and campaign/uploads.strip_image_metadata (GPS and device EXIF removed from public photos)."""
+and campaign/uploads.prepare_photo (GPS and device EXIF removed from public photos, large photos scaled down)."""
 from __future__ import annotations
 
 import io
@@ -13,7 +13,7 @@ from django.test import RequestFactory
 from PIL import Image
 
 from campaign import public
-from campaign.uploads import store_upload, strip_image_metadata
+from campaign.uploads import PHOTO_MAX_EDGE, prepare_photo, store_upload
 from tasks.models import Evidence
 
 
@@ -156,7 +156,7 @@ def test_the_test_photo_really_carries_gps_and_the_phone():
 
 
 def test_stripping_removes_gps_and_device_and_keeps_the_photo_upright():
-    data = strip_image_metadata(_jpeg_with_gps())
+    data = prepare_photo(_jpeg_with_gps(), strip_metadata=True)
     assert b"HUAWEI" not in data and b"ELS-AN00" not in data
     with Image.open(io.BytesIO(data)) as img:
         assert img.format == "JPEG"
@@ -174,7 +174,7 @@ def test_stripping_a_png_drops_its_text_chunks():
     info.add_text("Comment", "拍摄于 坡子街 28.2,112.9")
     out = io.BytesIO()
     Image.new("RGB", (8, 8), "white").save(out, format="PNG", pnginfo=info)
-    data = strip_image_metadata(out.getvalue())
+    data = prepare_photo(out.getvalue(), strip_metadata=True)
     with Image.open(io.BytesIO(data)) as img:
         assert img.format == "PNG" and "Comment" not in img.info
 
@@ -188,6 +188,53 @@ def test_a_public_upload_is_stored_without_its_exif():
     assert stored.size == len(data)
     with Image.open(io.BytesIO(data)) as img:
         assert not img.getexif() and img.size == (20, 40)
+
+
+def _stored(upload_bytes: bytes, **options) -> tuple[bytes, object]:
+    upload = SimpleUploadedFile("IMG_2042.jpg", upload_bytes, content_type="image/jpeg")
+    stored = store_upload(Evidence(), upload, folder="test-public", images_only=True, save=False, **options)
+    with default_storage.open(stored.file.name, "rb") as handle:
+        data = handle.read()
+    assert stored.size == len(data)
+    return data, stored
+
+
+def _upright_blue_on_top(img: Image.Image) -> bool:
+    rgb = img.convert("RGB")
+    top, bottom = rgb.getpixel((img.width // 2, img.height // 8)), rgb.getpixel((img.width // 2, img.height * 7 // 8))
+    return top[2] > 150 and top[0] < 100 and bottom[0] > 150 and bottom[2] < 100
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("width", "height", "stored_size"), [
+    (4000, 3000, (1500, 2000)),  # 12 MP: decoded at half size, already under the bound
+    (3000, 2250, (1920, 2560)),  # 6.75 MP: resampled down to the bound
+])
+def test_a_large_public_photo_is_stored_scaled_down_upright_and_without_exif(width, height, stored_size):
+    data, _ = _stored(_jpeg_with_gps(width, height), strip_metadata=True)
+    assert b"HUAWEI" not in data and b"ELS-AN00" not in data
+    with Image.open(io.BytesIO(data)) as img:
+        assert img.format == "JPEG" and max(img.size) <= PHOTO_MAX_EDGE
+        assert img.size == stored_size  # orientation 6: the landscape shot stands as a portrait
+        assert not img.getexif() and "exif" not in img.info
+        assert _upright_blue_on_top(img)
+
+
+@pytest.mark.django_db
+def test_a_large_inspector_photo_is_scaled_down_upright_and_keeps_its_exif_as_evidence():
+    data, _ = _stored(_jpeg_with_gps(4000, 3000))  # images_only: every photo field, strip_metadata off
+    with Image.open(io.BytesIO(data)) as img:
+        assert img.size == (1500, 2000) and _upright_blue_on_top(img)
+        exif = img.getexif()
+        assert exif[0x010F] == "HUAWEI" and exif.get_ifd(0x8825)[1] == "N"  # where and with what it was taken
+        assert 0x0112 not in exif  # the orientation is in the pixels now: a viewer must not turn it again
+
+
+@pytest.mark.django_db
+def test_a_small_inspector_photo_is_stored_as_it_came():
+    original = _jpeg_with_gps(400, 300)
+    data, _ = _stored(original)
+    assert data == original
 
 
 @pytest.mark.django_db
