@@ -37,9 +37,9 @@ SCORED_MODELS = (
 def _survey_answered(sender, instance, **kwargs) -> None:
     """A response changes a score only when its survey scores a month (has a rule): the public link
     takes many answers, and a survey that scores nothing must not empty the cache each time."""
-    from surveys.models import ScoringRule
+    from surveys.selectors import response_scores
 
-    if ScoringRule.objects.filter(survey_id=instance.survey_id).exists():
+    if response_scores(instance):
         score_cache.score_changed()
 
 

@@ -23,6 +23,14 @@ def new_token() -> str:
     return secrets.token_urlsafe(16)
 
 
+def new_structure_version() -> str:
+    """A fresh random mark for a survey's questions, options and areas (``Survey.structure_version``).
+
+    Random rather than counted: a change rolled back and another one made after it can never land on a
+    version whose structure some process has already cached."""
+    return secrets.token_hex(8)
+
+
 class SurveyStatus(models.TextChoices):
     DRAFT = "draft", "草稿"
     OPEN = "open", "进行中"
@@ -54,6 +62,9 @@ class Survey(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="创建人"
     )
     created_at = models.DateTimeField("创建时间", default=timezone.now)
+    # Replaced whenever a question, option or quota area changes (surveys/signals.py): the answer form's
+    # structure is cached per (survey, version) (``selectors.answer_sheet``), so answering reads only this row.
+    structure_version = models.CharField(max_length=16, default=new_structure_version, editable=False)
 
     class Meta:
         verbose_name = "问卷"

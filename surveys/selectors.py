@@ -6,15 +6,28 @@ rules themselves are in ``surveys/rates.py``), so one rate means one thing every
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from threading import Lock
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
 
-from campaign.models import Campaign, Unit, month_start
+from campaign.models import AssessmentPeriod, Campaign, PeriodStatus, Unit, month_start
 
-from .models import Answer, Measure, Option, Question, QuestionKind, Quota, Response, ResponseMode, ScoringRule, Survey
+from .models import (
+    Answer,
+    Measure,
+    Option,
+    Question,
+    QuestionKind,
+    Quota,
+    Response,
+    ResponseMode,
+    ScoringRule,
+    Survey,
+    SurveyStatus,
+)
 from .rates import Rate, count_rate, is_yes, q2, rate_points, rates_by_area
 
 
@@ -33,6 +46,72 @@ def survey_questions(survey: Survey) -> list[Question]:
 def survey_area_units(survey: Survey) -> list[Unit]:
     """The areas a public respondent may pick: the units the office set quotas for."""
     return [q.unit for q in survey.quotas.select_related("unit").order_by("unit__path")]
+
+
+# ------------------------------------------------------------------ answering
+
+
+@dataclass(frozen=True)
+class AnswerSheet:
+    """What the answer form is built from: the questions (options prefetched, in order) and the quota
+    areas. Shared read-only between requests (and threads) of a process: nobody may change it."""
+
+    questions: tuple[Question, ...]
+    areas: tuple[Unit, ...]
+
+
+_SHEETS: OrderedDict[tuple[int, str], AnswerSheet] = OrderedDict()
+_SHEETS_LOCK = Lock()
+SHEETS_KEPT = 64  # surveys whose sheet a process keeps (a few are open at a time)
+
+
+def answer_sheet(survey: Survey) -> AnswerSheet:
+    """The survey's questions and areas, read once per structure version and process (2–3 queries),
+    then from memory: answering a survey reads only the survey's row (:func:`public_survey`).
+
+    Memory per process rather than the shared cache: an entry never goes stale (a change makes a new
+    version, ``surveys/signals.py``), so there is nothing to invalidate, and no round trip either.
+    """
+    key = (survey.pk, survey.structure_version)
+    sheet = _SHEETS.get(key)
+    if sheet is None:
+        sheet = AnswerSheet(
+            questions=tuple(survey.questions.prefetch_related(Prefetch("options", queryset=Option.objects.order_by("order", "pk")))),
+            areas=tuple(survey_area_units(survey)),
+        )
+        with _SHEETS_LOCK:
+            _SHEETS[key] = sheet
+            while len(_SHEETS) > SHEETS_KEPT:
+                _SHEETS.popitem(last=False)
+    return sheet
+
+
+def public_survey(token: str, *, device: str | None = None) -> Survey | None:
+    """The survey behind a public link (None for a wrong token, a draft or a survey without a public link),
+    in one query with what answering it asks: ``month_published`` (its score month is frozen; read by
+    ``services.refusal``), ``scores`` (it has a scoring rule, so an answer moves a score: asked by the
+    score cache's signal through :func:`response_scores`) and ``answered`` (``device`` answered it already)."""
+    published = AssessmentPeriod.objects.filter(
+        campaign_id=OuterRef("campaign_id"), month=OuterRef("score_month"), status=PeriodStatus.PUBLISHED)
+    qs = Survey.objects.filter(token=token, allow_public=True).exclude(status=SurveyStatus.DRAFT).annotate(
+        month_published=Exists(published), scores=Exists(ScoringRule.objects.filter(survey=OuterRef("pk"))),
+    )
+    if device:
+        qs = qs.annotate(answered=Exists(Response.objects.filter(survey=OuterRef("pk"), device=device)))
+    try:
+        return qs.get()
+    except Survey.DoesNotExist:
+        return None
+
+
+def response_scores(response: Response) -> bool:
+    """Does ``response`` move a score (its survey has a scoring rule)? Known without a query when its
+    survey came from :func:`public_survey`, else one query."""
+    survey = Response._meta.get_field("survey").get_cached_value(response, default=None)
+    known = getattr(survey, "scores", None)
+    if known is not None:
+        return known
+    return ScoringRule.objects.filter(survey_id=response.survey_id).exists()
 
 
 # ------------------------------------------------------------------ rates

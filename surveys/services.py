@@ -132,9 +132,15 @@ def refusal(survey: Survey, *, mode: str, today: dt.date | None = None) -> str:
         return "该问卷不接受公开作答。"
     if mode == ResponseMode.INTERVIEW and not survey.allow_interview:
         return "该问卷不接受入户代填。"
-    if survey.score_month and is_month_published(survey.campaign_id, survey.score_month):
+    if survey.score_month and _month_published(survey):
         return "该问卷计入的考核月份已发布，不再接收答卷。"
     return ""
+
+
+def _month_published(survey: Survey) -> bool:
+    # Read with the survey's row when ``selectors.public_survey`` fetched it (no query of its own).
+    known = getattr(survey, "month_published", None)
+    return known if known is not None else is_month_published(survey.campaign_id, survey.score_month)
 
 
 class AlreadyAnswered(Exception):

@@ -18,5 +18,4 @@ urlpatterns = [
     path("<int:pk>/interview/", views.interview, name="surveys-interview"),
     # Public, no login: known only by the survey's unguessable token.
     path("s/<str:token>/", views.public_answer, name="surveys-public"),
-    path("s/<str:token>/done/", views.public_done, name="surveys-public-done"),
 ]

@@ -3,7 +3,7 @@
 Office pages (build, quotas, rules, results, QR poster) need a login and the survey permissions of
 ``campaign/access.py``; a user without them gets a 404, as for any object they may not see.
 The interviewer page needs ``surveys.interview`` (officials answer only for areas in their units).
-The public page (``/surveys/s/<token>/``) is the only one without a login: it goes through
+The public page (``/surveys/s/<token>/``, which also answers a submission with the thanks) is the only one without a login: it goes through
 ``campaign.public.public_endpoint`` (rate limits, the signed device cookie), knows a survey only by its
 unguessable token, and shows nothing about anyone.
 """
@@ -252,7 +252,7 @@ def interview(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("未找到该问卷，或您无权查看。")
     reason = services.refusal(survey, mode=ResponseMode.INTERVIEW)
     areas = list(interview_areas(request.user, survey))
-    questions = selectors.survey_questions(survey)
+    questions = list(selectors.answer_sheet(survey).questions)
     form = AnswerForm(request.POST or None, survey=survey, questions=questions, areas=areas, area_required=True)
     if request.method == "POST" and not reason and form.is_valid():
         try:
@@ -275,49 +275,42 @@ def interview(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
-def _public_survey(token: str) -> Survey:
-    """A survey by its public token; drafts and surveys without a public link are 404 like a wrong token."""
-    survey = Survey.objects.select_related("campaign").filter(token=token, allow_public=True).exclude(
-        status=SurveyStatus.DRAFT).first()
-    if survey is None:
-        raise Http404("未找到该问卷。")
-    return survey
-
-
 @public.public_endpoint("surveys", per_ip="120/m", per_device="30/m")
 @require_http_methods(["GET", "POST"])
 def public_answer(request: HttpRequest, token: str) -> HttpResponse:
-    """The questionnaire a resident answers from the QR code: anonymous, one per device."""
-    survey = _public_survey(token)
+    """The questionnaire a resident answers from the QR code: anonymous, one per device.
+
+    Kept cheap, since a poster can send hundreds of residents at once: one query reads the survey with
+    everything the checks need (``selectors.public_survey``), the questions and areas come from the
+    process's answer sheet, and a submission is then one INSERT per table. The thanks page is the
+    POST's own answer (no redirect and second request): posting it again (a reload) sends the same
+    form key, which stores nothing twice and shows the same thanks.
+    """
     device = public.device_key(request) if public.device_id(request) else None
+    # Drafts and surveys without a public link are 404 like a wrong token.
+    survey = selectors.public_survey(token, device=device if request.method == "GET" else None)
+    if survey is None:
+        raise Http404("未找到该问卷。")
     # On GET a device that answered is told so at once; a POST finds it through the unique constraint.
-    if request.method == "GET" and device and Response.objects.filter(survey=survey, device=device).exists():
+    if request.method == "GET" and device and survey.answered:
         return render(request, "surveys/public_done.html", {"survey": survey, "already": True})
     reason = services.refusal(survey, mode=ResponseMode.PUBLIC)
     if reason:
         return render(request, "surveys/public_done.html", {"survey": survey, "reason": reason})
-    questions = selectors.survey_questions(survey)
-    areas = selectors.survey_area_units(survey) if survey.ask_area else None
-    form = AnswerForm(request.POST or None, survey=survey, questions=questions, areas=areas or None,
-                      contact=survey.ask_contact)
+    sheet = selectors.answer_sheet(survey)
+    form = AnswerForm(request.POST or None, survey=survey, questions=list(sheet.questions),
+                      areas=(list(sheet.areas) or None) if survey.ask_area else None, contact=survey.ask_contact)
     if request.method == "POST" and form.is_valid():
         try:
             services.response_submit(
                 survey=survey, answers=form.answers(), mode=ResponseMode.PUBLIC, submission_key=form.cleaned_data["key"],
                 unit=form.cleaned_data.get("area"), device=device, contact=form.cleaned_data.get("contact") or "",
-                questions=questions,
+                questions=form.questions,
             )
         except services.AlreadyAnswered:
             return render(request, "surveys/public_done.html", {"survey": survey, "already": True})
         except ValidationError as exc:
             form.add_error(None, _error_text(exc))
         else:
-            return redirect("surveys-public-done", token=survey.token)
+            return render(request, "surveys/public_done.html", {"survey": survey, "thanks": True})
     return render(request, "surveys/public_form.html", {"survey": survey, "form": form})
-
-
-@public.public_endpoint("surveys", per_ip="120/m")
-@require_GET
-def public_done(request: HttpRequest, token: str) -> HttpResponse:
-    survey = _public_survey(token)
-    return render(request, "surveys/public_done.html", {"survey": survey, "thanks": True})

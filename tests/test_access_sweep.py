@@ -92,7 +92,7 @@ SLUG_VALUES = {("tasks-dashboard-export", "table"): "overdue", ("tasks-import-te
                # does not exist, and the CAPTCHA's key; the anonymous sweep below covers them.
                ("snaps-public-status", "code"): "ABCDEFGHJKMN", ("snaps-public-photo", "code"): "ABCDEFGHJKMN",
                ("snaps-public-photo", "kind"): "report", ("snaps-public-photo", "pk"): 1, ("captcha-image", "key"): "0" * 40,
-               ("surveys-qr", "fmt"): "svg", ("surveys-public", "token"): "x" * 22, ("surveys-public-done", "token"): "x" * 22}
+               ("surveys-qr", "fmt"): "svg", ("surveys-public", "token"): "x" * 22}
 
 # What a form would send; views that lacked an access check would act on it.
 POST_DATA = {
@@ -314,7 +314,7 @@ def test_every_page_a_visitor_opens_without_a_login_is_a_public_endpoint():
 
     public = {name for _route, pattern in _walk(get_resolver()) if (name := pattern.name) and is_public(pattern.callback)}
     assert {"snaps-public-new", "snaps-public-points", "snaps-public-lookup", "snaps-public-status",
-            "snaps-public-photo", "captcha-image", "captcha-refresh", "surveys-public", "surveys-public-done"} <= public
+            "snaps-public-photo", "captcha-image", "captcha-refresh", "surveys-public"} <= public
 
 
 @pytest.mark.parametrize("plan_id, name, kwargs, problems", plans(), ids=[p[0] for p in plans()])

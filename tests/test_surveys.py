@@ -143,7 +143,9 @@ def test_a_resident_answers_without_a_login_and_anonymously(world, client):
     assert page.status_code == 200 and "您知道我市正在创建全国文明城市吗" in page.content.decode()
     assert "迎春社区" in page.content.decode()  # the area the office published for this survey
     done = _public_post(client, w, survey, area=w.community_a)
-    assert done.status_code == 302 and done["Location"] == reverse("surveys-public-done", args=[survey.token])
+    # The thanks are the POST's own answer (no second request); posting it again stores nothing twice.
+    assert done.status_code == 200 and "提交成功" in done.content.decode()
+    assert "提交成功" in _public_post(client, w, survey, area=w.community_a).content.decode()
     stored = Response.objects.get()
     assert stored.mode == ResponseMode.PUBLIC and stored.interviewer is None and stored.contact == ""
     assert stored.unit == w.community_a and stored.device and len(stored.device) == 32
@@ -158,6 +160,73 @@ def test_one_response_per_device(world, client):
     assert again.status_code == 200 and "您已经填写过本问卷" in again.content.decode()
     assert Response.objects.count() == 1
     assert "您已经填写过本问卷" in client.get(reverse("surveys-public", args=[survey.token])).content.decode()
+
+
+def test_a_public_submission_reads_the_survey_once_and_writes_one_row_per_table(world, client, django_assert_max_num_queries):
+    w = world
+    survey = make_survey(w)
+    services.quota_set(survey=survey, unit=w.community_a, target=30)
+    client.get(reverse("surveys-public", args=[survey.token]))  # the device cookie; the process reads the sheet once
+    # The survey's row (with its month, rule and device checks), then BEGIN, the response, its answers, COMMIT:
+    # questions, options and areas come from the process's answer sheet for this structure version.
+    yes = w.q_aware.options.get(counts_yes=True)
+    data = {"key": "p" * 32, "area": w.community_a.pk, f"q{w.q_aware.pk}": yes.pk, f"q{w.q_satisfied.pk}": 5}
+    with django_assert_max_num_queries(5):
+        done = client.post(reverse("surveys-public", args=[survey.token]), data)
+    assert "提交成功" in done.content.decode() and Response.objects.get().answers.count() == 2
+    with django_assert_max_num_queries(1):
+        assert "您已经填写过本问卷" in client.get(reverse("surveys-public", args=[survey.token])).content.decode()
+
+
+def test_the_public_form_follows_every_change_to_its_questions_options_and_areas(world, client):
+    w = world
+    survey = make_survey(w)
+    services.quota_set(survey=survey, unit=w.community_a, target=30)
+    url = reverse("surveys-public", args=[survey.token])
+    assert "迎春社区" in client.get(url).content.decode()  # the sheet is cached now
+    option = w.q_aware.options.get(text="不知道")
+    option.text = "没听说过"
+    option.save()
+    w.community_a.name = "迎春新村社区"
+    w.community_a.save()
+    survey.refresh_from_db()
+    services.question_add(survey=survey, kind=QuestionKind.TEXT, text="您住在这里多少年了？", required=False)
+    services.quota_set(survey=survey, unit=w.community_b, target=10)
+    page = client.get(url).content.decode()
+    assert "没听说过" in page and "迎春新村社区" in page and "您住在这里多少年了" in page and "海关社区" in page
+    w.q_text.delete()
+    assert "您的建议" not in client.get(url).content.decode()
+
+
+def test_a_public_answer_to_a_scored_survey_shows_at_once_in_the_cached_month(world, client, settings,
+                                                                              django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+
+    from reports.scoring import month_scores
+
+    w = world
+    survey = make_survey(w)
+    services.rule_set(survey=survey, indicator=w.leaf_survey, measure="aware", method=ScoreMethod.PROPORTIONAL,
+                      target=Decimal("0.90"), min_respondents=1)
+    services.quota_set(survey=survey, unit=w.community_a, target=30)
+    client.get(reverse("surveys-public", args=[survey.token]))
+    settings.SCORE_CACHE_SECONDS = 3600
+    cache.clear()
+    assert month_scores(campaign=w.campaign, month=MONTH).get(w.unit_a.pk).score == Decimal("100.00")  # cached now
+    with django_capture_on_commit_callbacks(execute=True):
+        _public_post(client, w, survey, aware=False, area=w.community_a)
+    assert month_scores(campaign=w.campaign, month=MONTH).get(w.unit_a.pk).score == Decimal("96.00")  # 0 of 1 know
+    cache.clear()
+
+
+def test_the_public_link_stops_taking_answers_when_the_score_month_is_published(world, client):
+    w = world
+    survey = make_survey(w)
+    client.get(reverse("surveys-public", args=[survey.token]))
+    AssessmentPeriod.objects.create(campaign=w.campaign, month=MONTH, status=PeriodStatus.PUBLISHED)
+    assert "考核月份已发布" in client.get(reverse("surveys-public", args=[survey.token])).content.decode()
+    assert "考核月份已发布" in _public_post(client, w, survey).content.decode()
+    assert not Response.objects.exists()
 
 
 def test_a_form_posted_twice_creates_one_response(world):
@@ -187,7 +256,7 @@ def test_no_enumeration_random_tokens_and_drafts_are_404_and_there_is_no_public_
     assert client.get(reverse("surveys-public", args=["x" * 22])).status_code == 404
     draft = Survey.objects.create(campaign=w.campaign, title="草稿")
     assert client.get(reverse("surveys-public", args=[draft.token])).status_code == 404
-    assert client.get(reverse("surveys-public-done", args=[draft.token])).status_code == 404
+    assert client.post(reverse("surveys-public", args=[draft.token]), {"key": "d" * 32}).status_code == 404
     # Office pages need a login (redirect), and tokens are long and random.
     for name, args in (("surveys-list", []), ("surveys-detail", [survey.pk]), ("surveys-results", [survey.pk])):
         assert client.get(reverse(name, args=args)).status_code == 302
