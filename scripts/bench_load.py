@@ -195,11 +195,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.Popen:
+def start_gunicorn(env: dict[str, str], port: int, workers: int, threads: int = 1) -> subprocess.Popen:
+    """gunicorn on 127.0.0.1:``port``; ``threads`` > 1 makes them gthread workers (README's production command)."""
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     proc = subprocess.Popen(
         [gunicorn, "config.wsgi:application", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-         "--timeout", "180", "--log-level", "warning"],
+         "--timeout", "180", "--log-level", "warning", *(["--threads", str(threads)] if threads > 1 else [])],
         cwd=ROOT, env=env,
     )
     deadline = time.monotonic() + 60
