@@ -58,10 +58,14 @@ def send(
     what: str = "",
     size: int | None = None,
     details: dict | None = None,
+    audited: bool = True,
 ) -> HttpResponse:
     """The response for one download, recorded in the audit log (``file.download``): the one row per download.
 
     ``details`` (e.g. the filters of an export) are kept in the row's ``after`` next to the file's facts.
+    ``audited=False`` is for one thing only: a thumbnail shown inside a page (``uploads.file_response``
+    with ``?thumb=1``), a small copy without metadata rather than the file, so a page of 30 photos does not
+    write 30 rows; opening or downloading the original is still recorded.
     """
     request = request or current_request()
     if isinstance(content, (bytes, bytearray)):
@@ -76,6 +80,8 @@ def send(
     response["Cache-Control"] = "private, max-age=0"
     if inline:
         response["Content-Security-Policy"] = INLINE_CSP
+    if not audited:
+        return response
     audit.record(
         "file.download",
         actor=getattr(request, "user", None),

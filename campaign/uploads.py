@@ -232,14 +232,16 @@ PHOTO_MAX_EDGE = 2560
 # it is still over PHOTO_MAX_EDGE: a 12 MP photo (4000 px) is decoded straight to 2000 px.
 PHOTO_MIN_EDGE = PHOTO_MAX_EDGE * 3 // 4
 PHOTO_QUALITY = 85  # JPEG / WebP quality of a re-encoded photo: visually the same for a phone photo
+# A thumbnail (``?thumb=1``): pages show photos at most 160 px high; twice that stays sharp on a phone.
+THUMBNAIL_EDGE = 320
 
 
-def _jpeg_scale(size: tuple[int, int]) -> int:
-    """The largest of 8, 4, 2 (else 1) that keeps the long edge at least PHOTO_MIN_EDGE."""
-    return next((s for s in (8, 4, 2) if -(-max(size) // s) >= PHOTO_MIN_EDGE), 1)
+def _jpeg_scale(size: tuple[int, int], max_edge: int) -> int:
+    """The largest of 8, 4, 2 (else 1) that keeps the long edge at least 3/4 of ``max_edge``."""
+    return next((s for s in (8, 4, 2) if -(-max(size) // s) >= max_edge * 3 // 4), 1)
 
 
-def prepare_photo(data: bytes, *, strip_metadata: bool = False) -> bytes:
+def prepare_photo(data: bytes, *, strip_metadata: bool = False, max_edge: int = PHOTO_MAX_EDGE) -> bytes:
     """A photo as it is stored: the one place photos are downscaled and have their metadata removed.
 
     A photo longer than :data:`PHOTO_MAX_EDGE` on its long edge is scaled down to between
@@ -251,22 +253,23 @@ def prepare_photo(data: bytes, *, strip_metadata: bool = False) -> bytes:
     metadata: no EXIF (GPS position, phone make and model, time), no XMP or PNG text chunks, no embedded
     thumbnail. Without it (inspectors' and units' photos, which are evidence) the EXIF is kept, less
     its orientation tag, and a photo that is small enough is returned untouched.
-    The colour profile is always kept (it says nothing about the person).
+    The colour profile is always kept (it says nothing about the person). ``max_edge`` other than
+    :data:`PHOTO_MAX_EDGE` makes the thumbnails :func:`file_response` serves.
     """
     from PIL import ImageOps
 
     with Image.open(io.BytesIO(data)) as img:
         fmt = img.format
-        too_big = max(img.size) > PHOTO_MAX_EDGE
+        too_big = max(img.size) > max_edge
         if not (too_big or strip_metadata):
             return data
         icc = img.info.get("icc_profile")
         if too_big:
             # Scaled before it is turned: the bound is square, and turning the small image is cheaper.
-            scale = _jpeg_scale(img.size) if fmt == "JPEG" else 1
+            scale = _jpeg_scale(img.size, max_edge) if fmt == "JPEG" else 1
             if scale > 1:
                 img.draft(None, (img.width // scale, img.height // scale))
-            img.thumbnail((PHOTO_MAX_EDGE, PHOTO_MAX_EDGE))  # a no-op when the draft already fits
+            img.thumbnail((max_edge, max_edge))  # a no-op when the draft already fits
         upright = ImageOps.exif_transpose(img)  # a copy, its EXIF (if any) without the orientation tag
     if fmt == "JPEG" and upright.mode not in ("RGB", "L", "CMYK"):
         upright = upright.convert("RGB")
@@ -325,11 +328,21 @@ def served_name(stored: StoredFile) -> str:
 
 
 def file_response(stored: StoredFile, *, request: HttpRequest | None = None, inline: bool = False) -> HttpResponse:
-    """Stream a stored file (after the caller checked access): audited, nosniff, named by its detected type."""
+    """Stream a stored file (after the caller checked access): audited, nosniff, named by its detected type.
+
+    ``?thumb=1`` on the request of an image gives its thumbnail instead: at most :data:`THUMBNAIL_EDGE`
+    long, upright, without metadata, and not audited (it is what a page shows in place, not the file; the
+    page links the original, whose opening is recorded). Pages put ``?thumb=1`` on every ``<img>`` of a
+    stored photo."""
     try:
         handle: IO[bytes] = default_storage.open(stored.file.name, "rb")
     except FileNotFoundError:
         raise Http404("文件已不存在（可能已被清理），请联系创建办。") from None
+    if request is not None and request.GET.get("thumb") == "1" and stored.is_image:
+        with handle:
+            data = prepare_photo(handle.read(), strip_metadata=True, max_edge=THUMBNAIL_EDGE)
+        return downloads.send(request, data, filename=served_name(stored), content_type=stored.content_type,
+                              inline=True, obj=stored, audited=False)
     return downloads.send(
         request, handle, filename=served_name(stored), content_type=stored.content_type, inline=inline, obj=stored,
         what="查看图片" if inline else "下载文件", size=stored.size,
