@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
+import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -123,6 +124,93 @@ def score_chart_svg(title: str, units: Sequence[Any], full_score: Decimal | None
 
 # ---------------------------------------------------------------- PDF
 
+# ---------------------------------------------------------------- the appendix lines
+#
+# WeasyPrint's cost grows with boxes, not with text: every table cell is a box with its computed
+# style, a line box and a Pango layout, about 2 ms each, so a 7-cell table row cost ~16 ms and the
+# bench city's 21,600 lines about 6 minutes of CPU. The same row as one preformatted text in a block
+# costs ~3 ms (docs/benchmarks.md, “Full bulletin”). So each appendix line is one string laid out here
+# in columns for a monospaced CJK font (Noto Sans Mono CJK SC, same Chinese glyphs as the body font):
+# printable ASCII is half an em wide there (1 cell), a Chinese character one em (2 cells). Text whose
+# width we cannot know in advance (user text may hold any character) is only ever in the last column,
+# 说明, where a wrong guess cannot push another column out of line; everything but ASCII counts as 2
+# cells (the widest of that font), so a guess errs towards shorter lines, never into the margin.
+
+# (header, width in cells); with one cell between columns the row is 111 cells: 178 mm at 9 pt.
+APPENDIX_COLUMNS = (("类型", 13), ("指标", 8), ("日期", 8), ("分值", 6), ("整改情况", 20), ("说明", 51))
+# A line may not start with these (Chinese line breaking): they hang at the end of the line before.
+_NO_LINE_START = frozenset("，。、；：？！）》」』】〕”’…,.;:?!)]}%")
+
+
+def text_cells(text: str) -> int:
+    """Width of ``text`` in cells of the appendix's monospaced font (printable ASCII 1, all else 2)."""
+    return sum(1 if " " <= ch <= "~" else 2 for ch in text)
+
+
+def wrap_cells(text: str, width: int) -> list[str]:
+    """``text`` cut into lines of at most ``width`` cells: ASCII words kept whole where they fit,
+    closing punctuation hanging (one character past ``width``) rather than starting a line;
+    whitespace (newlines in a description) becomes one space."""
+    tokens = re.findall(r"[!-~]+|\s+|.", " ".join(text.split()))
+    lines: list[str] = [""]
+    used = 0
+    for token in tokens:
+        if token.isspace():
+            token = " "
+            if not lines[-1]:
+                continue
+        size = text_cells(token)
+        if used + size > width and lines[-1].strip():
+            if token == " ":
+                continue
+            if token not in _NO_LINE_START:  # closing punctuation hangs past the column instead (标点悬挂)
+                lines.append("")
+                used = 0
+        while size > width:  # a word longer than the column: cut it
+            room = width - used
+            lines[-1] += token[:room]
+            token = token[room:]
+            lines.append("")
+            used, size = 0, text_cells(token)
+        lines[-1] += token
+        used += size
+    return [line.rstrip() for line in lines]
+
+
+def appendix_row(values: Sequence[str]) -> str:
+    """One appendix line as text in columns (``APPENDIX_COLUMNS``), over as many lines as its
+    longest value needs; 分值 right-aligned."""
+    cells = [wrap_cells(value, width) for value, (_title, width) in zip(values, APPENDIX_COLUMNS)]
+    rows = []
+    for n in range(max(len(c) for c in cells)):
+        parts = []
+        for column, (title, width) in zip(cells, APPENDIX_COLUMNS):
+            text = column[n] if n < len(column) else ""
+            gap = " " * max(0, width - text_cells(text))
+            parts.append(gap + text if title == "分值" else text + gap)
+        rows.append(" ".join(parts).rstrip())
+    return "\n".join(rows)
+
+
+APPENDIX_HEADER = appendix_row([title for title, _width in APPENDIX_COLUMNS])
+
+
+def appendix_lines(data: ReportData, unit: Any) -> list[dict[str, Any]]:
+    """A unit's score lines for the appendix: each with its kind, rectification state and ``text``,
+    the line laid out by :func:`appendix_row` (说明 names the point unless it already does)."""
+    lines = []
+    for line in unit.lines:
+        kind = KIND_LABELS.get(line.kind, line.kind)
+        rectification = data.rectification_for(line)
+        label = line.label
+        if line.point_name and line.point_name not in label:
+            label = f"{line.point_name}：{label}"
+        date = f"{line.date.month}月{line.date.day}日" if line.date else ""
+        text = appendix_row([kind, line.indicator_code, date, f"{line.points:.2f}", rectification, label])
+        lines.append({"kind": kind, "line": line, "rectification": rectification, "text": text})
+    return lines
+
+
 def bulletin_context(data: ReportData, *, appendix: bool = True) -> dict[str, Any]:
     groups = [
         {"name": name, "units": members, "chart": score_chart_svg(f"{name}得分", members)}
@@ -131,14 +219,7 @@ def bulletin_context(data: ReportData, *, appendix: bool = True) -> dict[str, An
     appendix_units = []
     if appendix:
         for unit in data.units:
-            lines = [
-                {
-                    "kind": KIND_LABELS.get(line.kind, line.kind),
-                    "line": line,
-                    "rectification": data.rectification_for(line),
-                }
-                for line in unit.lines
-            ]
+            lines = appendix_lines(data, unit)
             if lines:
                 appendix_units.append({"unit": unit, "lines": lines})
     return {
@@ -147,6 +228,7 @@ def bulletin_context(data: ReportData, *, appendix: bool = True) -> dict[str, An
         "groups": groups,
         "appendix": appendix,
         "appendix_units": appendix_units,
+        "appendix_header": APPENDIX_HEADER,
         "generated_at": timezone.localtime(),
     }
 
@@ -391,12 +473,8 @@ def bulletin_part_payload(data: ReportData, plan: ChunkPlan) -> dict[str, Any]:
     items = []
     for unit_id in plan.unit_ids:
         unit = by_id[unit_id]
-        items.append({
-            "unit": _slim(unit),
-            "lines": [{"kind": KIND_LABELS.get(line.kind, line.kind), "line": line, "rectification": data.rectification_for(line)}
-                      for line in unit.lines],
-        })
-    return {"front": False, "title": data.title, "group": plan.group, "items": items,
+        items.append({"unit": _slim(unit), "lines": appendix_lines(data, unit)})
+    return {"front": False, "title": data.title, "group": plan.group, "items": items, "appendix_header": APPENDIX_HEADER,
             "first_of_group": plan.first_of_group, "first_of_appendix": plan.first_of_appendix}
 
 
