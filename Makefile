@@ -49,6 +49,7 @@ bench: venv
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py bench_scoring
 	$(PY) manage.py bench_reports
+	$(PY) manage.py bench_reports --campaign bench-city --month 2025-10 --chunked --processes 2 --repeat 1 --no-baseline
 	$(PY) manage.py bench_cockpit
 	$(PY) manage.py bench_import
 	$(PY) manage.py bench_notices

@@ -209,12 +209,27 @@ def _child(fn: Callable[[], bytes], conn: Any) -> None:
     start, start_cpu = time.perf_counter(), _cpu_seconds()
     content = fn()
     seconds = time.perf_counter() - start
-    conn.send((seconds, _rss_mib(), start_rss, len(content), _cpu_seconds() - start_cpu))
+    cpu = _cpu_seconds() - start_cpu
+    pages = 0
+    if content[:4] == b"%PDF":  # counted after the clock stopped
+        from pypdf import PdfReader
+
+        pages = len(PdfReader(io.BytesIO(content)).pages)
+    conn.send((seconds, _rss_mib(), start_rss, len(content), cpu, pages))
     conn.close()
 
 
-def measure(fn: Callable[[], bytes]) -> tuple[float, float, float, int, float]:
-    """(seconds, peak RSS MiB, RSS MiB at start, output bytes, CPU seconds incl. children), in a forked child."""
+def _loadavg() -> str:
+    try:
+        with open("/proc/loadavg") as handle:
+            return " ".join(handle.read().split()[:3])
+    except OSError:
+        return "—"
+
+
+def measure(fn: Callable[[], bytes]) -> tuple[float, float, float, int, float, int]:
+    """(seconds, peak RSS MiB, RSS MiB at start, output bytes, CPU seconds incl. children, PDF pages),
+    in a forked child."""
     ctx = multiprocessing.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_child, args=(fn, child))
@@ -239,6 +254,8 @@ class Command(BaseCommand):
                             help="只测完整通报：分块并行生成并合并（本项）对比整份单文档生成（基线）")
         parser.add_argument("--processes", type=int, default=2, help="分块并行的进程数（默认 2，与 worker 并发数相同）")
         parser.add_argument("--chunk-rows", type=int, default=None, help="每块最多明细行数（默认取 REPORT_CHUNK_ROWS）")
+        parser.add_argument("--no-baseline", action="store_true",
+                            help="不测基线（--chunked 时基线为整份单文档通报，约 3 分钟、5 GB；make bench 不测）")
 
     def handle(self, *args, **opts) -> None:
         if opts["campaign"]:
@@ -272,13 +289,16 @@ class Command(BaseCommand):
             )]
         header = (f"{'项目':<14}{'耗时(秒)':>10}{'基线(秒)':>10}{'倍数*':>8}{'峰值RSS(MiB)':>14}{'基线RSS':>10}{'大小(KiB)':>11}"
                   f"{'CPU(秒)':>10}{'基线CPU':>10}")
+        self.stdout.write(f"测量前平均负载（/proc/loadavg）：{_loadavg()}")
         self.stdout.write(header)
         for label, ours, bare in pairs:
             # Interleaved, so both sides see the same machine load; the ratio is the median of the pairs.
             runs, base = [], []
             for _ in range(opts["repeat"]):
                 runs.append(measure(ours))
-                base.append(measure(bare))
+                if not opts["no_baseline"]:
+                    base.append(measure(bare))
+            base = base or [(float("nan"),) * 6]
             t = sorted(r[0] for r in runs)[len(runs) // 2]
             b = sorted(r[0] for r in base)[len(base) // 2]
             ratio = sorted(r[0] / q[0] for r, q in zip(runs, base))[len(runs) // 2]
@@ -287,6 +307,7 @@ class Command(BaseCommand):
                 f"{max(r[1] for r in base):>10.0f}{runs[0][3] / 1024:>11.0f}"
                 f"{sorted(r[4] for r in runs)[len(runs) // 2]:>10.2f}{sorted(r[4] for r in base)[len(base) // 2]:>10.2f}"
             )
+            self.stdout.write(f"  {label}：{runs[0][5]} 页；测量后平均负载（/proc/loadavg）{_loadavg()}")
         self.stdout.write("* 倍数为交替测量的各对（本项/基线）耗时比的中位数；耗时为各自的中位数。峰值 RSS 为子进程最大常驻内存。"
                           "CPU 为测量进程及其子进程的 CPU 时间（机器繁忙时比耗时更稳定）。")
         self.stdout.write("目标：Excel ≤ 1.5× 基线；通报排名部分 ≤ 1.5× 基线且峰值内存 < 1.5 GiB。")
