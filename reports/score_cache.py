@@ -245,10 +245,19 @@ def page_figures(*, campaign: Campaign, month: dt.date, compute):
     """A month's page figures (``reports.data.page_data``: the report figures without their rows),
     kept under the same version and day as the scores. Unlike the scores they cover published
     months too: their figures come from the snapshot, and publishing or revoking replaces the version."""
-    start, today = month_start(month), timezone.localdate()
+    return derived("page", campaign=campaign, month=month, compute=compute)
+
+
+def derived(kind: str, *, campaign: Campaign, month: dt.date, compute, today: dt.date | None = None, extra: str = ""):
+    """Figures read only from rows whose writes replace the version (``reports.signals.SCORED_MODELS``),
+    kept under the same version and day as the scores: ``compute()`` once, then read back until a write
+    or midnight retires them. The caller must read nothing else (a model outside that list, a user's
+    own rows), or it would be served stale; ``extra`` tells apart variants of one kind. Computed every
+    time when the cache is off."""
+    start, today = month_start(month), today or timezone.localdate()
     if not enabled():
         return compute()
-    return _cached(lambda: _key("page", campaign, start, today), compute)
+    return _cached(lambda: _key(kind, campaign, start, today, extra), compute)
 
 
 def open_month_scores(
