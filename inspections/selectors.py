@@ -298,6 +298,48 @@ def open_rectifications(user: Any, campaign: Campaign, today: dt.date) -> dict[s
     }
 
 
+@dataclass
+class RectificationSection:
+    """One group of 整改跟踪: its most urgent findings (by deadline) and how many it holds."""
+
+    key: str
+    findings: list[Finding]
+    total: int
+
+
+def rectification_sections(user: Any, campaign: Campaign, today: dt.date, *, limit: int) -> dict[str, RectificationSection]:
+    """``open_rectifications``' groups, each with its first ``limit`` findings by deadline and its count,
+    in three queries whatever the number of findings.
+
+    The three counts come from one pass over the open findings (a count per group read them three
+    times: ~0.2 s on the bench city's 66,667). The overdue findings are read from the rows awaiting the
+    unit: both are ordered by (deadline, pk) and the overdue ones are those awaiting the unit whose
+    deadline has passed, so they come first in that order — the first ``limit`` overdue findings are
+    the overdue ones among the first ``limit`` awaiting the unit.
+    """
+    groups = open_rectifications(user, campaign, today)
+    awaiting = Q(status__in=AWAITING_UNIT)
+    counts = access.filter_visible(
+        user, Finding.objects.filter(campaign=campaign, status__in=[*AWAITING_UNIT, FindingStatus.SUBMITTED])
+    ).aggregate(
+        awaiting_unit=Count("pk", filter=awaiting),
+        awaiting_review=Count("pk", filter=Q(status=FindingStatus.SUBMITTED)),
+        overdue=Count("pk", filter=awaiting & Q(rectify_deadline__lt=today)),
+    )
+
+    def first(qs: QuerySet[Finding]) -> list[Finding]:
+        # The table shows unit, point and indicator only (findings_for also joins inspection and author).
+        return list(qs.select_related(None).select_related("unit", "indicator", "point").order_by("rectify_deadline", "pk")[:limit])
+
+    unit_rows = first(groups["awaiting_unit"])
+    rows = {
+        "overdue": [f for f in unit_rows if f.rectify_deadline < today],
+        "awaiting_review": first(groups["awaiting_review"]),
+        "awaiting_unit": unit_rows,
+    }
+    return {key: RectificationSection(key, rows[key], counts[key]) for key in ("overdue", "awaiting_review", "awaiting_unit")}
+
+
 def point_history(point: InspectionPoint, campaign: Campaign) -> QuerySet[Finding]:
     return with_photos(
         Finding.objects.filter(point=point, campaign=campaign).select_related("unit", "indicator", "created_by")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from html import escape
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -15,7 +16,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
@@ -391,9 +391,13 @@ def _filters(request: HttpRequest) -> tuple[selectors.FindingFilters, dict[str, 
 
 
 def _options(pairs, selected: str) -> SafeString:
-    """``<option>``s for (value, label) pairs, escaped, the one equal to ``selected`` selected."""
-    return format_html_join("", "<option value=\"{}\"{}>{}</option>", (
-        (value, mark_safe(" selected") if str(value) == selected else "", label) for value, label in pairs
+    """``<option>``s for (value, label) pairs, escaped, the one equal to ``selected`` selected.
+
+    ``html.escape`` is what Django's ``escape`` calls; called directly, 1,300 options (1,000 units,
+    300 standards) take a sixth of ``format_html_join``'s time (with the same markup: tests/test_issue14_single_user.py)."""
+    return mark_safe("".join(
+        f'<option value="{escape(str(value))}"{" selected" if str(value) == selected else ""}>{escape(str(label))}</option>'
+        for value, label in pairs
     ))
 
 
@@ -592,18 +596,18 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
 def rectification_list(request: HttpRequest) -> HttpResponse:
     campaign = _campaign(request)
     today = timezone.localdate()
-    groups = selectors.open_rectifications(request.user, campaign, today)
     # The 50 most urgent of each group; the full lists are the filtered findings list.
+    groups = selectors.rectification_sections(request.user, campaign, today, limit=RECTIFICATION_ROWS)
     sections = [
-        ("逾期未整改", groups["overdue"].order_by("rectify_deadline", "pk"), "overdue=1", True),
-        ("待验收", groups["awaiting_review"].order_by("rectify_deadline", "pk"), "status=submitted", False),
-        ("待单位整改（含退回）", groups["awaiting_unit"].order_by("rectify_deadline", "pk"), "status=open", False),
+        ("逾期未整改", groups["overdue"], "overdue=1", True),
+        ("待验收", groups["awaiting_review"], "status=submitted", False),
+        ("待单位整改（含退回）", groups["awaiting_unit"], "status=open", False),
     ]
     return render(request, "inspections/rectification_list.html", {
         "campaign": campaign, "today": today, "limit": RECTIFICATION_ROWS,
         # The inspectors' own delay, apart from the units' overdue (working days waited per round).
         "backlog": selectors.review_backlog(request.user, campaign, today) if access.sees_all_units(request.user) else None,
-        "sections": [(title, qs[:RECTIFICATION_ROWS], qs.count(), query, urgent) for title, qs, query, urgent in sections],
+        "sections": [(title, group.findings, group.total, query, urgent) for title, group, query, urgent in sections],
     })
 
 
