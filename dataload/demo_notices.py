@@ -89,7 +89,12 @@ def build(demo: Any) -> None:
         )
         for f in findings
     ], day=day, now=morning)
-    inspection_services.findings_overdue_watch(today=day)  # the 00:30 job's watch of overdue rectifications
+    # The 00:30 watch of overdue rectifications and the 08:30 escalation ran the day before too, so the
+    # leader heard then and the office hears today (the second step waits for a run after the first).
+    eve = day - dt.timedelta(days=1)
+    inspection_services.findings_overdue_watch(today=eve)
+    services.escalations_run(today=eve)
+    inspection_services.findings_overdue_watch(today=day)
     steps = services.escalations_run(today=day)
     digests = services.digests_send(now=dt.datetime.combine(day, dt.time(8, 5), tzinfo=SH))
 

@@ -394,13 +394,17 @@ def escalations_run(*, today: dt.date, calendar: WorkCalendar | None = None) -> 
     leader set in the unit's push settings). Step 2, after NOTICE_ESCALATE_OFFICE_DAYS: the
     office (创建办管理员) and the leaders. Only subjects the daily jobs still report as overdue
     (``last_seen`` today) escalate; a finished task drops out by itself.
+
+    Step 2 waits for a run after the day of step 1, even when the subject is already past both
+    thresholds (the first production run, or the watch of something long overdue starting late): the
+    leader is given the chance to act before the office hears, as the two steps mean.
     """
     calendar = calendar or WorkCalendar.load()
     leader_days, office_days = settings.NOTICE_ESCALATE_LEADER_DAYS, settings.NOTICE_ESCALATE_OFFICE_DAYS
     office = selectors.office_ids(leaders=True)
     taken: list[EscalationStep] = []
     watches = OverdueWatch.objects.filter(last_seen=today).select_related("unit").order_by("pk")
-    done = set(Escalation.objects.filter(watch__in=watches).values_list("watch_id", "step"))
+    done = {(w, step): day for w, step, day in Escalation.objects.filter(watch__in=watches).values_list("watch_id", "step", "day")}
     robots = {r.unit_id: r for r in UnitRobot.objects.filter(unit_id__in=watches.values("unit_id"))}
     for watch in watches:
         # Working days overdue: those after the deadline (the day before ``since``) up to today.
@@ -408,6 +412,9 @@ def escalations_run(*, today: dt.date, calendar: WorkCalendar | None = None) -> 
         for step, threshold in ((1, leader_days), (2, office_days)):
             if days < threshold or (watch.pk, step) in done:
                 continue
+            leader_heard = done.get((watch.pk, 1))
+            if step == 2 and (leader_heard is None or leader_heard >= today):
+                continue  # the leader first: the office hears on a later run
             if step == 1:
                 robot = robots.get(watch.unit_id)
                 users = [robot.leader_id] if robot and robot.leader_id else []

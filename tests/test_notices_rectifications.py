@@ -63,15 +63,14 @@ def test_overdue_rectifications_escalate_after_3_and_5_working_days_each_step_on
     rect = insp.rectification_submit(official=w.official_a, finding=w.accepted, description="已清理归位",
                                      after_photos=[png()], at=at)
     insp.rectification_review(reviewer=w.inspector, rectification=rect, accept=True, at=at)
-    # Fri 11-13: 2 working days → nothing; 3 → the unit's leader; 5 → the leader and the office;
-    # the accepted one (8 working days after its deadline) → nothing more.
-    assert _day(D(2026, 11, 13)) == sorted([(w.three.pk, 1), (w.five.pk, 1), (w.five.pk, 2)])
-    assert _day(D(2026, 11, 13)) == []  # run twice: no repeats
+    # Fri 11-13: 2 working days → nothing; 3 → the unit's leader; 5 (first seen today) → the leader
+    # only, the office on a later run; the accepted one (8 working days after its deadline) → nothing more.
+    assert _day(D(2026, 11, 13)) == sorted([(w.three.pk, 1), (w.five.pk, 1)])
+    assert _day(D(2026, 11, 13)) == []  # run twice: no repeats, and still not the office
     assert sorted(Escalation.objects.values_list("watch__subject", "step", "day")) == sorted([
         (f"finding-{w.accepted.pk}-overdue-20261103", 1, D(2026, 11, 6)),
         (f"finding-{w.three.pk}-overdue-20261110", 1, D(2026, 11, 13)),
         (f"finding-{w.five.pk}-overdue-20261106", 1, D(2026, 11, 13)),
-        (f"finding-{w.five.pk}-overdue-20261106", 2, D(2026, 11, 13)),
     ])
     assert set(OverdueWatch.objects.values_list("subject", flat=True)) == {
         f"finding-{w.two.pk}-overdue-20261111", f"finding-{w.three.pk}-overdue-20261110",
@@ -81,6 +80,8 @@ def test_overdue_rectifications_escalate_after_3_and_5_working_days_each_step_on
     watch = OverdueWatch.objects.get(subject=f"finding-{w.two.pk}-overdue-20261111")
     assert (watch.since, watch.last_seen) == (D(2026, 11, 12), D(2026, 11, 13))
     assert OverdueWatch.objects.get(subject=f"finding-{w.accepted.pk}-overdue-20261103").last_seen == D(2026, 11, 6)
+    # Mon 11-16: the office hears of the 6-day one; the one due 11-11 reaches 3 (its leader).
+    assert _day(D(2026, 11, 16)) == sorted([(w.two.pk, 1), (w.five.pk, 2)])
 
     to_leader = Notice.objects.get(key=f"escalate-1:finding-{w.three.pk}-overdue-20261110")
     assert to_leader.user == w.unit_leader
@@ -89,9 +90,21 @@ def test_overdue_rectifications_escalate_after_3_and_5_working_days_each_step_on
     assert to_leader.url == w.three.get_absolute_url()
     office = Notice.objects.filter(key=f"escalate-2:finding-{w.five.pk}-overdue-20261106")
     assert set(office.values_list("user__username", flat=True)) == {"admin_test", "leader_test", "chengdong_leader"}
-    assert all(n.message.startswith("【逾期5个工作日·已升级至创建办和领导小组】") for n in office)
-    assert not Notice.objects.filter(key__contains=f"finding-{w.two.pk}-").exists()
+    assert all(n.message.startswith("【逾期6个工作日·已升级至创建办和领导小组】") for n in office)
+    assert not Notice.objects.filter(key__startswith="escalate-2:", key__contains=f"finding-{w.two.pk}-").exists()
     assert not Notice.objects.filter(key=f"escalate-2:finding-{w.accepted.pk}-overdue-20261103").exists()
+
+
+def test_on_the_first_run_long_overdue_findings_reach_the_leader_first_and_the_office_on_the_next_run(late_world):
+    w = late_world
+    # Production starts Mon 11-16: working days overdue are accepted 9, five 6, three 4, two 3.
+    assert _day(D(2026, 11, 16)) == sorted([(w.accepted.pk, 1), (w.five.pk, 1), (w.three.pk, 1), (w.two.pk, 1)])
+    assert _day(D(2026, 11, 16)) == []  # the same day again: still only the leader
+    assert not Notice.objects.filter(key__startswith="escalate-2:").exists()
+    # Tue 11-17: the office hears of those at 5 or more (three has just reached 5); two (4) waits.
+    assert _day(D(2026, 11, 17)) == sorted([(w.accepted.pk, 2), (w.five.pk, 2), (w.three.pk, 2)])
+    assert set(Notice.objects.filter(key__startswith="escalate-1:").values_list("day", flat=True)) == {D(2026, 11, 16)}
+    assert set(Notice.objects.filter(key__startswith="escalate-2:").values_list("day", flat=True)) == {D(2026, 11, 17)}
 
 
 def test_a_finding_on_a_supervision_order_escalates_once_through_its_order(late_world):

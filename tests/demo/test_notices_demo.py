@@ -53,3 +53,6 @@ def test_overdue_rectifications_of_the_demo_are_watched_and_escalated(demo, db):
     watched = {int(s.split("-")[1]) for s in OverdueWatch.objects.filter(subject__startswith="finding-").values_list("subject", flat=True)}
     assert late and watched == late
     assert Notice.objects.filter(event=Event.ESCALATION, key__startswith="escalate-1:finding-", user__username="lingdao").exists()
+    # The jobs ran the day before as well: the leader heard then, the office hears on the demo day.
+    office = Notice.objects.filter(event=Event.ESCALATION, key__startswith="escalate-2:finding-", day=DEMO_TODAY)
+    assert office.filter(user__username="chuangjianban").exists()
