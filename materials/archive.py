@@ -123,11 +123,14 @@ def _units_of(req_ids: list[int], user: Any) -> dict[int, list[Unit]]:
     return units_of
 
 
-def collect(campaign: Campaign, *, user: Any = None, phase_id: int | None = None) -> tuple[list[Requirement], dict, list[ArchiveFile]]:
-    """The requirements, units per requirement, and every file that goes into the archive (constant queries)."""
+def collect(campaign: Campaign, *, user: Any = None, phase_id: int | None = None,
+            units_of: dict | None = None) -> tuple[list[Requirement], dict, list[ArchiveFile]]:
+    """The requirements, units per requirement (``units_of`` when already read), and every file that
+    goes into the archive (constant queries)."""
     requirements = list(selectors.requirements_for(campaign, phase_id=phase_id).prefetch_related("items"))
     req_ids = [r.pk for r in requirements]
-    units_of = _units_of(req_ids, user)
+    if units_of is None:
+        units_of = _units_of(req_ids, user)
     items = {i.pk: i for r in requirements for i in r.items.all()}
     units = {u.pk: u for us in units_of.values() for u in us}
     rounds: dict[tuple[int, int], list[_Round]] = defaultdict(list)
@@ -253,52 +256,58 @@ INDEX_HEADERS = ("标准编号", "测评标准", "材料项", "单位", "文件"
 
 
 def covers_in_child() -> bool:
-    """Render covers in child processes (production), or in this process (tests: the children could
+    """Render covers in a child process (production), or in this process (tests: the child could
     not see a test database)."""
     from django.conf import settings
 
     return getattr(settings, "MATERIALS_COVERS_IN_CHILD", True)
 
 
-class CoverChildren(threading.Thread):
-    """Covers rendered by ``manage.py materials_covers`` child processes, one per batch of
-    ``COVER_BATCH``, one after another: WeasyPrint with the CJK font grows to ~250 MB per batch and a
-    child hands that back when it exits, so neither the worker nor any child passes 300 MB."""
+class CoverProcess:
+    """The covers, rendered by ONE ``manage.py materials_covers`` process started before the worker
+    reads the rounds, so its start-up (Django, WeasyPrint, the CJK font) and its rendering run on the
+    other core while the worker streams the files (I/O-bound). Inside it each batch of
+    ``COVER_BATCH`` renders in a forked process that exits when done (:func:`write_covers`):
+    WeasyPrint grows ~250 MB per batch and keeps it, so no process passes 300 MB, and the start-up
+    is paid once instead of once per batch."""
 
     def __init__(self, requirement_ids: list[int], *, directory: str, user_id: int | None, today: dt.date) -> None:
-        super().__init__(name="material-covers", daemon=True)
-        self.ids, self.user_id, self.today = requirement_ids, user_id, today
-        self.folder = tempfile.mkdtemp(prefix="covers-", dir=directory)
-        self.error = ""
-
-    def run(self) -> None:
         from django.conf import settings
 
-        for start in range(0, len(self.ids), COVER_BATCH):
-            batch = self.ids[start:start + COVER_BATCH]
-            command = [sys.executable, str(settings.BASE_DIR / "manage.py"), "materials_covers", "--out", self.folder,
-                       "--today", self.today.isoformat(), "--ids", ",".join(map(str, batch))]
-            if self.user_id:
-                command += ["--user", str(self.user_id)]
-            done = subprocess.run(command, capture_output=True, text=True, cwd=settings.BASE_DIR)
-            if done.returncode != 0:
-                self.error = (done.stderr or done.stdout)[-1000:]
-                return
+        self.ids = requirement_ids
+        self.folder = tempfile.mkdtemp(prefix="covers-", dir=directory)
+        self.log = tempfile.TemporaryFile(dir=self.folder)  # stderr, read only if the child fails
+        command = [sys.executable, str(settings.BASE_DIR / "manage.py"), "materials_covers", "--out", self.folder,
+                   "--today", today.isoformat(), "--ids", ",".join(map(str, requirement_ids))]
+        if user_id:
+            command += ["--user", str(user_id)]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=self.log, cwd=settings.BASE_DIR)
 
     def results(self) -> Iterator[tuple[int, str]]:
-        self.join()
-        if self.error:
+        if self.process.wait() != 0:
+            self.log.seek(0)
+            error = self.log.read()[-1000:].decode("utf-8", "replace")
             self.cleanup()
-            raise RuntimeError(f"封面生成失败：{self.error}")
+            raise RuntimeError(f"封面生成失败：{error}")
         for pk in self.ids:
             yield pk, os.path.join(self.folder, f"{pk}.pdf")
 
     def cleanup(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def write_covers(requirement_ids: list[int], folder: str, *, user: Any = None, today: dt.date) -> int:
-    """The child's side: render the covers of ``requirement_ids`` into ``folder`` as ``<pk>.pdf``."""
+def write_covers(requirement_ids: list[int], folder: str, *, user: Any = None, today: dt.date, fork: bool = False) -> int:
+    """The child's side: render the covers of ``requirement_ids`` into ``folder`` as ``<pk>.pdf``.
+
+    With ``fork`` every batch of ``COVER_BATCH`` renders in a forked process (WeasyPrint imported
+    once, before the fork; the data read before it and the database connection closed, so no
+    process shares a connection), whose memory goes back to the system when it exits."""
+    from django.db import connections
+
     order = {pk: n for n, pk in enumerate(requirement_ids)}
     requirements = sorted(
         Requirement.objects.filter(pk__in=requirement_ids).select_related("indicator", "campaign", "phase").prefetch_related("items"),
@@ -307,47 +316,99 @@ def write_covers(requirement_ids: list[int], folder: str, *, user: Any = None, t
     units_of = _units_of(requirement_ids, user)
     unit_ids = list({u.pk for us in units_of.values() for u in us})
     states = selectors.latest_states(requirement_ids, unit_ids=unit_ids) if unit_ids else {}
-    written = 0
-    for requirement, pdf in cover_pdfs(requirements, units_of, states, today=today):
-        with open(os.path.join(folder, f"{requirement.pk}.pdf"), "wb") as handle:
-            handle.write(pdf)
-        written += 1
-    return written
+
+    def render(batch: list[Requirement]) -> int:
+        written = 0
+        for requirement, pdf in cover_pdfs(batch, units_of, states, today=today):
+            with open(os.path.join(folder, f"{requirement.pk}.pdf"), "wb") as handle:
+                handle.write(pdf)
+            written += 1
+        return written
+
+    batches = [requirements[start:start + COVER_BATCH] for start in range(0, len(requirements), COVER_BATCH)]
+    if not fork:
+        return sum(render(batch) for batch in batches)
+    import weasyprint  # noqa: F401 - imported once here, not in every forked batch
+
+    connections.close_all()
+    for batch in batches:
+        pid = os.fork()
+        if pid == 0:  # the batch's process: render, then leave without running any cleanup of the parent's
+            code = 1
+            try:
+                render(batch)
+                code = 0
+            except BaseException:
+                import traceback
+
+                traceback.print_exc()
+            finally:
+                sys.stderr.flush()
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        if status != 0:
+            raise RuntimeError(f"封面批次渲染失败（{os.waitstatus_to_exitcode(status)}）。")
+    return len(requirements)
 
 
 def build_archive(campaign: Campaign, out: str, *, user: Any = None, phase_id: int | None = None,
                   progress: Progress | None = None, covers: bool = True) -> ArchiveStats:
-    """Write the archive to the file ``out``; returns what was written (files missing from storage are listed)."""
+    """Write the archive to the file ``out``; returns what was written (files missing from storage are listed).
+
+    Three things run side by side, because copying the files is I/O-bound and the machine has more
+    than one core: the covers in one child process (:class:`CoverProcess`, started first), the
+    目录.xlsx in a thread (openpyxl, ~216,000 cells for 24,000 files: it holds the GIL while the
+    copy loop waits in read/write system calls), and the copy loop itself. The index rows are known
+    before the loop (the entry names are); a file found missing in the loop rewrites them after it."""
     progress = progress or (lambda percent, message: None)
     today = timezone.localdate()
     now = timezone.localtime()
     progress(10, "正在汇总申报材料")
-    requirements, extra, files = collect(campaign, user=user, phase_id=phase_id)
+    children = None
+    units_of = None
+    if covers and covers_in_child():
+        # Start the cover process before reading the rounds: its start-up overlaps the reads below.
+        req_ids = list(selectors.requirements_for(campaign, phase_id=phase_id).values_list("pk", flat=True))
+        units_of = _units_of(req_ids, user)
+        with_units = [pk for pk in req_ids if units_of.get(pk)]
+        if with_units:
+            children = CoverProcess(with_units, directory=os.path.dirname(os.path.abspath(out)),
+                                    user_id=getattr(user, "pk", None), today=today)
+    try:
+        return _build(campaign, out, user=user, phase_id=phase_id, progress=progress, covers=covers, children=children,
+                      units_of=units_of, today=today, now=now)
+    finally:
+        if children is not None:
+            children.cleanup()
+
+
+def _build(campaign: Campaign, out: str, *, user: Any, phase_id: int | None, progress: Progress, covers: bool,
+           children: CoverProcess | None, units_of: dict | None, today: dt.date, now: dt.datetime) -> ArchiveStats:
+    requirements, extra, files = collect(campaign, user=user, phase_id=phase_id, units_of=units_of)
     units_of, states = extra["units_of"], extra["states"]
     by_req = {r.pk: r for r in requirements}
     folders = {r.pk: safe_part(f"{r.indicator.code} {r.indicator.name}") for r in requirements}
     stats = ArchiveStats()
-    index_rows: list[tuple] = []
     serial: dict[tuple[int, int], int] = defaultdict(int)
+    paths = []
+    for f in files:
+        key = (f.requirement_id, f.unit.pk)
+        serial[key] += 1
+        paths.append(f"{folders[f.requirement_id]}/{safe_part(f.unit.name)}/{serial[key]:03d}_{safe_part(f.display_name, 120)}")
+    index_rows = [_index_row(by_req[f.requirement_id], f, path) for f, path in zip(files, paths)]
+    index = _IndexThread(index_rows)
+    index.start()
     total = max(len(files), 1)
     local = isinstance(default_storage, FileSystemStorage)
     with zipfile.ZipFile(out, "w", allowZip64=True) as zf:
-        with_units = [r for r in requirements if units_of.get(r.pk)] if covers else []
-        children = None
-        if with_units and covers_in_child():
-            # The covers render in child processes on the other core while this one streams the files.
-            children = CoverChildren([r.pk for r in with_units], directory=os.path.dirname(os.path.abspath(out)),
-                                     user_id=getattr(user, "pk", None), today=today)
-            children.start()
-        else:
-            for n, (req, pdf) in enumerate(cover_pdfs(with_units, units_of, states, today=today), start=1):
+        if covers and children is None:
+            with_units = [r for r in requirements if units_of.get(r.pk)]
+            for n, (req, pdf) in enumerate(cover_pdfs(with_units, units_of, states, today=today) if with_units else [], start=1):
                 zf.writestr(_entry(f"{folders[req.pk]}/{COVER_NAME}", now, zipfile.ZIP_STORED), pdf)
                 if n % 10 == 0:
                     progress(10 + 20 * n // len(with_units), f"正在生成封面（{n}/{len(with_units)}）")
-        for n, f in enumerate(files, start=1):
-            key = (f.requirement_id, f.unit.pk)
-            serial[key] += 1
-            path = f"{folders[f.requirement_id]}/{safe_part(f.unit.name)}/{serial[key]:03d}_{safe_part(f.display_name, 120)}"
+        missing: list[int] = []
+        for n, (f, path) in enumerate(zip(files, paths), start=1):
             compress = zipfile.ZIP_STORED if f.content_type in STORED_TYPES else zipfile.ZIP_DEFLATED
             info = _entry(path, now, compress)
             info.file_size = f.size  # lets zipfile decide on ZIP64 for this member up front
@@ -356,23 +417,48 @@ def build_archive(campaign: Campaign, out: str, *, user: Any = None, phase_id: i
                 source = open(default_storage.path(f.storage_name), "rb") if local else default_storage.open(f.storage_name, "rb")
             except (FileNotFoundError, OSError):
                 stats.missing.append(f.storage_name)
-                index_rows.append(_index_row(by_req[f.requirement_id], f, "（文件缺失，未打包）"))
+                missing.append(n - 1)
                 continue
             with source, zf.open(info, "w", force_zip64=f.size > 2**31) as target:
                 shutil.copyfileobj(source, target, COPY_BLOCK)
             stats.files += 1
             stats.bytes += f.size
-            index_rows.append(_index_row(by_req[f.requirement_id], f, path))
             if n % 200 == 0:
                 progress(30 + 65 * n // total, f"正在打包文件（{n}/{len(files)}）")
         if children is not None:
             progress(94, "正在等待封面生成")
-            for req, path in children.results():
-                zf.write(path, _entry(f"{folders[req]}/{COVER_NAME}", now, zipfile.ZIP_STORED).filename)
-            children.cleanup()
+            for req, cover in children.results():
+                zf.write(cover, _entry(f"{folders[req]}/{COVER_NAME}", now, zipfile.ZIP_STORED).filename)
         progress(96, "正在生成目录")
-        zf.writestr(_entry(INDEX_NAME, now, zipfile.ZIP_STORED), index_xlsx(index_rows))
+        content = index.result()
+        if missing:
+            for position in missing:
+                index_rows[position] = _index_row(by_req[files[position].requirement_id], files[position], "（文件缺失，未打包）")
+            content = index_xlsx(index_rows)
+        zf.writestr(_entry(INDEX_NAME, now, zipfile.ZIP_STORED), content)
     return stats
+
+
+class _IndexThread(threading.Thread):
+    """目录.xlsx built beside the copy loop (see :func:`build_archive`)."""
+
+    def __init__(self, rows: list[tuple]) -> None:
+        super().__init__(name="material-index", daemon=True)
+        self.rows = rows
+        self.content = b""
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.content = index_xlsx(self.rows)
+        except BaseException as error:  # handed to the caller by result()
+            self.error = error
+
+    def result(self) -> bytes:
+        self.join()
+        if self.error is not None:
+            raise self.error
+        return self.content
 
 
 def _index_row(req: Requirement, f: ArchiveFile, path: str) -> tuple:

@@ -20,7 +20,8 @@ Everything is read with a constant number of queries, whatever the number of sta
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -40,12 +41,18 @@ CELL_LABELS = {ACCEPTED: "已合格", SUBMITTED: "待审核", OVERDUE: "逾期",
 OWED_STATES = (None, ReviewStatus.SUPPLEMENT, ReviewStatus.REJECTED)
 
 
+_ACCEPTED, _PENDING = ReviewStatus.ACCEPTED.value, ReviewStatus.PENDING.value
+
+
 def cell_state(item_states: list[str | None], *, deadline: dt.date, today: dt.date) -> str:
     """The matrix cell of one standard for one unit, from its items' latest review states."""
-    if item_states and all(s == ReviewStatus.ACCEPTED for s in item_states):
-        return ACCEPTED
-    if item_states and all(s in (ReviewStatus.ACCEPTED, ReviewStatus.PENDING) for s in item_states):
-        return SUBMITTED
+    # list.count rather than all(...) over a generator: the matrix calls this 4,800 times per page.
+    if item_states:
+        accepted = item_states.count(_ACCEPTED)
+        if accepted == len(item_states):
+            return ACCEPTED
+        if accepted + item_states.count(_PENDING) == len(item_states):
+            return SUBMITTED
     return OVERDUE if today > deadline else MISSING
 
 
@@ -75,6 +82,14 @@ class Tally:
     @property
     def reported_pct(self) -> Decimal | None:
         return percent(self.accepted + self.submitted, self.cells)
+
+
+def _tally(cells: Iterable[str | None]) -> Tally:
+    """The tally of a row or column of cells (None: the unit is not named on the standard)."""
+    counts = Counter(cells)
+    counts.pop(None, None)
+    return Tally(cells=sum(counts.values()), accepted=counts[ACCEPTED], submitted=counts[SUBMITTED],
+                 overdue=counts[OVERDUE], missing=counts[MISSING])
 
 
 @dataclass
@@ -143,24 +158,27 @@ def completeness(campaign: Campaign, *, today: dt.date, phase_id: int | None = N
         units = list(Unit.objects.filter(pk__in=all_ids).order_by("path"))
     unit_ids = [u.pk for u in units]
     states = latest_states(req_ids, unit_ids=unit_ids) if req_ids and unit_ids else {}
-    unit_tallies = [Tally() for _ in units]
-    total = Tally()
+    # The loop runs once per cell (4,800 for 120 standards × 40 units): plain locals, the tallies
+    # counted per row and per column at the end rather than three Tally.add calls per cell.
+    get = states.get
     rows = []
     pending = 0
     for req in requirements:
-        row = MatrixRow(requirement=req, cells=[], units=units)
-        for index, unit in enumerate(units):
-            if unit.pk not in named[req.pk]:
-                row.cells.append(None)
+        names, item_ids, deadline = named[req.pk], items[req.pk], req.deadline
+        cells: list[str | None] = []
+        for unit_id in unit_ids:
+            if unit_id not in names:
+                cells.append(None)
                 continue
-            item_states = [states.get((i, unit.pk)) for i in items[req.pk]]
-            pending += item_states.count(ReviewStatus.PENDING)
-            state = cell_state(item_states, deadline=req.deadline, today=today)
-            row.cells.append(state)
-            row.tally.add(state)
-            unit_tallies[index].add(state)
-            total.add(state)
-        rows.append(row)
+            item_states = [get((i, unit_id)) for i in item_ids]
+            pending += item_states.count(_PENDING)
+            cells.append(cell_state(item_states, deadline=deadline, today=today))
+        rows.append(MatrixRow(requirement=req, cells=cells, tally=_tally(cells), units=units))
+    unit_tallies = [_tally(column) for column in zip(*(row.cells for row in rows))] if rows else [Tally() for _ in units]
+    total = Tally()
+    for tally in unit_tallies:
+        for name in ("cells", ACCEPTED, SUBMITTED, OVERDUE, MISSING):
+            setattr(total, name, getattr(total, name) + getattr(tally, name))
     return Matrix(units=units, rows=rows, unit_tallies=unit_tallies, total=total, pending=pending)
 
 

@@ -300,6 +300,9 @@ def test_the_matrix_page_for_office_and_official(mat, client_for):
     _accept(mat, submit(mat, mat.items["工作方案"], text="见附件"))
     body = client_for(mat.admin).get("/materials/").content.decode()
     assert "口岸街道" in body and "合格率" in body
+    # A cell is its state's class and word, linking to the unit's page (2.1.1's deadline 11-15 has passed).
+    assert (f'<td data-label="城东街道" class="cw-late"><a href="/materials/requirements/{mat.req.pk}/units/{mat.unit_a.pk}/">'
+            f'逾期</a></td>') in body
     body = client_for(mat.official_b).get("/materials/").content.decode()
     assert "口岸街道" in body and "2.1.2" not in body and "本单位尚需报送" in body
 
@@ -372,6 +375,21 @@ def test_an_officials_archive_holds_only_their_unit(mat, tmp_path):
     archive.build_archive(mat.campaign, str(out), user=mat.official_b, covers=False)
     with zipfile.ZipFile(out) as zf:
         assert [n for n in zf.namelist() if n.endswith(".pdf")] == ["2.1.1 志愿服务制度/口岸街道/001_口岸方案.pdf"]
+
+
+def test_a_file_missing_from_storage_is_left_out_and_named_in_the_index(mat, tmp_path):
+    from django.core.files.storage import default_storage
+
+    sub = submit(mat, mat.items["工作方案"], files=[pdf("第一份.pdf"), pdf("第二份.pdf")])
+    gone = sub.files.order_by("pk").first()
+    default_storage.delete(gone.file.name)
+    out = tmp_path / "m.zip"
+    stats = archive.build_archive(mat.campaign, str(out), covers=False)
+    assert (stats.files, stats.missing) == (1, [gone.file.name])
+    with zipfile.ZipFile(out) as zf:
+        assert [n for n in zf.namelist() if n.endswith(".pdf")] == ["2.1.1 志愿服务制度/城东街道/002_第二份.pdf"]
+        rows = [tuple(c.value for c in row) for row in load_workbook(io.BytesIO(zf.read("目录.xlsx"))).active.iter_rows()]
+    assert [r[4] for r in rows[1:]] == ["（文件缺失，未打包）", "2.1.1 志愿服务制度/城东街道/002_第二份.pdf"]
 
 
 def test_the_units_home_shows_what_it_still_owes(mat, client_for):
@@ -534,29 +552,32 @@ def test_the_requirements_sheet_round_trips_and_imports_new_rows(mat):
     assert mat.req.deadline == dt.date(2026, 11, 25)
 
 
-def test_covers_rendered_by_child_processes_land_in_the_archive(mat, tmp_path, monkeypatch, settings):
-    """The production path (covers in ``materials_covers`` children, batch by batch) with the child
-    simulated in-process: it cannot see the test database from a real subprocess."""
+def test_covers_rendered_by_the_child_process_land_in_the_archive(mat, tmp_path, monkeypatch, settings):
+    """The production path (covers in one ``materials_covers`` child, started before the files are
+    copied) with the child simulated in-process: it cannot see the test database from a real subprocess."""
     from django.core.management import call_command
 
     settings.MATERIALS_COVERS_IN_CHILD = True
     monkeypatch.setattr(archive, "COVER_BATCH", 1)
     calls = []
 
-    def fake_run(command, **kwargs):
-        args = command[command.index("materials_covers") + 1:]
-        calls.append(args)
-        call_command("materials_covers", *args)
-        return type("Done", (), {"returncode": 0, "stdout": "", "stderr": ""})()
+    class FakePopen:
+        def __init__(self, command, **kwargs):
+            args = command[command.index("materials_covers") + 1:]
+            calls.append(args)
+            call_command("materials_covers", *args, "--no-fork", stdout=io.StringIO())
 
-    monkeypatch.setattr(archive.subprocess, "run", fake_run)
-    # The thread runs in line: a thread's own database connection would not see this test's rows.
-    monkeypatch.setattr(archive.CoverChildren, "start", lambda self: self.run())
-    monkeypatch.setattr(archive.CoverChildren, "join", lambda self, timeout=None: None)
+        def wait(self):
+            return 0
+
+        def poll(self):
+            return 0
+
+    monkeypatch.setattr(archive.subprocess, "Popen", FakePopen)
     submit(mat, mat.items["工作方案"], files=[pdf("方案.pdf")])
     out = tmp_path / "c.zip"
     archive.build_archive(mat.campaign, str(out))
-    assert len(calls) == 2  # one child per batch
+    assert len(calls) == 1  # one child for every batch
     with zipfile.ZipFile(out) as zf:
         names = zf.namelist()
         assert "2.1.1 志愿服务制度/封面.pdf" in names and "2.1.2 文明创建宣传/封面.pdf" in names

@@ -61,3 +61,22 @@ def test_a_unit_submits_on_a_phone_and_the_office_accepts(standard, open_page):
     office.goto(f"{office.base_url}/materials/")
     expect(office.get_by_test_id("matrix").get_by_text("已合格")).to_be_visible()
     expect(office.get_by_test_id("city-total")).to_contain_text("合格率 100.0%")
+
+
+def test_the_matrix_fits_a_phone(standard, open_page):
+    """The office's matrix on a 375 px phone: each standard a card, each unit a labelled line with its
+    state's badge, nothing scrolling sideways."""
+    w = standard
+    for n in range(6):
+        f.UnitFactory(name=f"泰和市城东街道第{n}社区居民委员会", parent=w.unit_a)
+    units = [w.unit_a, w.unit_b, *w.unit_a.children.all()]
+    services.requirement_save(user=w.admin, campaign=w.campaign, indicator=w.std, deadline=dt.date(2099, 12, 31),
+                              items=services.parse_items("道德讲堂活动方案"), units=units)
+    page = open_page(w.admin, viewport=PHONE)
+    page.goto(f"{page.base_url}/materials/")
+    matrix = page.get_by_test_id("matrix")
+    expect(matrix.get_by_role("link", name="4.1.2 道德讲堂")).to_be_visible()
+    expect(matrix.get_by_role("link", name="缺报")).to_have_count(len(units))
+    expect(matrix.get_by_role("link", name="缺报").last).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+

@@ -14,7 +14,8 @@ process so every figure is that run's own wall time and peak resident memory (RS
 
 and the matrix page (``/materials/``) for the office: median of 5 requests and its query count.
 Targets (issue 15): worker peak < 300 MB; archive ≤ 1.5× the floor; matrix < 0.5 s, constant queries.
-``--keep`` leaves the rows and files for a second run; otherwise they are removed at the end.
+``--keep`` leaves the rows and files for a second run, which reuses them (``--keep`` again to keep
+them once more); otherwise they are removed at the end.
 """
 from __future__ import annotations
 
@@ -85,11 +86,16 @@ class Command(BaseCommand):
         if opts["child"]:
             self._child(opts["child"], opts["out"])
             return
-        self._wipe()
         started = time.perf_counter()
-        campaign, admin, count, total = self._build(opts)
-        self.stdout.write(f"setup: {opts['standards']} standards × {opts['units']} units × {opts['files']} files = "
-                          f"{count} files, {total / 1e9:.2f} GB, in {time.perf_counter() - started:.0f} s")
+        reused = self._reuse()
+        if reused:
+            campaign, admin, count, total = reused
+            self.stdout.write(f"setup: reusing the kept campaign, {count} files, {total / 1e9:.2f} GB")
+        else:
+            self._wipe()
+            campaign, admin, count, total = self._build(opts)
+            self.stdout.write(f"setup: {opts['standards']} standards × {opts['units']} units × {opts['files']} files = "
+                              f"{count} files, {total / 1e9:.2f} GB, in {time.perf_counter() - started:.0f} s")
         try:
             if not opts["skip_zip"]:
                 self._bench_zip(campaign)
@@ -115,6 +121,15 @@ class Command(BaseCommand):
         Unit.objects.filter(name__startswith="材料基准", depth__gt=0).delete()
         Unit.objects.filter(name__startswith="材料基准").delete()
         shutil.rmtree(Path(settings.MEDIA_ROOT) / FOLDER, ignore_errors=True)
+
+    def _reuse(self) -> tuple[Campaign, object, int, int] | None:
+        """The campaign a ``--keep`` run left, with its counts (None: build one)."""
+        campaign = Campaign.objects.filter(slug=SLUG).first()
+        admin = get_user_model().objects.filter(username="bench_materials_admin").first()
+        if campaign is None or admin is None:
+            return None
+        sizes = SubmissionFile.objects.filter(submission__item__requirement__campaign=campaign).values_list("size", flat=True)
+        return campaign, admin, len(sizes), sum(sizes)
 
     def _build(self, opts: dict) -> tuple[Campaign, object, int, int]:
         rng = random.Random(15)
