@@ -337,7 +337,8 @@ CELERY_BEAT_SCHEDULE["inspections-overdue-penalties"] = {
 CELERY_BEAT_SCHEDULE["materials-overdue"] = {"task": "materials.jobs.notify_overdue_materials", "schedule": crontab(hour=8, minute=10)}
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Django's Redis cache with a one-round-trip, atomic incr (the public pages' rate limits count with it).
+    CACHES = {"default": {"BACKEND": "campaign.redis_cache.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # reports.score_cache: open months' scores kept this long (writes invalidate them at once); 0 = off,

@@ -3,6 +3,7 @@ and campaign/uploads.prepare_photo (GPS and device EXIF removed from public phot
 from __future__ import annotations
 
 import io
+import os
 
 import pytest
 from django import forms
@@ -74,6 +75,35 @@ def test_one_device_is_limited_across_addresses(limits_on):
     assert view(_request(ip="203.0.113.2", cookies=cookies)).status_code == 200
     assert view(_request(ip="203.0.113.3", cookies=cookies)).status_code == 429
     assert view(_request(ip="203.0.113.4")).status_code == 200  # a different device
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL_FOR_TESTS"), reason="needs REDIS_URL_FOR_TESTS")
+def test_the_redis_counter_increments_in_one_atomic_call_and_keeps_its_expiry(limits_on, monkeypatch):
+    """campaign/redis_cache.py: what the limits count with in production (Redis)."""
+    import secrets
+
+    import redis
+    from django.core.cache import cache
+
+    prefix = f"t-{secrets.token_hex(4)}"
+    limits_on.CACHES = {"default": {"BACKEND": "campaign.redis_cache.RedisCache",
+                                    "LOCATION": os.environ["REDIS_URL_FOR_TESTS"], "KEY_PREFIX": prefix}}
+    assert cache.add("n", 1, 60) and cache.incr("n") == 2
+    sent = []
+    real = redis.Redis.execute_command
+    monkeypatch.setattr(redis.Redis, "execute_command", lambda self, *args, **kw: sent.append(args[0]) or real(self, *args, **kw))
+    assert cache.incr("n", 3) == 5 and sent == ["EVAL"]  # Django's own sends EXISTS, then INCRBY
+    monkeypatch.undo()
+    raw = cache._cache.get_client(write=True)
+    assert 0 < raw.ttl(cache.make_key("n")) <= 60  # still expires: INCRBY did not make a fresh key
+    with pytest.raises(ValueError):
+        cache.incr("missing")
+    assert raw.exists(cache.make_key("missing")) == 0
+    # The public limits count through it exactly as before.
+    limits_on.PUBLIC_RATES = {"t:ip": "3/d"}
+    view = public.public_endpoint("t", per_ip="100/m")(_view)
+    assert [view(_request(ip="192.0.2.44")).status_code for _ in range(4)] == [200, 200, 200, 429]
+    raw.delete(*raw.keys(f"{prefix}:*"))
 
 
 def test_only_the_listed_methods_count(limits_on):
