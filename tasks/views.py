@@ -342,8 +342,9 @@ def _dashboard_data(request: HttpRequest, campaign: Any, today: dt.date) -> dict
     qs, filters = _dashboard_filter(request, selectors.visible_tasks(request.user, campaign))
     fed = selectors.fed_measures(qs)  # once: only those ledger measures in the progress SQL
     rates = []
+    tables = selectors.rate_tables(qs, today=today, fed=fed)
     for key, (title, _) in selectors.DIMENSIONS.items():
-        rows = selectors.rates_by(qs, key, today=today, fed=fed)
+        rows = tables[key]
         if key == "unit":
             rows = selectors.worst_first(rows)
         param = f"{key}_sort"
@@ -368,10 +369,11 @@ def _dashboard_data(request: HttpRequest, campaign: Any, today: dt.date) -> dict
         "overdue_headers": sorting.headers(OVERDUE_COLUMNS, overdue_sort, request.GET, param="overdue_sort", anchor="overdue"),
         "overdue_total": selectors.overdue_query(qs, today=today).count(),
         "targets": selectors.sort_dashboard_rows(
-            selectors.target_rows(qs, limit=DASHBOARD_ROWS), target_sort, selectors.TARGET_SORTS),
+            selectors.target_rows(qs, limit=DASHBOARD_ROWS, fed=fed), target_sort, selectors.TARGET_SORTS),
         "target_headers": sorting.headers(TARGET_COLUMNS, target_sort, request.GET, param="targets_sort", anchor="targets"),
         "targets_total": selectors.with_target(qs).count(),
-        "short_total": selectors.short_done(qs, fed).count(),
+        # Every task is in one category: the category table's 目标未达 add up to all of them (no second count).
+        "short_total": sum(row.short for row in tables["category"]),
         **filters,
     }
 
