@@ -7,10 +7,11 @@ DEBIAN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2
 TEST_DEBIAN_PACKAGES := chromium
 .PHONY: run test venv system-deps test-system-deps migrate demo bench check clean
 
-.venv/.installed: requirements.txt
+# Development and CI: the site's requirements plus the test tools (production installs requirements.txt only).
+.venv/.installed: requirements.txt requirements-test.txt
 	test -x $(PY) || python3 -m venv .venv
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -r requirements.txt
+	$(PIP) install -q -r requirements-test.txt
 	touch $@
 
 venv: .venv/.installed
