@@ -72,3 +72,23 @@ def test_a_resident_files_a_report_on_a_phone_and_opens_its_status_page(browser_
         page.wait_for_load_state("networkidle")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("triage", ["pending", "declined"])
+def test_the_offices_triage_queue_fits_a_phone(browser_world, open_page, triage):
+    """The office's queue at 375 px: each report a card, nothing scrolling sideways, even with a long
+    unbroken place (a pasted address or link) and, on the later tabs, the status column."""
+    w = browser_world
+    category = SnapCategory.objects.create(campaign=w.campaign, name="占道经营", indicator=w.leaf_market, order=1)
+    for n in range(3):
+        Snap.objects.create(
+            campaign=w.campaign, category=category, point=w.point_b, triage=triage,
+            decline_reason="不属于公共区域" if triage == "declined" else "",
+            description=f"口岸农贸市场东门外菜摊占道经营，早高峰行人被迫走到机动车道上，第{n + 1}次反映",
+            place="https://map.example.cn/place?lat=26.785200&lng=114.895100&name=口岸农贸市场东门外菜摊占道",
+        )
+    page = open_page(w.admin, viewport=PHONE)
+    page.goto(f"{page.base_url}/snaps/?triage={triage}")
+    expect(page.get_by_text("第3次反映")).to_be_visible()
+    expect(page.get_by_role("link", name="处理" if triage == "pending" else "查看").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
