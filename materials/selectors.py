@@ -130,10 +130,10 @@ def latest_states(requirement_ids: list[int] | None = None, *, campaign: Campaig
         qs = qs.filter(item__requirement_id__in=requirement_ids)
     if unit_ids is not None:
         qs = qs.filter(unit_id__in=unit_ids)
-    states: dict[tuple[int, int], str] = {}
-    for item_id, unit_id, status in qs.order_by("round").values_list("item_id", "unit_id", "status").iterator(chunk_size=5000):
-        states[(item_id, unit_id)] = status  # later rounds overwrite earlier ones
-    return states
+    # One fetch, not a server-side cursor in chunks: three small values per round (24,000 rounds are
+    # a few MB), and the chunks' round trips were a third of the matrix page's time.
+    rows = qs.order_by("round").values_list("item_id", "unit_id", "status")
+    return {(item_id, unit_id): status for item_id, unit_id, status in rows}  # later rounds overwrite earlier ones
 
 
 def completeness(campaign: Campaign, *, today: dt.date, phase_id: int | None = None,

@@ -88,8 +88,11 @@ def matrix_rows_html(matrix: selectors.Matrix) -> str:
     Every text is escaped; the cells link to the unit's page of the standard; ``data-label`` names
     the unit on a phone, where each standard is a card."""
     base = reverse("materials-unit", args=[0, 0]).rsplit("0/units/0/", 1)[0]
-    labels = [escape(u.display_name) for u in matrix.units]
-    words = selectors.CELL_LABELS
+    # The parts that repeat are made once: per unit its cell's start and link end, per row and state
+    # the class and link start; a cell is then three strings joined.
+    heads = [f'<td data-label="{escape(u.display_name)}"' for u in matrix.units]
+    ends = [f'{u.pk}/">' for u in matrix.units]
+    closes = {state: f"{word}</a></td>" for state, word in selectors.CELL_LABELS.items()}
     parts = []
     for row in matrix.rows:
         req = row.requirement
@@ -97,12 +100,12 @@ def matrix_rows_html(matrix: selectors.Matrix) -> str:
             f'<tr><td data-label="测评标准"><a href="{escape(req.get_absolute_url())}">{escape(req.indicator.code)} '
             f'{escape(req.indicator.name)}</a></td><td data-label="截止">{req.deadline:%m-%d}</td>'
         )
-        link = f"{base}{req.pk}/units/"
-        for unit, label, state in zip(matrix.units, labels, row.cells):
+        starts = {state: f' class="{css}"><a href="{base}{req.pk}/units/' for state, css in _CELL_CLASS.items()}
+        for head, end, state in zip(heads, ends, row.cells):
             if state is None:
-                parts.append(f'<td data-label="{label}" class="cw-na">—</td>')
+                parts.append(f'{head} class="cw-na">—</td>')
             else:
-                parts.append(f'<td data-label="{label}" class="{_CELL_CLASS[state]}"><a href="{link}{unit.pk}/">{words[state]}</a></td>')
+                parts.append(f"{head}{starts[state]}{end}{closes[state]}")
         pct = row.tally.accepted_pct
         parts.append(f'<td data-label="合格率">{"—" if pct is None else f"{pct}%"}</td></tr>')
     return mark_safe("".join(parts))  # noqa: S308 - built from escaped parts above
