@@ -14,7 +14,8 @@ What it does, with production-like settings (DEBUG=0, gunicorn on 127.0.0.1, the
 3. **slow 3G**: headless Chromium at 375 px with CDP ``Network.emulateNetworkConditions`` set to
    DevTools' "Slow 3G" (2,000 ms latency, 50 KB/s down and up), time until the form's submit button is
    visible (target < 3 s); ``--screenshot DIR`` saves what the phone shows;
-4. **load**: ``--clients`` (200) residents, each with their own cookie jar (device) and address
+4. **load** (gunicorn as README's production command: 4 gthread workers × 4 threads, ``DB_POOL=1``;
+   ``--threads 1`` for sync workers): ``--clients`` (200) residents, each with their own cookie jar (device) and address
    (``X-Real-IP`` behind ``TRUSTED_PROXY=1``, as nginx sets it), each GETs the form, then they POST
    their answers ``--concurrency`` (20) at a time (``--burst``: all 200 in the same instant); then
    counts the stored responses (none lost, none twice: exactly one per client) and reports p50/p95 of
@@ -305,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=20, help="同时提交的居民数")
     parser.add_argument("--burst", action="store_true", help="200 人同一时刻提交（最坏情况）")
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=1, help="每个 worker 的线程数（>1 即 gthread worker）")
+    parser.add_argument("--threads", type=int, default=4, help="每个 worker 的线程数（>1 即 gthread worker，README 的生产命令用 4；1 为同步 worker）")
     parser.add_argument("--screenshot", default="", help="保存 375 px 截图的目录")
     parser.add_argument("--load-only", action="store_true", help="不测 Slow 3G（前后对比时反复运行负载部分）")
     return run(parser.parse_args(argv))
