@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -99,3 +100,16 @@ def limits_on(settings):
     cache.clear()
     yield settings
     cache.clear()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """Every test under tests/browser/ is a browser test, whether or not its module says so.
+
+    Before ``-m "not browser"`` deselects (the SQLite pass of .ci/run): a module that forgot its
+    ``pytestmark`` started Chromium there too.
+    """
+    browser = Path(__file__).resolve().parent / "browser"
+    for item in items:
+        if browser in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.browser)
