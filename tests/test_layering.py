@@ -19,7 +19,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
+# Source files only: .ci/run runs this on PostgreSQL only.
+pytestmark = pytest.mark.engine_independent
 # Lowest first; the apps of one inner tuple are siblings.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("campaign",), ("notices",), ("ledgers",), ("tasks",), ("inspections",),

@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.views.defaults import server_error
 
 ROOT = Path(__file__).resolve().parent.parent
+# Subprocesses that check settings and start-up only, connecting to no database: .ci/run runs them on PostgreSQL only.
+ENGINE_INDEPENDENT = pytest.mark.engine_independent
 
 
 def login(client: Client, world, username: str = "official_a"):
@@ -113,6 +115,7 @@ def _production_env(**extra: str) -> dict[str, str]:
     return env
 
 
+@ENGINE_INDEPENDENT
 def test_production_settings_pass_the_deploy_check():
     done = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -121,6 +124,7 @@ def test_production_settings_pass_the_deploy_check():
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+@ENGINE_INDEPENDENT
 def test_production_cookies_are_secure_and_hsts_is_on():
     code = (
         "import django; django.setup(); from django.conf import settings as s; "
@@ -138,6 +142,7 @@ def _start(env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
+@ENGINE_INDEPENDENT
 @pytest.mark.parametrize(
     "key, expected",
     [
@@ -154,10 +159,12 @@ def test_the_site_refuses_to_start_with_a_weak_secret_key(key, expected):
     assert "ImproperlyConfigured" in done.stderr and expected in done.stderr
 
 
+@ENGINE_INDEPENDENT
 def test_a_fifty_character_random_key_is_enough():
     assert _start(_production_env(SECRET_KEY="abcde" * 10)).returncode == 0
 
 
+@ENGINE_INDEPENDENT
 @pytest.mark.parametrize("hosts", ["", " , ", "*"])
 def test_the_site_refuses_to_start_without_allowed_hosts(hosts):
     done = _start(_production_env(ALLOWED_HOSTS=hosts))
@@ -165,6 +172,7 @@ def test_the_site_refuses_to_start_without_allowed_hosts(hosts):
     assert "ALLOWED_HOSTS" in done.stderr and ("未设置" in done.stderr or "不能包含" in done.stderr)
 
 
+@ENGINE_INDEPENDENT
 def test_debug_mode_needs_neither_key_nor_hosts():
     env = _production_env(DEBUG="1")
     del env["SECRET_KEY"], env["ALLOWED_HOSTS"]
@@ -178,12 +186,14 @@ def _proxy_header(**extra: str) -> str:
     return done.stdout.strip()
 
 
+@ENGINE_INDEPENDENT
 def test_the_forwarded_proto_header_is_trusted_only_behind_a_declared_proxy():
     assert _proxy_header() == "None"
     assert _proxy_header(TRUSTED_PROXY="0") == "None"
     assert _proxy_header(TRUSTED_PROXY="1") == "('HTTP_X_FORWARDED_PROTO', 'https')"
 
 
+@ENGINE_INDEPENDENT
 def test_the_site_refuses_to_start_without_a_secret_key():
     env = _production_env()
     del env["SECRET_KEY"]
@@ -238,6 +248,7 @@ def _bare_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}}
 
 
+@ENGINE_INDEPENDENT
 def test_static_checks_run_on_a_bare_checkout_without_a_secret_key():
     done = subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=ROOT, env=_bare_env(), capture_output=True, text=True, timeout=120
@@ -245,6 +256,7 @@ def test_static_checks_run_on_a_bare_checkout_without_a_secret_key():
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+@ENGINE_INDEPENDENT
 def test_makemigrations_check_runs_on_a_bare_checkout_too():
     done = subprocess.run(
         [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
@@ -253,6 +265,7 @@ def test_makemigrations_check_runs_on_a_bare_checkout_too():
     assert "SECRET_KEY" not in done.stderr and "ALLOWED_HOSTS" not in done.stderr, done.stderr
 
 
+@ENGINE_INDEPENDENT
 def test_the_deploy_check_gets_no_throwaway_key():
     # Issue 11: manage.py injected a key, so `check --deploy` passed on a bare checkout.
     done = subprocess.run(
@@ -262,6 +275,7 @@ def test_the_deploy_check_gets_no_throwaway_key():
     assert "SECRET_KEY 未设置" in done.stderr
 
 
+@ENGINE_INDEPENDENT
 def test_the_deploy_check_refuses_a_weak_key_even_with_hosts():
     env = {**_bare_env(), "SECRET_KEY": "abc", "ALLOWED_HOSTS": "cw.example.gov.cn"}
     done = subprocess.run(
@@ -271,6 +285,7 @@ def test_the_deploy_check_refuses_a_weak_key_even_with_hosts():
     assert "SECRET_KEY 太弱" in done.stderr
 
 
+@ENGINE_INDEPENDENT
 def test_commands_that_touch_data_still_refuse_without_a_secret_key():
     done = subprocess.run(
         [sys.executable, "manage.py", "migrate", "--plan"], cwd=ROOT, env=_bare_env(), capture_output=True, text=True, timeout=120
@@ -321,6 +336,7 @@ def test_manage_py_gives_throwaway_settings_only_to_static_checks_without_deploy
     assert manage.static_check_defaults(["manage.py", "runserver"]) == {}
 
 
+@ENGINE_INDEPENDENT
 @pytest.mark.parametrize("missing, message", [("ALLOWED_HOSTS", "ALLOWED_HOSTS 未设置"), ("SECRET_KEY", "SECRET_KEY 未设置")])
 def test_gunicorn_as_the_readme_starts_it_refuses_to_serve(missing, message):
     # Issue 11: gunicorn served without ALLOWED_HOSTS although the README said it refuses.

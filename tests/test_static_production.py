@@ -12,7 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
+# The files, not the database (DATABASE_URL is emptied): .ci/run runs this on PostgreSQL only.
+pytestmark = pytest.mark.engine_independent
 
 
 def _collect(static_root: Path) -> subprocess.CompletedProcess:
