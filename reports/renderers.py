@@ -136,8 +136,12 @@ def score_chart_svg(title: str, units: Sequence[Any], full_score: Decimal | None
 # 说明, where a wrong guess cannot push another column out of line; everything but ASCII counts as 2
 # cells (the widest of that font), so a guess errs towards shorter lines, never into the margin.
 
-# (header, width in cells); with one cell between columns the row is 111 cells: 178 mm at 9 pt.
-APPENDIX_COLUMNS = (("类型", 13), ("指标", 8), ("日期", 8), ("分值", 6), ("整改情况", 20), ("说明", 51))
+# (header, width in cells, right-aligned); one cell between columns. A4 at 9 pt holds 112 cells (178 mm).
+APPENDIX_COLUMNS = (("类型", 13, False), ("指标", 8, False), ("日期", 8, False), ("分值", 6, True),
+                    ("整改情况", 20, False), ("说明", 51, False))
+# The ranking (二、考核排名) the same way: 1,000 units' rows cost as much as the appendix's lines did.
+RANKING_COLUMNS = (("排名", 4, True), ("单位", 44, False), ("问题扣分", 8, True), ("逾期整改", 8, True),
+                   ("任务扣分", 8, True), ("加分", 6, True), ("更正", 6, True), ("得分", 7, True), ("较上月", 7, True))
 # A line may not start with these (Chinese line breaking): they hang at the end of the line before.
 _NO_LINE_START = frozenset("，。、；：？！）》」』】〕”’…,.;:?!)]}%")
 
@@ -177,22 +181,40 @@ def wrap_cells(text: str, width: int) -> list[str]:
     return [line.rstrip() for line in lines]
 
 
-def appendix_row(values: Sequence[str]) -> str:
-    """One appendix line as text in columns (``APPENDIX_COLUMNS``), over as many lines as its
-    longest value needs; 分值 right-aligned."""
-    cells = [wrap_cells(value, width) for value, (_title, width) in zip(values, APPENDIX_COLUMNS)]
+def grid_row(values: Sequence[str], columns: Sequence[tuple[str, int, bool]]) -> str:
+    """One row as text in ``columns`` (title, width in cells, right-aligned), over as many lines
+    as its longest value needs."""
+    cells = [wrap_cells(value, width) for value, (_title, width, _right) in zip(values, columns)]
     rows = []
     for n in range(max(len(c) for c in cells)):
         parts = []
-        for column, (title, width) in zip(cells, APPENDIX_COLUMNS):
+        for column, (_title, width, right) in zip(cells, columns):
             text = column[n] if n < len(column) else ""
             gap = " " * max(0, width - text_cells(text))
-            parts.append(gap + text if title == "分值" else text + gap)
+            parts.append(gap + text if right else text + gap)
         rows.append(" ".join(parts).rstrip())
     return "\n".join(rows)
 
 
-APPENDIX_HEADER = appendix_row([title for title, _width in APPENDIX_COLUMNS])
+def grid_header(columns: Sequence[tuple[str, int, bool]]) -> str:
+    return grid_row([title for title, _width, _right in columns], columns)
+
+
+def appendix_row(values: Sequence[str]) -> str:
+    """One appendix line in ``APPENDIX_COLUMNS``."""
+    return grid_row(values, APPENDIX_COLUMNS)
+
+
+APPENDIX_HEADER = grid_header(APPENDIX_COLUMNS)
+RANKING_HEADER = grid_header(RANKING_COLUMNS)
+
+
+def ranking_row(unit: Any) -> str:
+    """One unit's ranking row in ``RANKING_COLUMNS`` (较上月 signed, — when there is no last month)."""
+    change = "—" if unit.change is None else f"{unit.change:+.2f}" if unit.change > 0 else f"{unit.change:.2f}"
+    return grid_row([str(unit.rank), unit.unit_name, *(f"{v:.2f}" for v in (
+        unit.finding_deductions, unit.penalty_deductions, unit.task_deductions, unit.bonus, unit.corrections, unit.score)),
+        change], RANKING_COLUMNS)
 
 
 def appendix_lines(data: ReportData, unit: Any) -> list[dict[str, Any]]:
@@ -213,7 +235,8 @@ def appendix_lines(data: ReportData, unit: Any) -> list[dict[str, Any]]:
 
 def bulletin_context(data: ReportData, *, appendix: bool = True) -> dict[str, Any]:
     groups = [
-        {"name": name, "units": members, "chart": score_chart_svg(f"{name}得分", members)}
+        {"name": name, "units": members, "rows": [ranking_row(u) for u in members],
+         "chart": score_chart_svg(f"{name}得分", members)}
         for name, members in data.groups
     ]
     appendix_units = []
@@ -229,6 +252,7 @@ def bulletin_context(data: ReportData, *, appendix: bool = True) -> dict[str, An
         "appendix": appendix,
         "appendix_units": appendix_units,
         "appendix_header": APPENDIX_HEADER,
+        "ranking_header": RANKING_HEADER,
         "generated_at": timezone.localtime(),
     }
 

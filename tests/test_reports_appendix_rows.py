@@ -37,9 +37,9 @@ def at(line: str, cell: int) -> str:
 
 
 def test_the_columns_start_where_the_header_says_and_fit_the_page():
-    assert STARTS == [sum(w + 1 for _t, w in APPENDIX_COLUMNS[:i]) for i in range(6)]
-    assert sum(w for _t, w in APPENDIX_COLUMNS) + len(APPENDIX_COLUMNS) - 1 == 111  # 178 mm at 9 pt: 112 cells
-    for start, (title, _width) in zip(STARTS, APPENDIX_COLUMNS):
+    assert STARTS == [sum(w + 1 for _t, w, _r in APPENDIX_COLUMNS[:i]) for i in range(6)]
+    assert sum(w for _t, w, _r in APPENDIX_COLUMNS) + len(APPENDIX_COLUMNS) - 1 == 111  # 178 mm at 9 pt: 112 cells
+    for start, (title, _width, _right) in zip(STARTS, APPENDIX_COLUMNS):
         assert at(APPENDIX_HEADER, start).startswith(title) or (title == "分值" and at(APPENDIX_HEADER, start).strip().startswith("分值"))
 
 
@@ -98,3 +98,18 @@ def test_the_pdf_appendix_reads_back_one_line_per_score_line_with_its_columns(tm
     for i in range(1, 4):
         row = next(r for r in appendix.splitlines() if f"第{i}处" in r)
         assert row.split() == ["问题扣分", f"1.1.{i}", f"10月{i}日", "-0.10", f"人民路：第{i}处垃圾未清运"], row
+
+
+def test_a_ranking_row_right_aligns_the_numbers_under_their_headers():
+    from reports.renderers import RANKING_HEADER, ranking_row
+
+    unit = _unit([])
+    unit.rank, unit.change = 12, Decimal("1.50")
+    row = ranking_row(unit)
+    # 排名 4 | 单位 44 | 问题扣分 8 | 逾期整改 8 | 任务扣分 8 | 加分 6 | 更正 6 | 得分 7 | 较上月 7
+    assert row.startswith("  12 城东街道 ") and at(row, 50) == "    0.40     0.00     0.00   0.00   0.00   99.60   +1.50"
+    assert at(RANKING_HEADER, 50).startswith("问题扣分") and at(RANKING_HEADER, 91) == "   得分  较上月"
+    unit.change = Decimal("-0.30")
+    assert ranking_row(unit).endswith("   99.60   -0.30") and "\n" not in row
+    unit.change = None
+    assert ranking_row(unit).endswith("   99.60 " + " " * 5 + "—")

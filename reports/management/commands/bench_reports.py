@@ -191,8 +191,10 @@ def chunked_bulletin(data: ReportData, *, max_rows: int, processes: int) -> byte
     _PAYLOADS[:] = [bulletin_part_payload(data, p) for p in plan]
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(processes) as pool:
-        # Largest parts first, so the two processes finish together.
-        order = sorted(range(len(plan)), key=lambda i: -sum(len(item["lines"]) for item in _PAYLOADS[i].get("items", [])))
+        # The front first (the ranking of every unit: the longest part, as the workers get it), then the
+        # largest parts, so the processes finish together.
+        order = sorted(range(len(plan)), key=lambda i: (not plan[i].front,
+                                                        -sum(len(item["lines"]) for item in _PAYLOADS[i].get("items", []))))
         rendered = dict(zip(order, pool.map(_render_payload, order, chunksize=1)))
     parts = [rendered[i] for i in range(len(plan))]
     merged, _outline = merge_bulletin_parts(parts, title=data.title, filename=f"{data.title}.pdf")
