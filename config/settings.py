@@ -313,8 +313,9 @@ REPORT_CHUNK_ROWS = envint("REPORT_CHUNK_ROWS", 1500)
 # The findings and task lists' Excel exports stream inside the request up to this many rows;
 # larger ones are written by a report job (a worker, progress, audited download).
 EXPORT_STREAM_MAX_ROWS = envint("EXPORT_STREAM_MAX_ROWS", 10_000)
-# A worker process that grew past this (KiB) is replaced after its task; one part peaks far below it.
-CELERY_WORKER_MAX_MEMORY_PER_CHILD = envint("CELERY_WORKER_MAX_MEMORY_PER_CHILD", 1536 * 1024)
+# A worker process that grew past this (KiB) is replaced after its task; a bulletin part, or the merge, of
+# the bench city's 21,600 lines peaks at about 0.5 GiB (docs/benchmarks.md, “Full bulletin”).
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = envint("CELERY_WORKER_MAX_MEMORY_PER_CHILD", 1024 * 1024)
 CELERY_BEAT_SCHEDULE["reports-sweep"] = {"task": "reports.jobs.sweep_report_jobs", "schedule": float(REPORT_SWEEP_SECONDS)}
 CELERY_BEAT_SCHEDULE["reports-monthly"] = {
     "task": "reports.jobs.monthly_reports",
