@@ -87,7 +87,7 @@ class Command(BaseCommand):
             self._child(opts["child"], opts["out"])
             return
         started = time.perf_counter()
-        reused = self._reuse()
+        reused = self._reuse(opts["standards"] * opts["units"] * opts["files"])
         if reused:
             campaign, admin, count, total = reused
             self.stdout.write(f"setup: reusing the kept campaign, {count} files, {total / 1e9:.2f} GB")
@@ -116,20 +116,22 @@ class Command(BaseCommand):
             Requirement.objects.filter(campaign=campaign).delete()
             Indicator.objects.filter(campaign=campaign).delete()
             campaign.delete()
+        Campaign.objects.filter(slug=f"{SLUG}-parked").delete()  # left by a run stopped in the query count
         Membership.objects.filter(user__username="bench_materials_admin").delete()
         get_user_model().objects.filter(username="bench_materials_admin").delete()
         Unit.objects.filter(name__startswith="材料基准", depth__gt=0).delete()
         Unit.objects.filter(name__startswith="材料基准").delete()
         shutil.rmtree(Path(settings.MEDIA_ROOT) / FOLDER, ignore_errors=True)
 
-    def _reuse(self) -> tuple[Campaign, object, int, int] | None:
-        """The campaign a ``--keep`` run left, with its counts (None: build one)."""
+    def _reuse(self, wanted: int) -> tuple[Campaign, object, int, int] | None:
+        """The campaign a ``--keep`` run left, with its counts, if it has the ``wanted`` number of
+        files (None: build one)."""
         campaign = Campaign.objects.filter(slug=SLUG).first()
         admin = get_user_model().objects.filter(username="bench_materials_admin").first()
         if campaign is None or admin is None:
             return None
-        sizes = SubmissionFile.objects.filter(submission__item__requirement__campaign=campaign).values_list("size", flat=True)
-        return campaign, admin, len(sizes), sum(sizes)
+        sizes = list(SubmissionFile.objects.filter(submission__item__requirement__campaign=campaign).values_list("size", flat=True))
+        return (campaign, admin, len(sizes), sum(sizes)) if len(sizes) == wanted else None
 
     def _build(self, opts: dict) -> tuple[Campaign, object, int, int]:
         rng = random.Random(15)
