@@ -396,51 +396,54 @@ def _build(campaign: Campaign, out: str, *, user: Any, phase_id: int | None, pro
         serial[key] += 1
         paths.append(f"{folders[f.requirement_id]}/{safe_part(f.unit.name)}/{serial[key]:03d}_{safe_part(f.display_name, 120)}")
     index_rows = [_index_row(by_req[f.requirement_id], f, path) for f, path in zip(files, paths)]
-    index = _IndexThread(index_rows)
+    index = _index_writer(index_rows)
     index.start()
     total = max(len(files), 1)
     local = isinstance(default_storage, FileSystemStorage)
-    with zipfile.ZipFile(out, "w", allowZip64=True) as zf:
-        if covers and children is None:
-            with_units = [r for r in requirements if units_of.get(r.pk)]
-            for n, (req, pdf) in enumerate(cover_pdfs(with_units, units_of, states, today=today) if with_units else [], start=1):
-                zf.writestr(_entry(f"{folders[req.pk]}/{COVER_NAME}", now, zipfile.ZIP_STORED), pdf)
-                if n % 10 == 0:
-                    progress(10 + 20 * n // len(with_units), f"正在生成封面（{n}/{len(with_units)}）")
-        missing: list[int] = []
-        for n, (f, path) in enumerate(zip(files, paths), start=1):
-            compress = zipfile.ZIP_STORED if f.content_type in STORED_TYPES else zipfile.ZIP_DEFLATED
-            info = _entry(path, now, compress)
-            info.file_size = f.size  # lets zipfile decide on ZIP64 for this member up front
-            try:
-                # On the local file system a plain open(): Django's File wrapper costs more than the copy of a photo.
-                source = open(default_storage.path(f.storage_name), "rb") if local else default_storage.open(f.storage_name, "rb")
-            except (FileNotFoundError, OSError):
-                stats.missing.append(f.storage_name)
-                missing.append(n - 1)
-                continue
-            with source, zf.open(info, "w", force_zip64=f.size > 2**31) as target:
-                shutil.copyfileobj(source, target, COPY_BLOCK)
-            stats.files += 1
-            stats.bytes += f.size
-            if n % 200 == 0:
-                progress(30 + 65 * n // total, f"正在打包文件（{n}/{len(files)}）")
-        if children is not None:
-            progress(94, "正在等待封面生成")
-            for req, cover in children.results():
-                zf.write(cover, _entry(f"{folders[req]}/{COVER_NAME}", now, zipfile.ZIP_STORED).filename)
-        progress(96, "正在生成目录")
-        content = index.result()
-        if missing:
-            for position in missing:
-                index_rows[position] = _index_row(by_req[files[position].requirement_id], files[position], "（文件缺失，未打包）")
-            content = index_xlsx(index_rows)
-        zf.writestr(_entry(INDEX_NAME, now, zipfile.ZIP_STORED), content)
+    try:
+        with zipfile.ZipFile(out, "w", allowZip64=True) as zf:
+            if covers and children is None:
+                with_units = [r for r in requirements if units_of.get(r.pk)]
+                for n, (req, pdf) in enumerate(cover_pdfs(with_units, units_of, states, today=today) if with_units else [], start=1):
+                    zf.writestr(_entry(f"{folders[req.pk]}/{COVER_NAME}", now, zipfile.ZIP_STORED), pdf)
+                    if n % 10 == 0:
+                        progress(10 + 20 * n // len(with_units), f"正在生成封面（{n}/{len(with_units)}）")
+            missing: list[int] = []
+            for n, (f, path) in enumerate(zip(files, paths), start=1):
+                compress = zipfile.ZIP_STORED if f.content_type in STORED_TYPES else zipfile.ZIP_DEFLATED
+                info = _entry(path, now, compress)
+                info.file_size = f.size  # lets zipfile decide on ZIP64 for this member up front
+                try:
+                    # On the local file system a plain open(): Django's File wrapper costs more than the copy of a photo.
+                    source = open(default_storage.path(f.storage_name), "rb") if local else default_storage.open(f.storage_name, "rb")
+                except (FileNotFoundError, OSError):
+                    stats.missing.append(f.storage_name)
+                    missing.append(n - 1)
+                    continue
+                with source, zf.open(info, "w", force_zip64=f.size > 2**31) as target:
+                    shutil.copyfileobj(source, target, COPY_BLOCK)
+                stats.files += 1
+                stats.bytes += f.size
+                if n % 200 == 0:
+                    progress(30 + 65 * n // total, f"正在打包文件（{n}/{len(files)}）")
+            if children is not None:
+                progress(94, "正在等待封面生成")
+                for req, cover in children.results():
+                    zf.write(cover, _entry(f"{folders[req]}/{COVER_NAME}", now, zipfile.ZIP_STORED).filename)
+            progress(96, "正在生成目录")
+            content = index.result()
+            if missing:
+                for position in missing:
+                    index_rows[position] = _index_row(by_req[files[position].requirement_id], files[position], "（文件缺失，未打包）")
+                content = index_xlsx(index_rows)
+            zf.writestr(_entry(INDEX_NAME, now, zipfile.ZIP_STORED), content)
+    finally:
+        index.close()
     return stats
 
 
 class _IndexThread(threading.Thread):
-    """目录.xlsx built beside the copy loop (see :func:`build_archive`)."""
+    """目录.xlsx built beside the copy loop (see :func:`build_archive`), where ``os.fork`` is missing."""
 
     def __init__(self, rows: list[tuple]) -> None:
         super().__init__(name="material-index", daemon=True)
@@ -459,6 +462,62 @@ class _IndexThread(threading.Thread):
         if self.error is not None:
             raise self.error
         return self.content
+
+    def close(self) -> None:
+        self.join()
+
+
+class _IndexProcess:
+    """目录.xlsx built in a forked process beside the copy loop: openpyxl's 24,000 rows are seconds of
+    pure Python, which in a thread hold the GIL the copy loop needs; a child runs on the other core.
+    The child only writes the workbook to a temporary file and leaves with ``os._exit`` (it never
+    touches the parent's database connection or runs its clean-ups)."""
+
+    def __init__(self, rows: list[tuple]) -> None:
+        self.rows = rows
+        self.pid = 0
+        self.status: int | None = None
+        self.file = tempfile.NamedTemporaryFile(prefix="index-", suffix=".xlsx", delete=False)
+        self.file.close()
+
+    def start(self) -> None:
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                with open(self.file.name, "wb") as handle:
+                    handle.write(index_xlsx(self.rows))
+                code = 0
+            except BaseException:
+                import traceback
+
+                traceback.print_exc()
+            finally:
+                sys.stderr.flush()
+                os._exit(code)
+        self.pid = pid
+
+    def result(self) -> bytes:
+        status = self._wait()
+        if status != 0:
+            raise RuntimeError(f"目录生成失败（{os.waitstatus_to_exitcode(status)}）。")
+        with open(self.file.name, "rb") as handle:
+            return handle.read()
+
+    def _wait(self) -> int:
+        if self.status is None:
+            self.status = os.waitpid(self.pid, 0)[1] if self.pid else 1
+        return self.status
+
+    def close(self) -> None:
+        """Reap the child and remove its file, also when the archive failed half way."""
+        self._wait()
+        if os.path.exists(self.file.name):
+            os.unlink(self.file.name)
+
+
+def _index_writer(rows: list[tuple]) -> _IndexProcess | _IndexThread:
+    return _IndexProcess(rows) if hasattr(os, "fork") else _IndexThread(rows)
 
 
 def _index_row(req: Requirement, f: ArchiveFile, path: str) -> tuple:
