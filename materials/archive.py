@@ -183,6 +183,7 @@ def collect(campaign: Campaign, *, user: Any = None, phase_id: int | None = None
 
 
 COVER_BATCH = 20  # covers per WeasyPrint document: the CJK font is loaded and subset once per batch
+COVER_PROCESSES = 2  # cover processes beside the copy loop (each < 300 MB: one batch forked at a time)
 
 
 def cover_summary(requirement: Requirement, units: list[Unit], states: dict, *, today: dt.date) -> dict[str, int]:
@@ -300,6 +301,23 @@ class CoverProcess:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+class CoverProcesses:
+    """The covers split over ``COVER_PROCESSES`` processes (:class:`CoverProcess`): once the copy loop is done
+    (about the bare loop's time) the covers were still rendering on one core while the other idled."""
+
+    def __init__(self, requirement_ids: list[int], **kwargs: Any) -> None:
+        count = max(1, min(COVER_PROCESSES, len(requirement_ids)))
+        self.processes = [CoverProcess(requirement_ids[n::count], **kwargs) for n in range(count)]
+
+    def results(self) -> Iterator[tuple[int, str]]:
+        for process in self.processes:
+            yield from process.results()
+
+    def cleanup(self) -> None:
+        for process in self.processes:
+            process.cleanup()
+
+
 def write_covers(requirement_ids: list[int], folder: str, *, user: Any = None, today: dt.date, fork: bool = False) -> int:
     """The child's side: render the covers of ``requirement_ids`` into ``folder`` as ``<pk>.pdf``.
 
@@ -356,9 +374,9 @@ def build_archive(campaign: Campaign, out: str, *, user: Any = None, phase_id: i
     """Write the archive to the file ``out``; returns what was written (files missing from storage are listed).
 
     Three things run side by side, because copying the files is I/O-bound and the machine has more
-    than one core: the covers in one child process (:class:`CoverProcess`, started first), the
-    目录.xlsx in a thread (openpyxl, ~216,000 cells for 24,000 files: it holds the GIL while the
-    copy loop waits in read/write system calls), and the copy loop itself. The index rows are known
+    than one core: the covers in ``COVER_PROCESSES`` child processes (:class:`CoverProcesses`, started
+    first), the 目录.xlsx in a forked process (openpyxl, ~216,000 cells for 24,000 files: in a thread it
+    held the GIL the copy loop needs), and the copy loop itself. The index rows are known
     before the loop (the entry names are); a file found missing in the loop rewrites them after it."""
     progress = progress or (lambda percent, message: None)
     today = timezone.localdate()
@@ -372,7 +390,7 @@ def build_archive(campaign: Campaign, out: str, *, user: Any = None, phase_id: i
         units_of = _units_of(req_ids, user)
         with_units = [pk for pk in req_ids if units_of.get(pk)]
         if with_units:
-            children = CoverProcess(with_units, directory=os.path.dirname(os.path.abspath(out)),
+            children = CoverProcesses(with_units, directory=os.path.dirname(os.path.abspath(out)),
                                     user_id=getattr(user, "pk", None), today=today)
     try:
         return _build(campaign, out, user=user, phase_id=phase_id, progress=progress, covers=covers, children=children,
@@ -383,7 +401,7 @@ def build_archive(campaign: Campaign, out: str, *, user: Any = None, phase_id: i
 
 
 def _build(campaign: Campaign, out: str, *, user: Any, phase_id: int | None, progress: Progress, covers: bool,
-           children: CoverProcess | None, units_of: dict | None, today: dt.date, now: dt.datetime) -> ArchiveStats:
+           children: CoverProcesses | None, units_of: dict | None, today: dt.date, now: dt.datetime) -> ArchiveStats:
     requirements, extra, files = collect(campaign, user=user, phase_id=phase_id, units_of=units_of)
     units_of, states = extra["units_of"], extra["states"]
     by_req = {r.pk: r for r in requirements}

@@ -553,7 +553,7 @@ def test_the_requirements_sheet_round_trips_and_imports_new_rows(mat):
 
 
 def test_covers_rendered_by_the_child_process_land_in_the_archive(mat, tmp_path, monkeypatch, settings):
-    """The production path (covers in one ``materials_covers`` child, started before the files are
+    """The production path (covers in ``materials_covers`` children, started before the files are
     copied) with the child simulated in-process: it cannot see the test database from a real subprocess."""
     from django.core.management import call_command
 
@@ -561,8 +561,10 @@ def test_covers_rendered_by_the_child_process_land_in_the_archive(mat, tmp_path,
     monkeypatch.setattr(archive, "COVER_BATCH", 1)
     calls = []
 
-    class FakePopen:
-        def __init__(self, command, **kwargs):
+    real_popen = archive.subprocess.Popen
+
+    class FakeChild:
+        def __init__(self, command):
             args = command[command.index("materials_covers") + 1:]
             calls.append(args)
             call_command("materials_covers", *args, "--no-fork", stdout=io.StringIO())
@@ -573,11 +575,21 @@ def test_covers_rendered_by_the_child_process_land_in_the_archive(mat, tmp_path,
         def poll(self):
             return 0
 
-    monkeypatch.setattr(archive.subprocess, "Popen", FakePopen)
+    def fake_popen(command, **kwargs):
+        # Only the cover children are simulated (importing WeasyPrint may run ldconfig through Popen).
+        if "materials_covers" not in command:
+            return real_popen(command, **kwargs)
+        return FakeChild(command)
+
+    monkeypatch.setattr(archive.subprocess, "Popen", fake_popen)
     submit(mat, mat.items["工作方案"], files=[pdf("方案.pdf")])
     out = tmp_path / "c.zip"
     archive.build_archive(mat.campaign, str(out))
-    assert len(calls) == 1  # one child for every batch
+    # Two standards over COVER_PROCESSES (2) children: one each, every standard in exactly one of them.
+    ids = [args[args.index("--ids") + 1].split(",") for args in calls]
+    assert len(calls) == 2 and all(len(part) == 1 for part in ids)
+    assert sorted(i for part in ids for i in part) == sorted(
+        str(pk) for pk in archive.Requirement.objects.filter(indicator__campaign=mat.campaign).values_list("pk", flat=True))
     with zipfile.ZipFile(out) as zf:
         names = zf.namelist()
         assert "2.1.1 志愿服务制度/封面.pdf" in names and "2.1.2 文明创建宣传/封面.pdf" in names
