@@ -11,8 +11,15 @@ import shutil
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import expect
 
 from tests.conftest import build_world
+
+# Every context emulates prefers-reduced-motion: Bootstrap then scrolls to an anchor (#rates-unit after a
+# sort) and opens menus without animation, so a click is not aimed at where an element was mid-scroll.
+# expect() waits as long as the contexts' actions (15 s, set in open_page) on a busy 2-core machine;
+# it still returns as soon as the condition holds.
+expect.set_options(timeout=15_000)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PHONE = {"width": 375, "height": 812}
@@ -64,7 +71,7 @@ def open_page(chromium, live_server):
     contexts = []
 
     def _open(user, password: str = "Chuangwen#2026", viewport: dict | None = None):
-        context = chromium.new_context(viewport=viewport or DESKTOP, locale="zh-CN")
+        context = chromium.new_context(viewport=viewport or DESKTOP, locale="zh-CN", reduced_motion="reduce")
         context.set_default_timeout(15_000)
         contexts.append(context)
         page = context.new_page()

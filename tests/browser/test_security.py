@@ -18,7 +18,7 @@ def _shot(page, name: str) -> None:
 
 
 def test_five_wrong_passwords_show_the_chinese_lockout_page_on_a_phone(browser_world, chromium, live_server):
-    context = chromium.new_context(viewport=PHONE, locale="zh-CN")
+    context = chromium.new_context(viewport=PHONE, locale="zh-CN", reduced_motion="reduce")
     try:
         page = context.new_page()
         for _ in range(5):

@@ -32,7 +32,7 @@ def test_a_resident_files_a_report_on_a_phone_and_opens_its_status_page(browser_
     w.point_b.latitude, w.point_b.longitude = Decimal("26.785000"), Decimal("114.895000")
     w.point_b.save()
 
-    context = chromium.new_context(viewport=PHONE, locale="zh-CN", geolocation={"latitude": 26.7852, "longitude": 114.8951},
+    context = chromium.new_context(viewport=PHONE, locale="zh-CN", reduced_motion="reduce", geolocation={"latitude": 26.7852, "longitude": 114.8951},
                                    permissions=["geolocation"])
     context.set_default_timeout(15_000)
     page = context.new_page()

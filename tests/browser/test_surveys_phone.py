@@ -24,7 +24,7 @@ def test_a_resident_answers_on_a_phone_without_sideways_scrolling(browser_world,
     from surveys import services
 
     services.quota_set(survey=survey, unit=w.community_a, target=30)
-    context = chromium.new_context(viewport=PHONE, locale="zh-CN")
+    context = chromium.new_context(viewport=PHONE, locale="zh-CN", reduced_motion="reduce")
     context.set_default_timeout(15_000)
     try:
         page = context.new_page()
