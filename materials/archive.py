@@ -318,6 +318,26 @@ class CoverProcesses:
             process.cleanup()
 
 
+def _fork(work: Callable[[], Any]) -> int:
+    """Run ``work`` in a forked process and return its pid (reap it with ``os.waitpid``). The child
+    exits with ``os._exit`` (0 on success, 1 with the traceback on stderr): it never runs the parent's
+    clean-ups, so the parent's database connection and files stay untouched."""
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            work()
+            code = 0
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            sys.stderr.flush()
+            os._exit(code)
+    return pid
+
+
 def write_covers(requirement_ids: list[int], folder: str, *, user: Any = None, today: dt.date, fork: bool = False) -> int:
     """The child's side: render the covers of ``requirement_ids`` into ``folder`` as ``<pk>.pdf``.
 
@@ -350,19 +370,7 @@ def write_covers(requirement_ids: list[int], folder: str, *, user: Any = None, t
 
     connections.close_all()
     for batch in batches:
-        pid = os.fork()
-        if pid == 0:  # the batch's process: render, then leave without running any cleanup of the parent's
-            code = 1
-            try:
-                render(batch)
-                code = 0
-            except BaseException:
-                import traceback
-
-                traceback.print_exc()
-            finally:
-                sys.stderr.flush()
-                os._exit(code)
+        pid = _fork(lambda: render(batch))
         _, status = os.waitpid(pid, 0)
         if status != 0:
             raise RuntimeError(f"封面批次渲染失败（{os.waitstatus_to_exitcode(status)}）。")
@@ -499,21 +507,11 @@ class _IndexProcess:
         self.file.close()
 
     def start(self) -> None:
-        pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                with open(self.file.name, "wb") as handle:
-                    handle.write(index_xlsx(self.rows))
-                code = 0
-            except BaseException:
-                import traceback
+        def write() -> None:
+            with open(self.file.name, "wb") as handle:
+                handle.write(index_xlsx(self.rows))
 
-                traceback.print_exc()
-            finally:
-                sys.stderr.flush()
-                os._exit(code)
-        self.pid = pid
+        self.pid = _fork(write)
 
     def result(self) -> bytes:
         status = self._wait()
