@@ -13,7 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from campaign import uploads
-from campaign.models import Campaign, Indicator, Phase, SpecialAction, Unit
+from campaign.models import Campaign, Indicator, Phase, RankingGroup, SpecialAction, Unit
 from campaign.widgets import DateInput
 
 from .models import TaskCategory, TaskStatus
@@ -146,6 +146,9 @@ class TaskFilterForm(forms.Form):
 
     q = forms.CharField(label="搜索", required=False, max_length=100, widget=forms.TextInput(attrs={"placeholder": "任务、序号或指标"}))
     unit = forms.ModelChoiceField(label="责任单位", queryset=Unit.objects.none(), required=False, empty_label="全部单位", widget=FastSelect)
+    group = forms.ModelChoiceField(
+        label="考核组别", queryset=RankingGroup.objects.order_by("order", "name"), required=False, empty_label="全部组别"
+    )
     phase = forms.ModelChoiceField(label="工作阶段", queryset=Phase.objects.none(), required=False, empty_label="全部阶段")
     indicator = forms.ModelChoiceField(
         label="测评指标", queryset=Indicator.objects.none(), required=False, empty_label="全部指标", widget=FastSelect

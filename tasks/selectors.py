@@ -20,7 +20,7 @@ from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 
 from campaign import access, sorting
-from campaign.models import Campaign, Indicator, Phase, SpecialAction, Unit
+from campaign.models import Campaign, Indicator, Phase, RankingGroup, SpecialAction, Unit
 from campaign.workdays import WorkCalendar
 from ledgers import measures as ledger_measures
 from ledgers import selectors as ledgers_selectors
@@ -150,6 +150,7 @@ class TaskFilters:
     """What the task list is filtered by (all optional)."""
 
     unit: Unit | None = None
+    group: RankingGroup | None = None  # 考核组别 of the responsible unit (the dashboard's ?group=)
     phase: Phase | None = None
     indicator: Indicator | None = None
     special_action: SpecialAction | None = None
@@ -168,6 +169,8 @@ def visible_tasks(user: Any, campaign: Campaign) -> QuerySet[Task]:
 def apply_filters(qs: QuerySet[Task], filters: TaskFilters, *, today: dt.date, calendar: WorkCalendar) -> QuerySet[Task]:
     if filters.unit is not None:
         qs = qs.filter(unit__path__startswith=filters.unit.path)
+    if filters.group is not None:
+        qs = qs.filter(unit__ranking_group=filters.group)
     if filters.phase is not None:
         qs = qs.filter(phase=filters.phase)
     if filters.indicator is not None:
@@ -403,14 +406,14 @@ def _rate(part: int, whole: int) -> Decimal | None:
 DIMENSIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     # key: (Chinese title, fields grouped by; the last one is the label, the first the sort key)
     "unit": ("按责任单位", ("unit__path", "unit_id", "unit__name")),
-    "group": ("按考核组别", ("unit__ranking_group__order", "unit__ranking_group__name")),
+    "group": ("按考核组别", ("unit__ranking_group__order", "unit__ranking_group_id", "unit__ranking_group__name")),
     "phase": ("按工作阶段", ("phase__order", "phase_id", "phase__name")),
     "category": ("按任务类别", ("category",)),
     "indicator": ("按测评指标", ("indicator__code", "indicator_id", "indicator__name")),
     "action": ("按专项行动", ("special_action__order", "special_action_id", "special_action__name")),
 }
-# The task list's filter parameter for each dimension's group (the list has no ranking-group filter).
-FILTER_PARAMS = {"unit": "unit_id", "phase": "phase_id", "category": "category", "indicator": "indicator_id", "action": "special_action_id"}
+# The task list's filter parameter for each dimension's group.
+FILTER_PARAMS = {"unit": "unit_id", "group": "unit__ranking_group_id", "phase": "phase_id", "category": "category", "indicator": "indicator_id", "action": "special_action_id"}
 CATEGORY_LABELS = dict(TaskCategory.choices)
 EMPTY_LABELS = {"unit": "（未指定单位）", "group": "（未分组）", "phase": "（未分阶段）", "indicator": "（无指标）", "action": "（无专项行动）"}
 
@@ -466,7 +469,7 @@ def _rate_rows(dimension: str, rows: Iterable[dict[str, Any]], short: Counter) -
     _, fields = DIMENSIONS[dimension]
     result = []
     param = FILTER_PARAMS.get(dimension)
-    list_param = {"unit_id": "unit", "phase_id": "phase", "indicator_id": "indicator", "special_action_id": "special_action"}
+    list_param = {"unit_id": "unit", "unit__ranking_group_id": "group", "phase_id": "phase", "indicator_id": "indicator", "special_action_id": "special_action"}
     for row in rows:
         label = row[fields[-1]]
         if dimension == "indicator" and label:

@@ -323,7 +323,8 @@ def _dashboard_filter(request: HttpRequest, qs: Any) -> tuple[Any, dict[str, Any
     """任务统计 narrowed to units whose name contains ``?q=`` and to one ranking group ``?group=``.
 
     The page and every export it offers go through here, so an export holds the rows the page shows;
-    ``filter_query`` is the query string the export links carry."""
+    ``filter_query`` is the query string the export links carry; ``list_suffix`` is what the links to
+    the task list add (``&group=…``: the list filters by ranking group, not by unit name)."""
     q = request.GET.get("q", "").strip()[:50]
     groups = list(RankingGroup.objects.order_by("order", "name"))
     group = request.GET.get("group", "")
@@ -335,7 +336,10 @@ def _dashboard_filter(request: HttpRequest, qs: Any) -> tuple[Any, dict[str, Any
         group = ""
     kept = QueryDict(mutable=True)
     kept.update({k: v for k, v in (("q", q), ("group", group)) if v})
-    return qs, {"q": q, "group": group, "groups": groups, "filtered": bool(q or group), "filter_query": kept.urlencode()}
+    return qs, {
+        "q": q, "group": group, "groups": groups, "filtered": bool(q or group), "filter_query": kept.urlencode(),
+        "list_suffix": f"&group={group}" if group else "",
+    }
 
 
 def _dashboard_data(request: HttpRequest, campaign: Any, today: dt.date) -> dict[str, Any]:
