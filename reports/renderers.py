@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
-import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -33,6 +32,7 @@ from campaign.excel import (
 )
 from campaign.pdf import CJK_FONT_FAMILY, STATIC_DIR, render_pdf, safe_url_fetcher
 from campaign.periods import file_name
+from campaign.textgrid import grid_header, grid_row
 
 from .data import ReportData, summary_figures
 from .scoring import KIND_LABELS
@@ -126,15 +126,9 @@ def score_chart_svg(title: str, units: Sequence[Any], full_score: Decimal | None
 
 # ---------------------------------------------------------------- the appendix lines
 #
-# WeasyPrint's cost grows with boxes, not with text: every table cell is a box with its computed
-# style, a line box and a Pango layout, about 2 ms each, so a 7-cell table row cost ~16 ms and the
-# bench city's 21,600 lines about 6 minutes of CPU. The same row as one preformatted text in a block
-# costs ~3 ms (docs/benchmarks.md, “Full bulletin”). So each appendix line is one string laid out here
-# in columns for a monospaced CJK font (Noto Sans Mono CJK SC, same Chinese glyphs as the body font):
-# printable ASCII is half an em wide there (1 cell), a Chinese character one em (2 cells). Text whose
-# width we cannot know in advance (user text may hold any character) is only ever in the last column,
-# 说明, where a wrong guess cannot push another column out of line; everything but ASCII counts as 2
-# cells (the widest of that font), so a guess errs towards shorter lines, never into the margin.
+# Each appendix line (and ranking row) is one preformatted text in columns for the monospaced CJK
+# font, laid out by campaign.textgrid.grid_row: a table row cost ~5× more boxes (and time) in
+# WeasyPrint. Text whose width we cannot know in advance is only ever in the last column, 说明.
 
 # (header, width in cells, right-aligned); one cell between columns. A4 at 9 pt holds 112 cells (178 mm).
 APPENDIX_COLUMNS = (("类型", 13, False), ("指标", 8, False), ("日期", 8, False), ("分值", 6, True),
@@ -142,62 +136,6 @@ APPENDIX_COLUMNS = (("类型", 13, False), ("指标", 8, False), ("日期", 8, F
 # The ranking (二、考核排名) the same way: 1,000 units' rows cost as much as the appendix's lines did.
 RANKING_COLUMNS = (("排名", 4, True), ("单位", 44, False), ("问题扣分", 8, True), ("逾期整改", 8, True),
                    ("任务扣分", 8, True), ("加分", 6, True), ("更正", 6, True), ("得分", 7, True), ("较上月", 7, True))
-# A line may not start with these (Chinese line breaking): they hang at the end of the line before.
-_NO_LINE_START = frozenset("，。、；：？！）》」』】〕”’…,.;:?!)]}%")
-
-
-def text_cells(text: str) -> int:
-    """Width of ``text`` in cells of the appendix's monospaced font (printable ASCII 1, all else 2)."""
-    return sum(1 if " " <= ch <= "~" else 2 for ch in text)
-
-
-def wrap_cells(text: str, width: int) -> list[str]:
-    """``text`` cut into lines of at most ``width`` cells: ASCII words kept whole where they fit,
-    closing punctuation hanging (one character past ``width``) rather than starting a line;
-    whitespace (newlines in a description) becomes one space."""
-    tokens = re.findall(r"[!-~]+|\s+|.", " ".join(text.split()))
-    lines: list[str] = [""]
-    used = 0
-    for token in tokens:
-        if token.isspace():
-            token = " "
-            if not lines[-1]:
-                continue
-        size = text_cells(token)
-        if used + size > width and lines[-1].strip():
-            if token == " ":
-                continue
-            if token not in _NO_LINE_START:  # closing punctuation hangs past the column instead (标点悬挂)
-                lines.append("")
-                used = 0
-        while size > width:  # a word longer than the column: cut it
-            room = width - used
-            lines[-1] += token[:room]
-            token = token[room:]
-            lines.append("")
-            used, size = 0, text_cells(token)
-        lines[-1] += token
-        used += size
-    return [line.rstrip() for line in lines]
-
-
-def grid_row(values: Sequence[str], columns: Sequence[tuple[str, int, bool]]) -> str:
-    """One row as text in ``columns`` (title, width in cells, right-aligned), over as many lines
-    as its longest value needs."""
-    cells = [wrap_cells(value, width) for value, (_title, width, _right) in zip(values, columns)]
-    rows = []
-    for n in range(max(len(c) for c in cells)):
-        parts = []
-        for column, (_title, width, right) in zip(cells, columns):
-            text = column[n] if n < len(column) else ""
-            gap = " " * max(0, width - text_cells(text))
-            parts.append(gap + text if right else text + gap)
-        rows.append(" ".join(parts).rstrip())
-    return "\n".join(rows)
-
-
-def grid_header(columns: Sequence[tuple[str, int, bool]]) -> str:
-    return grid_row([title for title, _width, _right in columns], columns)
 
 
 def appendix_row(values: Sequence[str]) -> str:

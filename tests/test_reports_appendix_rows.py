@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from pypdf import PdfReader
 
+from campaign.textgrid import text_cells, wrap_cells
 from reports.data import build_report_data
 from reports.renderers import (
     APPENDIX_COLUMNS,
@@ -15,8 +16,6 @@ from reports.renderers import (
     appendix_lines,
     appendix_row,
     render_bulletin_pdf,
-    text_cells,
-    wrap_cells,
 )
 from reports.scoring import ScoreLine, UnitScore
 
