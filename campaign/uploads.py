@@ -19,6 +19,7 @@ import contextlib
 import contextvars
 import hashlib
 import io
+import re
 import threading
 import uuid
 import warnings
@@ -327,22 +328,76 @@ def served_name(stored: StoredFile) -> str:
     return downloads.download_name(stored.original_name, extension)
 
 
+# Copies of a stored photo made once and kept next to it in the same storage (:func:`derived_file`):
+# the thumbnail every page shows, and the full-size copy without metadata that public pages show of a
+# photo stored with its EXIF (a unit's after-photo on the 随手拍 status page).
+THUMB = "thumb"
+CLEAN = "clean"
+DERIVED_VARIANTS = {
+    THUMB: {"strip_metadata": True, "max_edge": THUMBNAIL_EDGE},
+    CLEAN: {"strip_metadata": True},
+}
+_DERIVED_NAME = re.compile(r"\.(?:" + "|".join(DERIVED_VARIANTS) + r")-[0-9a-f]{16}\.\w+$")
+
+
+def derived_name(name: str, sha256: str, variant: str) -> str:
+    """Where the ``variant`` copy of the file ``name`` (content ``sha256``) is kept: beside it, e.g.
+    ``evidence/3f2a….jpg`` → ``evidence/3f2a….thumb-<16 hex of the content's SHA-256>.jpg``.
+
+    The name holds the content's digest, so a file replaced under its row (every write through
+    :func:`store_upload` sets the row's ``sha256``) never finds the old file's copy."""
+    if variant not in DERIVED_VARIANTS:
+        raise ValueError(variant)
+    stem, dot, extension = name.rpartition(".")
+    tag = ((sha256 or "").lower() + "0" * 16)[:16]
+    return f"{stem}.{variant}-{tag}.{extension}" if dot else f"{name}.{variant}-{tag}"
+
+
+def is_derived_name(name: str) -> bool:
+    """Whether ``name`` is a copy :func:`derived_file` made (not an upload of its own)."""
+    return bool(_DERIVED_NAME.search(name))
+
+
+def derived_file(stored: StoredFile, variant: str) -> IO[bytes] | bytes:
+    """The ``variant`` copy of a stored photo (:data:`DERIVED_VARIANTS`), made from the file on its
+    first request and stored beside it; later requests read it back, never decode the photo again.
+
+    Raises ``FileNotFoundError`` when the stored file itself is gone, so a copy outlives neither its
+    file nor (through its name, :func:`derived_name`) the file's replacement."""
+    name = derived_name(stored.file.name, stored.sha256, variant)
+    if not default_storage.exists(stored.file.name):
+        raise FileNotFoundError(stored.file.name)
+    try:
+        return default_storage.open(name, "rb")
+    except FileNotFoundError:
+        pass
+    with default_storage.open(stored.file.name, "rb") as handle:
+        data = prepare_photo(handle.read(), **DERIVED_VARIANTS[variant])
+    saved = default_storage.save(name, ContentFile(data))
+    if saved != name:  # another request stored it first; the storage gave this one a free name
+        with contextlib.suppress(Exception):
+            default_storage.delete(saved)
+    return data
+
+
 def file_response(stored: StoredFile, *, request: HttpRequest | None = None, inline: bool = False) -> HttpResponse:
     """Stream a stored file (after the caller checked access): audited, nosniff, named by its detected type.
 
     ``?thumb=1`` on the request of an image gives its thumbnail instead: at most :data:`THUMBNAIL_EDGE`
     long, upright, without metadata, and not audited (it is what a page shows in place, not the file; the
     page links the original, whose opening is recorded). Pages put ``?thumb=1`` on every ``<img>`` of a
-    stored photo."""
+    stored photo. The thumbnail is made once and kept beside the file (:func:`derived_file`)."""
+    if request is not None and request.GET.get("thumb") == "1" and stored.is_image:
+        try:
+            thumb = derived_file(stored, THUMB)
+        except FileNotFoundError:
+            raise Http404("文件已不存在（可能已被清理），请联系创建办。") from None
+        return downloads.send(request, thumb, filename=served_name(stored), content_type=stored.content_type,
+                              inline=True, obj=stored, audited=False)
     try:
         handle: IO[bytes] = default_storage.open(stored.file.name, "rb")
     except FileNotFoundError:
         raise Http404("文件已不存在（可能已被清理），请联系创建办。") from None
-    if request is not None and request.GET.get("thumb") == "1" and stored.is_image:
-        with handle:
-            data = prepare_photo(handle.read(), strip_metadata=True, max_edge=THUMBNAIL_EDGE)
-        return downloads.send(request, data, filename=served_name(stored), content_type=stored.content_type,
-                              inline=True, obj=stored, audited=False)
     return downloads.send(
         request, handle, filename=served_name(stored), content_type=stored.content_type, inline=inline, obj=stored,
         what="查看图片" if inline else "下载文件", size=stored.size,

@@ -230,3 +230,36 @@ def test_a_chunked_bulletin_renders_its_parts_through_the_bucket_and_leaves_one_
     response = client_for(world.leader).get(reverse("reports-job-unit-appendix", args=[job.pk, unit["id"]]))
     assert response.status_code == 200
     assert len(PdfReader(io.BytesIO(response.content)).pages) == unit["end"] - unit["start"] + 1
+
+
+def test_a_thumbnail_is_made_once_and_kept_in_the_bucket_beside_its_photo(world, client_for, bucket, settings, monkeypatch):
+    from campaign import uploads
+    from tasks import services as task_services
+    from tasks.models import Evidence
+
+    task = f.TaskFactory(campaign=world.campaign, unit=world.unit_a)
+    big = io.BytesIO()
+    Image.new("RGB", (800, 600), "green").save(big, format="PNG")
+    task_services.progress_add(task=task, author=world.official_a, text="佐证", files=[
+        SimpleUploadedFile("宣传栏.png", big.getvalue(), content_type="image/png"),
+    ])
+    evidence = Evidence.objects.get()
+    made = []
+    real = uploads.prepare_photo
+    monkeypatch.setattr(uploads, "prepare_photo", lambda data, **kw: made.append(kw) or real(data, **kw))
+    client = client_for(world.official_a)
+    url = f"{evidence.get_absolute_url()}?thumb=1"
+    first = client.get(url)
+    assert first.status_code == 200
+    thumb = uploads.derived_name(evidence.file.name, evidence.sha256, uploads.THUMB)
+    assert bucket.keys("evidence/") == sorted([evidence.file.name, thumb])
+    body = b"".join(first.streaming_content) if first.streaming else first.content
+    assert bucket.read(thumb) == body
+    with Image.open(io.BytesIO(body)) as img:
+        assert img.size == (uploads.THUMBNAIL_EDGE, 240)
+    again = client.get(url)
+    assert b"".join(again.streaming_content) == body and len(made) == 1  # read back from the bucket, not decoded
+    assert not any(settings.MEDIA_ROOT.rglob("*.png"))
+    assert not AuditLog.objects.filter(action="file.download").exists()
+    bucket.client.delete_object(Bucket=bucket.name, Key=evidence.file.name)
+    assert client.get(url).status_code == 404  # the photo gone, its thumbnail is not served

@@ -2,6 +2,7 @@
 no audit row; opening or downloading the original still writes its one ``file.download`` row."""
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from html import unescape
@@ -81,3 +82,112 @@ def test_a_finding_page_shows_thumbnails_unaudited_and_keeps_access_checks(world
     assert client.get(photo.get_absolute_url()).status_code == 200  # opening the photo itself is recorded
     assert downloads() == before + 1
     assert client_for(world.official_b).get(sources[0]).status_code == 404  # another unit: no thumbnail either
+
+
+def _body(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def _colour(data: bytes) -> tuple[int, int, int]:
+    with Image.open(io.BytesIO(data)) as img:
+        return img.convert("RGB").getpixel((img.width // 2, img.height // 2))
+
+
+def _photo(colour: tuple[int, int, int], name: str = "宣传栏.png") -> SimpleUploadedFile:
+    out = io.BytesIO()
+    Image.new("RGB", (800, 600), colour).save(out, format="PNG")
+    return SimpleUploadedFile(name, out.getvalue(), content_type="image/png")
+
+
+@pytest.fixture
+def decoded(monkeypatch):
+    """The thumbnails made (calls of ``prepare_photo`` at thumbnail size)."""
+    from campaign import uploads
+
+    made: list[int] = []
+    real = uploads.prepare_photo
+    def counting(data: bytes, **kw):
+        if "max_edge" in kw:  # not the uploads' own calls
+            made.append(kw["max_edge"])
+        return real(data, **kw)
+
+    monkeypatch.setattr(uploads, "prepare_photo", counting)
+    return made
+
+
+def test_a_thumbnail_is_made_once_kept_beside_the_file_and_served_from_there(world, client_for, decoded):
+    from django.core.files.storage import default_storage
+
+    from campaign.uploads import THUMB, derived_name
+
+    task = f.TaskFactory(campaign=world.campaign, unit=world.unit_a, indicator=world.leaf_ads)
+    entry = ProgressEntry.objects.create(task=task, author=world.official_a, text="宣传栏照片")
+    evidence = store_upload(Evidence(entry=entry), phone_jpeg("宣传栏.jpg"), folder="evidence", user=world.official_a,
+                            images_only=True)
+    kept = derived_name(evidence.file.name, evidence.sha256, THUMB)
+    assert kept.startswith(evidence.file.name.rsplit(".", 1)[0] + ".thumb-") and kept.endswith(".jpg")
+    assert not default_storage.exists(kept)
+    client = client_for(world.official_a)
+    url = f"{evidence.get_absolute_url()}?thumb=1"
+    before = downloads()
+    first = _body(client.get(url))
+    assert decoded == [THUMBNAIL_EDGE] and default_storage.exists(kept)
+    with default_storage.open(kept, "rb") as handle:
+        assert handle.read() == first
+    assert [_body(client.get(url)) for _ in range(3)] == [first] * 3
+    assert decoded == [THUMBNAIL_EDGE]  # served from the stored copy: nothing decoded again
+    assert downloads() == before  # still no audit row for a thumbnail
+    assert client.get(evidence.get_absolute_url()).status_code == 200 and downloads() == before + 1  # the original
+    assert client_for(world.official_b).get(url).status_code == 404  # the access check comes first
+
+
+def test_a_replaced_or_deleted_photo_never_shows_its_old_thumbnail(world, client_for, decoded):
+    import hashlib
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    task = f.TaskFactory(campaign=world.campaign, unit=world.unit_a, indicator=world.leaf_ads)
+    entry = ProgressEntry.objects.create(task=task, author=world.official_a, text="宣传栏照片")
+    evidence = store_upload(Evidence(entry=entry), _photo((220, 20, 20)), folder="evidence", user=world.official_a,
+                            images_only=True)
+    client = client_for(world.official_a)
+    url = f"{evidence.get_absolute_url()}?thumb=1"
+    assert _colour(_body(client.get(url)))[0] > 200  # red
+
+    # Replaced through the upload path (a new stored name): the new photo's thumbnail.
+    store_upload(evidence, _photo((20, 20, 220)), folder="evidence", user=world.official_a, images_only=True)
+    assert _colour(_body(client.get(url)))[2] > 200  # blue
+
+    # Replaced under the same name (restored from elsewhere) with the row's digest updated: green, not blue.
+    green = _photo((20, 200, 20)).read()
+    default_storage.delete(evidence.file.name)
+    assert default_storage.save(evidence.file.name, ContentFile(green)) == evidence.file.name
+    Evidence.objects.filter(pk=evidence.pk).update(sha256=hashlib.sha256(green).hexdigest(), size=len(green))
+    assert _colour(_body(client.get(url)))[1] > 180
+    assert decoded == [THUMBNAIL_EDGE] * 3
+
+    # The file gone: a 404, though its thumbnail is still stored.
+    default_storage.delete(evidence.file.name)
+    assert client.get(url).status_code == 404
+
+
+def test_orphan_files_keeps_current_thumbnails_and_lists_those_of_replaced_photos(world, client_for):
+    from django.core.files.storage import default_storage
+
+    from campaign.management.commands.orphan_files import orphan_files
+    from campaign.uploads import THUMB, derived_name
+
+    task = f.TaskFactory(campaign=world.campaign, unit=world.unit_a, indicator=world.leaf_ads)
+    entry = ProgressEntry.objects.create(task=task, author=world.official_a, text="宣传栏照片")
+    evidence = store_upload(Evidence(entry=entry), _photo((220, 20, 20)), folder="evidence", user=world.official_a,
+                            images_only=True)
+    client = client_for(world.official_a)
+    client.get(f"{evidence.get_absolute_url()}?thumb=1")
+    old_file, old_thumb = evidence.file.name, derived_name(evidence.file.name, evidence.sha256, THUMB)
+    assert default_storage.exists(old_thumb) and old_thumb not in orphan_files(older_than=dt.timedelta(0))
+    store_upload(evidence, _photo((20, 20, 220)), folder="evidence", user=world.official_a, images_only=True)
+    client.get(f"{evidence.get_absolute_url()}?thumb=1")
+    new_thumb = derived_name(evidence.file.name, evidence.sha256, THUMB)
+    orphans = orphan_files(older_than=dt.timedelta(0))
+    assert old_file in orphans and old_thumb in orphans and new_thumb not in orphans and evidence.file.name not in orphans

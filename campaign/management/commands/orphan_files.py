@@ -4,7 +4,9 @@ Since ``campaign.uploads.atomic_with_files`` a refused submission leaves no file
 behind; this finds the ones left by earlier versions (issue: 20 photos kept after
 a refused rectification) or by a crash between writing a file and committing.
 Report files (``reports/``) and pending imports (``imports/``) have their own
-clean-up and are not looked at.
+clean-up and are not looked at. The copies ``campaign.uploads.derived_file`` keeps beside a photo
+(thumbnail, public copy) count as referenced while their file and its content are current; the copy
+of a deleted or replaced file is an orphan like any other.
 """
 from __future__ import annotations
 
@@ -16,16 +18,20 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from campaign.models import StoredFile
+from campaign.uploads import DERIVED_VARIANTS, derived_name
 
 SKIPPED_FOLDERS = ("reports", "imports")
 
 
 def stored_names() -> set[str]:
-    """Every file name a StoredFile row (evidence, photos, appeal files …) refers to."""
+    """Every file name a StoredFile row (evidence, photos, appeal files …) refers to, and the names of
+    the copies kept beside its current content."""
     names: set[str] = set()
     for model in apps.get_models():
         if issubclass(model, StoredFile) and not model._meta.abstract:
-            names.update(model.objects.values_list("file", flat=True))
+            for name, sha256 in model.objects.values_list("file", "sha256").iterator():
+                names.add(name)
+                names.update(derived_name(name, sha256, variant) for variant in DERIVED_VARIANTS)
     return names
 
 
