@@ -63,9 +63,10 @@ def send(
     """The response for one download, recorded in the audit log (``file.download``): the one row per download.
 
     ``details`` (e.g. the filters of an export) are kept in the row's ``after`` next to the file's facts.
-    ``audited=False`` is for one thing only: a thumbnail shown inside a page (``uploads.file_response``
+    ``audited=False`` is for two things only: a thumbnail shown inside a page (``uploads.file_response``
     with ``?thumb=1``), a small copy without metadata rather than the file, so a page of 30 photos does not
-    write 30 rows; opening or downloading the original is still recorded.
+    write 30 rows (opening or downloading the original is still recorded); and the 随手拍 status page's
+    photos seen anonymously by the reporter (``snaps.views.public_photo``, docs/security.md §10).
     """
     request = request or current_request()
     if isinstance(content, (bytes, bytearray)):

@@ -10,10 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import IO
 
+from django.core.files.storage import default_storage
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from campaign import uploads
 from campaign.models import Campaign, InspectionPoint
 from inspections.models import FindingStatus, Rectification, RectificationPhoto, RectificationStatus
 from inspections.selectors import nearest_points, search_points
@@ -104,6 +107,25 @@ def public_photo(snap: Snap, kind: str, pk: int):
         status = public_status(snap)
         return next((p for p in status.after_photos if p.pk == pk), None)
     return None
+
+
+def public_photo_content(photo, kind: str, *, thumb: bool) -> IO[bytes] | bytes:
+    """What a public page serves of ``photo`` (found by :func:`public_photo`): never a file with metadata,
+    and never a photo decoded again per view.
+
+    - ``thumb``: the thumbnail kept beside the file (``uploads.derived_file``: 320 px, no metadata).
+    - the reporter's own photo (``report``): the stored file itself, stored without metadata
+      (``snap_submit`` stores it through ``prepare_photo(strip_metadata=True)``).
+    - an after-photo (``after``): a unit's evidence keeps its EXIF inside the platform, so the public
+      gets the full-size copy without metadata kept beside it (made once, on its first request).
+
+    Raises ``FileNotFoundError`` when the stored file is gone.
+    """
+    if thumb:
+        return uploads.derived_file(photo, uploads.THUMB)
+    if kind == "report":
+        return default_storage.open(photo.file.name, "rb")
+    return uploads.derived_file(photo, uploads.CLEAN)
 
 
 def suggested_points(*, latitude: float | None = None, longitude: float | None = None, text: str = "",

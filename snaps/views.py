@@ -22,7 +22,7 @@ from campaign import access, downloads
 from campaign.models import Campaign
 from campaign.public import device_key, public_endpoint
 from campaign.selectors import current_campaign
-from campaign.uploads import file_response, prepare_photo
+from campaign.uploads import file_response
 
 from . import selectors, services
 from .forms import DeclineForm, FileForm, LookupForm, MergeForm, SnapForm
@@ -123,18 +123,19 @@ def public_status(request: HttpRequest, code: str) -> HttpResponse:
 @public_endpoint("snaps-photo", per_ip="120/m")
 @require_GET
 def public_photo(request: HttpRequest, code: str, kind: str, pk: int) -> HttpResponse:
-    """A photo the reporter may see, re-encoded without metadata on the way out (after-photos come from units' phones)."""
+    """A photo the reporter may see (``?thumb=1``: its thumbnail), without metadata and never re-encoded per
+    view (``selectors.public_photo_content``). Not audited: the viewer is anonymous, the photo is what the
+    office published, and a row per view would let anyone holding a code fill the log (docs/security.md §10)."""
     snap = _snap_for_code(code)
     photo = selectors.public_photo(snap, kind, pk)
     if photo is None:
         raise Http404("未找到该页面。")
     try:
-        with photo.file.open("rb") as handle:
-            data = prepare_photo(handle.read(), strip_metadata=True)
+        content = selectors.public_photo_content(photo, kind, thumb=request.GET.get("thumb") == "1")
     except FileNotFoundError:
         raise Http404("照片已不存在。") from None
-    return downloads.send(request, data, filename=f"photo-{photo.pk}.{photo.file.name.rsplit('.', 1)[-1]}",
-                          content_type=photo.content_type, inline=True, obj=photo, what="随手拍公开照片")
+    return downloads.send(request, content, filename=f"photo-{photo.pk}.{photo.file.name.rsplit('.', 1)[-1]}",
+                          content_type=photo.content_type, inline=True, obj=photo, audited=False)
 
 
 # --- the office --------------------------------------------------------------------

@@ -277,6 +277,58 @@ def test_from_report_to_done_the_reporter_follows_the_finding(client, client_for
         assert has_gps(handle.read())  # the unit's own evidence is kept as taken; only the public copy is cleaned
 
 
+def test_the_status_page_serves_stored_clean_copies_decoded_once_and_writes_no_audit_row(client_for, snap_world,
+                                                                                            monkeypatch):
+    from campaign import uploads
+    from campaign.models import AuditLog
+
+    w = snap_world
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: TODAY)
+    snap = report(w, description="人民路垃圾")
+    finding = services.snap_file(actor=w.admin, snap=snap, indicator=w.leaf_clean, description="人民路垃圾", unit=w.unit_a)
+    rect = inspections.rectification_submit(official=w.official_a, finding=finding, description="已清运",
+                                            after_photos=[gps_jpeg("after.jpg", colour=(30, 160, 60))])
+    inspections.rectification_review(reviewer=w.inspector, rectification=rect, accept=True)
+    mine, after = snap.photos.get(), rect.photos.get()
+    mine_url = reverse("snaps-public-photo", args=[snap.code, "report", mine.pk])
+    after_url = reverse("snaps-public-photo", args=[snap.code, "after", after.pk])
+    page = status_page(None, snap)
+    # The page shows thumbnails, each linking to the photo.
+    for url in (mine_url, after_url):
+        assert f'<a href="{url}"><img' in page and f'src="{url}?thumb=1"' in page
+
+    decoded = []
+    real = uploads.prepare_photo
+    monkeypatch.setattr(uploads, "prepare_photo", lambda data, **kw: decoded.append(kw) or real(data, **kw))
+    visitor, rows = Client(), AuditLog.objects.count()
+
+    def body(url: str, **params) -> bytes:
+        response = visitor.get(url, params)
+        assert response.status_code == 200 and response["Content-Type"] in ("image/png", "image/jpeg")
+        return b"".join(response.streaming_content) if response.streaming else response.content
+
+    first = {u: body(u) for u in (mine_url, after_url)} | {u + "?thumb=1": body(u, thumb="1") for u in (mine_url, after_url)}
+    # Made once each: the two thumbnails and the after-photo's clean copy; the reporter's photo is served as stored.
+    assert sorted(kw.get("max_edge", 0) for kw in decoded) == [0, uploads.THUMBNAIL_EDGE, uploads.THUMBNAIL_EDGE]
+    with default_storage.open(mine.file.name, "rb") as handle:
+        assert first[mine_url] == handle.read()
+    assert not has_gps(first[after_url]) and not has_gps(first[after_url + "?thumb=1"])
+    with default_storage.open(after.file.name, "rb") as handle:
+        assert has_gps(handle.read())  # the unit's evidence keeps its EXIF inside the platform
+    for _ in range(3):  # the page viewed again: nothing decoded, the same bytes
+        assert {u: body(u) for u in (mine_url, after_url)} == {u: first[u] for u in (mine_url, after_url)}
+        assert body(after_url, thumb="1") == first[after_url + "?thumb=1"]
+    assert len(decoded) == 3
+    assert AuditLog.objects.count() == rows  # anonymous public views write no row (docs/security.md §10)
+    # Another report's code still opens none of these photos, thumbnail or not.
+    other = report(w, description="另一处")
+    wrong = reverse("snaps-public-photo", args=[other.code, "after", after.pk])
+    assert visitor.get(wrong).status_code == 404 and visitor.get(wrong, {"thumb": "1"}).status_code == 404
+    # The stored photo gone: no copy is served in its place.
+    default_storage.delete(after.file.name)
+    assert visitor.get(after_url).status_code == 404 and visitor.get(after_url, {"thumb": "1"}).status_code == 404
+
+
 def test_a_second_report_on_the_same_day_hangs_under_the_same_inspection(client_for, snap_world, monkeypatch):
     w = snap_world
     monkeypatch.setattr(timezone, "localdate", lambda *a, **k: TODAY)
