@@ -39,6 +39,7 @@ from campaign import access
 from campaign.downloads import download_name
 from campaign.models import Campaign, Unit
 from campaign.periods import file_name
+from campaign.textgrid import MONO_FONT_FAMILY, grid_header, grid_row
 from campaign.uploads import EXTENSIONS
 
 from . import selectors
@@ -184,6 +185,8 @@ def collect(campaign: Campaign, *, user: Any = None, phase_id: int | None = None
 
 COVER_BATCH = 20  # covers per WeasyPrint document: the CJK font is loaded and subset once per batch
 COVER_PROCESSES = 2  # cover processes beside the copy loop (each < 300 MB: one batch forked at a time)
+# The cover's items, one row of text each (campaign.textgrid): 112 cells are A4's width at 9 pt.
+COVER_COLUMNS = (("序号", 4, True), ("材料", 30, False), ("最少文件数", 10, True), ("说明", 65, False))
 
 
 def cover_summary(requirement: Requirement, units: list[Unit], states: dict, *, today: dt.date) -> dict[str, int]:
@@ -196,24 +199,33 @@ def cover_summary(requirement: Requirement, units: list[Unit], states: dict, *, 
     return counts
 
 
+def cover_rows(requirement: Requirement) -> list[str]:
+    """The standard's items as rows of text in ``COVER_COLUMNS`` (序号, 材料, 最少文件数, 说明)."""
+    return [grid_row([str(n), item.name, str(item.min_files), item.description], COVER_COLUMNS)
+            for n, item in enumerate(requirement.items.all(), start=1)]
+
+
 def cover_pdfs(requirements: list[Requirement], units_of: dict, states: dict, *, today: dt.date) -> Iterator[tuple[Requirement, bytes]]:
     """One cover PDF per standard (its text, items, deadline and the units' states), WeasyPrint.
 
     Rendering one document per cover would load and subset the CJK font 120 times (about a second
     and 240 MB each); instead up to ``COVER_BATCH`` covers are laid out in one document, each
     starting on a new page with its title as the only bookmark, and the PDF is cut into one file
-    per cover at the bookmarks' pages (pypdf)."""
+    per cover at the bookmarks' pages (pypdf). The template is kept to few boxes and one font
+    (templates/materials/covers_pdf.html): WeasyPrint's time follows the boxes."""
     from django.template.loader import render_to_string
     from pypdf import PdfReader, PdfWriter
     from weasyprint import HTML
 
-    from campaign.pdf import CJK_FONT_FAMILY, STATIC_DIR, safe_url_fetcher
+    from campaign.pdf import STATIC_DIR, safe_url_fetcher
 
+    header = grid_header(COVER_COLUMNS)
     for start in range(0, len(requirements), COVER_BATCH):
         batch = requirements[start:start + COVER_BATCH]
-        covers = [{"requirement": r, "items": list(r.items.all()), "units": len(units_of.get(r.pk, [])),
+        covers = [{"requirement": r, "rows": cover_rows(r), "units": len(units_of.get(r.pk, [])),
                    "summary": cover_summary(r, units_of.get(r.pk, []), states, today=today)} for r in batch]
-        html = render_to_string("materials/covers_pdf.html", {"covers": covers, "today": today, "cjk_font_family": CJK_FONT_FAMILY})
+        html = render_to_string("materials/covers_pdf.html", {"covers": covers, "today": today, "header": header,
+                                                              "font_family": MONO_FONT_FAMILY})
         document = HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=safe_url_fetcher).render()
         firsts = [target[0] for _label, target, _children, _state in document.make_bookmark_tree()]
         if len(firsts) != len(batch):

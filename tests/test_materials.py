@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import uuid
 import zipfile
 from decimal import Decimal
@@ -550,6 +551,44 @@ def test_the_requirements_sheet_round_trips_and_imports_new_rows(mat):
     assert list(new.units.all()) == [mat.unit_b] and new.phase == mat.phase_push
     mat.req.refresh_from_db()
     assert mat.req.deadline == dt.date(2026, 11, 25)
+
+
+def test_a_cover_row_wraps_its_description_under_its_own_column(mat):
+    item = mat.items["活动照片"]
+    item.description = "现场照片" * 10  # 80 cells: 32 characters (64 cells) fit the 65-cell column
+    item.save(update_fields=["description"])
+    rows = archive.cover_rows(mat.req)
+    assert rows[0] == "   1 工作方案" + " " * 22 + " " + " " * 9 + "1"
+    assert rows[2].split("\n") == ["   3 活动照片" + " " * 22 + " " + " " * 9 + "2 " + "现场照片" * 8,
+                                    " " * 47 + "现场照片" * 2]  # 4 + 30 + 10 cells and three gaps
+
+
+def _cover_text(pdf_bytes: bytes) -> tuple[PdfReader, str]:
+    reader = PdfReader(io.BytesIO(pdf_bytes))
+    return reader, "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_a_cover_lists_the_standard_its_items_and_the_units_states_in_one_font(mat):
+    mat.items["活动照片"].description = "含签到表，按月汇总"
+    mat.items["活动照片"].save(update_fields=["description"])
+    for item in mat.items.values():  # 城东街道 has every item accepted; 口岸街道 nothing
+        _accept(mat, submit(mat, item, files=[pdf()]))
+    requirements, extra, _files = archive.collect(mat.campaign)
+    covers = dict(archive.cover_pdfs(requirements, extra["units_of"], extra["states"], today=dt.date(2026, 11, 10)))
+    reader, text = _cover_text(covers[mat.req])
+    assert len(reader.pages) == 1
+    assert "2.1.1 志愿服务制度" in text and "材料审核 · 分值 2.00 · 申报截止 2026年11月15日" in text
+    assert "建立志愿服务制度，有工作方案、会议记录和活动照片。" in text
+    assert re.search(r"序号\s+材料\s+最少文件数\s+说明", text)
+    assert re.search(r"1\s+工作方案\s+1\s+2\s+会议记录\s+1\s+3\s+活动照片\s+2\s+含签到表，按月汇总", text)
+    # Before the deadline 口岸街道 is 缺报, not 逾期.
+    assert "申报单位 2 个：已合格 1 个，待审核 0 个，逾期 0 个，缺报 1 个。" in text.replace("\n", "")
+    _reader2, text2 = _cover_text(covers[mat.req2])
+    assert "2.1.2 文明创建宣传" in text2 and "（未填写）" in text2 and re.search(r"1\s+宣传统计表\s+1", text2)
+    assert "申报单位 1 个：已合格 0 个，待审核 0 个，逾期 0 个，缺报 1 个。" in text2.replace("\n", "")
+    # One font, the monospaced CJK face, subset into the file (one font file to load and subset per batch).
+    fonts = {str(font.get_object()["/BaseFont"]).split("+")[-1] for font in reader.pages[0]["/Resources"]["/Font"].values()}
+    assert fonts == {"Noto-Sans-Mono-CJK-SC"}
 
 
 def test_covers_rendered_by_the_child_process_land_in_the_archive(mat, tmp_path, monkeypatch, settings):
