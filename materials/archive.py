@@ -183,8 +183,12 @@ def collect(campaign: Campaign, *, user: Any = None, phase_id: int | None = None
     return requirements, {"units_of": units_of, "states": states}, files
 
 
-COVER_BATCH = 20  # covers per WeasyPrint document: the CJK font is loaded and subset once per batch
-COVER_PROCESSES = 2  # cover processes beside the copy loop (each < 300 MB: one batch forked at a time)
+# Covers per WeasyPrint document: the font is loaded and subset once per batch; a forked batch of 60
+# of today's covers peaks at ~230 MB (120: 250 MB).
+COVER_BATCH = 60
+# Cover processes beside the copy loop. One: since the covers became cheap (one font, no table) the
+# 120 take ~2.5 s of CPU, less than the copy loop; a second process costs another Django start-up.
+COVER_PROCESSES = 1
 # The cover's items, one row of text each (campaign.textgrid): 112 cells are A4's width at 9 pt.
 COVER_COLUMNS = (("序号", 4, True), ("材料", 30, False), ("最少文件数", 10, True), ("说明", 65, False))
 
@@ -314,8 +318,8 @@ class CoverProcess:
 
 
 class CoverProcesses:
-    """The covers split over ``COVER_PROCESSES`` processes (:class:`CoverProcess`): once the copy loop is done
-    (about the bare loop's time) the covers were still rendering on one core while the other idled."""
+    """The covers split over ``COVER_PROCESSES`` processes (:class:`CoverProcess`), for when one cover
+    process would still be rendering after the copy loop is done (two were needed when a cover cost ~0.1 s)."""
 
     def __init__(self, requirement_ids: list[int], **kwargs: Any) -> None:
         count = max(1, min(COVER_PROCESSES, len(requirement_ids)))

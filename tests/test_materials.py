@@ -598,6 +598,7 @@ def test_covers_rendered_by_the_child_process_land_in_the_archive(mat, tmp_path,
 
     settings.MATERIALS_COVERS_IN_CHILD = True
     monkeypatch.setattr(archive, "COVER_BATCH", 1)
+    monkeypatch.setattr(archive, "COVER_PROCESSES", 2)
     calls = []
 
     real_popen = archive.subprocess.Popen
