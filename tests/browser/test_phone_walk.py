@@ -1,0 +1,80 @@
+"""Pages walked as their users do on a 375 px phone (found by walking the demo site): tables that were
+squeezed to one character per column are cards with labelled lines, nothing scrolls sideways."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from playwright.sync_api import expect
+
+from tests import factories as f
+from tests.browser.conftest import PHONE
+
+pytestmark = pytest.mark.browser
+
+
+def card_line(page, row, label):
+    """The line labelled ``label`` in a stacked card (``td[data-label]``)."""
+    return row.locator(f'td[data-label="{label}"]')
+
+
+def assert_no_sideways_scroll(page):
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_the_task_list_on_a_phone_is_a_card_per_task(browser_world, open_page):
+    w = browser_world
+    f.TaskFactory(campaign=w.campaign, unit=w.unit_a, indicator=w.leaf_ads, title="新建乡村宣传栏",
+                  person_name="陈晓燕", deadline=dt.date(2026, 8, 31), phase=w.phase_push)
+    page = open_page(w.inspector, viewport=PHONE)
+    page.goto(f"{page.base_url}/tasks/")
+    row = page.locator("tr[data-task]", has_text="新建乡村宣传栏")
+    unit = card_line(page, row, "责任单位")
+    expect(unit).to_have_text("城东街道")
+    expect(card_line(page, row, "责任人")).to_have_text("陈晓燕")
+    # A squeezed column showed 城东街道 one character per line (16 px wide); a card line holds it on one.
+    box = unit.bounding_box()
+    assert box["width"] > 200 and box["height"] < 40
+    assert_no_sideways_scroll(page)
+
+
+@pytest.fixture
+def october(browser_world):
+    from tests.test_tables import make_october
+
+    return make_october(browser_world)
+
+
+def test_the_month_list_on_a_phone_is_a_card_per_month(october, open_page):
+    page = open_page(october.admin, viewport=PHONE)
+    page.goto(f"{page.base_url}/reports/months/")
+    row = page.locator("tbody tr", has_text="2026年10月")
+    points = card_line(page, row, "问题扣分合计")
+    expect(points).to_have_text("1.50")
+    # Squeezed, 1.50 stood one character per line in an 18 px column; a card line is the card's width.
+    assert points.bounding_box()["width"] > 200
+    assert_no_sideways_scroll(page)
+
+
+def test_a_units_score_lines_on_a_phone_are_cards(october, open_page):
+    w = october
+    page = open_page(w.admin, viewport=PHONE)
+    page.goto(f"{page.base_url}/reports/months/2026-10/units/{w.unit_a.pk}/")
+    row = page.locator("tbody tr", has_text="问题扣分")
+    point = card_line(page, row, "点位")
+    expect(point).to_have_text("人民路（城东段）")
+    box = point.bounding_box()  # was a 21 px column, the point's name a character per line
+    assert box["width"] > 200 and box["height"] < 40
+    expect(page.locator('tfoot td[data-label="得分"]')).to_have_text("99.50")
+    assert_no_sideways_scroll(page)
+
+
+def test_the_inspectors_recent_findings_on_a_phone_are_cards(october, open_page):
+    page = open_page(october.inspector, viewport=PHONE)
+    row = page.locator("tbody tr", has_text="口岸街道").filter(has=page.locator('td[data-label="扣分"]'))
+    unit = card_line(page, row, "单位")
+    expect(unit).to_have_text("口岸街道")
+    box = unit.bounding_box()
+    assert box["width"] > 200 and box["height"] < 40
+    expect(card_line(page, row, "扣分")).to_have_text("1.00")
+    assert_no_sideways_scroll(page)
