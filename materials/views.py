@@ -70,6 +70,8 @@ def index(request: HttpRequest) -> HttpResponse:
         "can_export": bool(access.roles_of(request.user)),  # an official's archive holds only their units
         "pending": matrix.pending if sees_all else 0,  # read off the matrix: no query of its own
         "matrix_rows": matrix_rows_html(matrix),
+        # The bottom row: each unit's tally under its name (on a phone a labelled line, not 40 alike).
+        "unit_tallies": list(zip(matrix.units, matrix.unit_tallies)),
     }
     if context["can_manage"]:
         current = services.settings_for(campaign)
