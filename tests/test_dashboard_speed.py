@@ -5,6 +5,7 @@ The rate tables' rows and the sortable headers are written in one pass by templa
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from django.http import QueryDict
 from django.template import Context, Template
 
 from campaign import sorting
+from campaign.models import Unit
 from tasks.selectors import RateRow
 from tasks.templatetags.tasks_tags import header_cells, rate_rows
 
@@ -71,3 +73,106 @@ def test_header_cells_write_the_markup_of_sort_header_html():
     assert '<th class="text-end " aria-sort="descending"><a class="cw-sort" href="?q=%3Cx%3E&amp;group=3&amp;unit_sort=rate"' in cells
     assert "bi-caret-down-fill" in cells and "unit_page" not in cells
     assert '<th>责任人</th><th class="cw-more">备注</th><th class="text-end cw-more">目标</th>' in cells
+
+
+# --- the rate tables: two grouped queries, the groups added up and ordered in Python ----------------------------
+
+
+def test_nulls_last_orders_each_field_ascending_with_empty_values_last():
+    from tasks.selectors import nulls_last
+
+    keys = [(2, 9, "乙"), (None, None, None), (1, 12, "甲"), (2, 7, "丙"), (1, None, "丁")]
+    assert sorted(keys, key=nulls_last) == [(1, 12, "甲"), (1, None, "丁"), (2, 7, "丙"), (2, 9, "乙"), (None, None, None)]
+
+
+def test_group_counts_add_up_the_rows_of_each_group_by_hand():
+    from tasks.selectors import group_counts
+
+    fields = ("category", "indicator__code", "indicator__name", "indicator_id", "phase__name", "phase__order", "phase_id")
+    counted = [  # fields, then total, done, on_time, judged, overdue
+        ("work", "1.2", "乙", 12, "推进", 2, 9, 3, 1, 1, 2, 1),
+        ("organisation", "1.2", "乙", 12, "推进", 2, 9, 5, 5, 4, 5, 0),  # 组织保障: not in the indicator table
+        ("work", "1.10", "甲", 11, None, None, None, 2, 2, 2, 2, 0),
+        ("work", None, None, None, "动员", 2, 7, 1, 0, 0, 1, 1),  # phase order 2 twice: id 7 before id 9
+        ("work", "1.2", "乙", 12, "启动", 1, 3, 4, 0, 0, 0, 0),
+    ]
+    assert group_counts("indicator", fields, counted) == [
+        (("1.10", 11, "甲"), [2, 2, 2, 2, 0]),  # "1.10" < "1.2" as text, as PostgreSQL orders indicator__code
+        (("1.2", 12, "乙"), [7, 1, 1, 2, 1]),
+        ((None, None, None), [1, 0, 0, 1, 1]),
+    ]
+    assert group_counts("phase", fields, counted) == [
+        ((1, 3, "启动"), [4, 0, 0, 0, 0]),
+        ((2, 7, "动员"), [1, 0, 0, 1, 1]),
+        ((2, 9, "推进"), [8, 6, 5, 7, 1]),
+        ((None, None, None), [2, 2, 2, 2, 0]),
+    ]
+    assert group_counts("category", fields, counted) == [(("organisation",), [5, 5, 4, 5, 0]), (("work",), [10, 3, 3, 5, 2])]
+
+
+def test_the_rate_tables_by_hand_with_empty_groups_and_ties(world):
+    """Six tasks (today = D): T1 城东街道 重点推进阶段 专项行动 1.1.1, done on time, short of its target;
+    T2 口岸街道 1.1.2, open and 5 days overdue; T3 市城管局 组织保障 (1.1.2) 专项行动, done 3 days late, short;
+    T4 迎春社区 (一线组: the same order as 乡镇街道组, a later id) 一期 (the same order as 重点推进阶段, a later id)
+    1.1.1, open, not due; T5 市创建办 (no group) 1.2.1, accepted on time; T6 口岸街道 no indicator, 一号行动 (the
+    same order as 专项行动, a later id), open, not due. T2, T3, T5, T6 have no phase; T2, T4, T5 no special action."""
+    from django.utils import timezone
+
+    from tasks import selectors
+    from tasks.models import ProgressEntry, Task, TaskCategory, TaskStatus
+    from tests import factories as f
+
+    w = world
+    today = timezone.localdate()
+    day = dt.timedelta(days=1)
+    same_order = f.RankingGroupFactory(name="一线组", order=w.group_street.order)
+    w.community_a.ranking_group = same_order
+    w.community_a.save()
+    phase_tie = f.PhaseFactory(campaign=w.campaign, name="一期", start_date=w.phase_push.start_date, end_date=w.phase_push.end_date,
+                               order=w.phase_push.order)
+    assert phase_tie.pk > w.phase_push.pk and same_order.pk > w.group_street.pk
+
+    def task(unit, **kw):
+        return f.TaskFactory(campaign=w.campaign, unit=unit, **{"indicator": w.leaf_clean, "deadline": today + 10 * day, **kw})
+
+    t1 = task(w.unit_a, phase=w.phase_push, special_action=w.action, status=TaskStatus.COMPLETED, completed_on=today - 2 * day,
+              deadline=today - day, target_value=Decimal("10"))
+    task(w.unit_b, indicator=w.leaf_ads, deadline=today - 5 * day)
+    t3 = task(w.dept, category=TaskCategory.ORGANISATION, indicator=w.leaf_ads, special_action=w.action, status=TaskStatus.COMPLETED,
+              completed_on=today, deadline=today - 3 * day, target_value=Decimal("5"))
+    task(w.community_a, phase=phase_tie)
+    task(w.office, indicator=w.leaf_market, status=TaskStatus.ACCEPTED, completed_on=today - day, deadline=today)
+    action_tie = f.SpecialActionFactory(campaign=w.campaign, name="一号行动", order=w.action.order)  # a work task needs one or an indicator
+    task(w.unit_b, indicator=None, special_action=action_tie)
+    ProgressEntry.objects.create(task=t1, author=w.admin, text="进展", value=Decimal("4"))
+    ProgressEntry.objects.create(task=t3, author=w.admin, text="进展", value=Decimal("1"))
+
+    qs = Task.objects.filter(campaign=w.campaign)
+    tables = selectors.rate_tables(qs, today=today, fed=selectors.fed_measures(qs))
+
+    def table(key):
+        return [(r.label, r.total, r.done, r.on_time, r.judged, r.overdue, r.short) for r in tables[key]]
+
+    units = {  # (label, total, done, on_time, judged, overdue, short)
+        w.unit_a.pk: ("城东街道", 1, 1, 1, 1, 0, 1), w.unit_b.pk: ("口岸街道", 2, 0, 0, 1, 1, 0), w.dept.pk: ("市城管局", 1, 1, 0, 1, 0, 1),
+        w.community_a.pk: ("迎春社区", 1, 0, 0, 0, 0, 0), w.office.pk: ("市创建办", 1, 1, 1, 1, 0, 0),
+    }
+    in_path_order = [pk for pk, _ in sorted(Unit.objects.filter(pk__in=units).values_list("pk", "path"), key=lambda u: u[1])]
+    assert table("unit") == [units[pk] for pk in in_path_order]
+    assert [r.query for r in tables["unit"]] == [f"unit={pk}" for pk in in_path_order]
+    assert table("group") == [
+        ("乡镇街道组", 3, 1, 1, 2, 1, 1), ("一线组", 1, 0, 0, 0, 0, 0), ("市直部门组", 1, 1, 0, 1, 0, 1), ("（未分组）", 1, 1, 1, 1, 0, 0),
+    ]
+    assert [r.query for r in tables["group"]] == [f"group={w.group_street.pk}", f"group={same_order.pk}", f"group={w.group_dept.pk}", ""]
+    assert table("phase") == [("重点推进阶段", 1, 1, 1, 1, 0, 1), ("一期", 1, 0, 0, 0, 0, 0), ("（未分阶段）", 4, 2, 1, 3, 1, 1)]
+    assert table("category") == [("组织保障", 1, 1, 0, 1, 0, 1), ("测评指标任务", 5, 2, 2, 3, 1, 1)]
+    assert table("indicator") == [  # T3 (组织保障) is not in 1.1.2's row
+        ("1.1.1 主次干道整洁", 2, 1, 1, 1, 0, 1), ("1.1.2 户外广告规范", 1, 0, 0, 1, 1, 0), ("1.2.1 农贸市场管理规范", 1, 1, 1, 1, 0, 0),
+        ("（无指标）", 1, 0, 0, 0, 0, 0),
+    ]
+    assert table("action") == [(w.action.name, 2, 2, 1, 2, 0, 2), ("一号行动", 1, 0, 0, 0, 0, 0), ("（无专项行动）", 3, 1, 1, 2, 1, 0)]
+    # One table alone (the export) is the same table.
+    for key in selectors.DIMENSIONS:
+        assert [(r.label, r.total, r.short, r.query) for r in selectors.rates_by(qs, key, today=today)] == [
+            (r.label, r.total, r.short, r.query) for r in tables[key]
+        ], key

@@ -189,8 +189,9 @@ def test_the_finding_rows_are_the_markup_the_template_loop_wrote(open_findings):
 
 
 def _grouped_the_old_way(qs, dimension, today):
-    """Each table's counts as one grouped query with 目标未达 counted inside it (the way before ``rate_tables``)."""
-    from django.db.models import Count
+    """Each table's counts as one grouped query with 目标未达 counted inside it (the way before ``rate_tables``),
+    empty groups last as PostgreSQL orders them (``rate_tables`` orders them so on SQLite too)."""
+    from django.db.models import Count, F
 
     from tasks import deadlines
     from tasks import selectors as tasks_selectors
@@ -205,7 +206,7 @@ def _grouped_the_old_way(qs, dimension, today):
             total=Count("pk"), done=Count("pk", filter=deadlines.done_q()), on_time=Count("pk", filter=deadlines.on_time_q()),
             judged=Count("pk", filter=deadlines.judged_q(today)), overdue=Count("pk", filter=deadlines.overdue_q(today)),
             short=Count("pk", filter=tasks_selectors.short_done_q()),
-        ).order_by(*fields)
+        ).order_by(*[F(name).asc(nulls_last=True) for name in fields])
     ]
 
 
