@@ -22,7 +22,7 @@ import io
 import os
 import re
 import shutil
-import subprocess
+import signal
 import sys
 import tempfile
 import threading
@@ -273,46 +273,55 @@ INDEX_HEADERS = ("标准编号", "测评标准", "材料项", "单位", "文件"
 
 
 def covers_in_child() -> bool:
-    """Render covers in a child process (production), or in this process (tests: the child could
-    not see a test database)."""
+    """Render covers in a forked child process (production), or in this process (tests, and where
+    ``os.fork`` is missing)."""
     from django.conf import settings
 
-    return getattr(settings, "MATERIALS_COVERS_IN_CHILD", True)
+    return getattr(settings, "MATERIALS_COVERS_IN_CHILD", True) and hasattr(os, "fork")
 
 
 class CoverProcess:
-    """The covers, rendered by ONE ``manage.py materials_covers`` process started before the worker
-    reads the rounds, so its start-up (Django, WeasyPrint, the CJK font) and its rendering run on the
-    other core while the worker streams the files (I/O-bound). Inside it each batch of
-    ``COVER_BATCH`` renders in a forked process that exits when done (:func:`write_covers`):
-    WeasyPrint grows ~250 MB per batch and keeps it, so no process passes 300 MB, and the start-up
-    is paid once instead of once per batch."""
+    """The covers, rendered in a process forked from the worker before it reads the rounds, on the
+    other core while the worker streams the files (I/O-bound). The standards, their units and states
+    are read first (a few queries) and reach the child with the fork: it touches no database
+    connection and pays no start-up (a ``manage.py materials_covers`` child spent 1.3 s of CPU on
+    Django's start-up alone, as much as rendering the 120 covers). Inside it each batch of
+    ``COVER_BATCH`` renders in a process forked in turn that exits when done (:func:`render_covers`):
+    WeasyPrint keeps what it grew per batch, so no process passes 300 MB."""
 
-    def __init__(self, requirement_ids: list[int], *, directory: str, user_id: int | None, today: dt.date) -> None:
-        from django.conf import settings
-
-        self.ids = requirement_ids
+    def __init__(self, requirements: list[Requirement], units_of: dict, states: dict, *, directory: str,
+                 today: dt.date) -> None:
+        self.ids = [r.pk for r in requirements]
         self.folder = tempfile.mkdtemp(prefix="covers-", dir=directory)
-        self.log = tempfile.TemporaryFile(dir=self.folder)  # stderr, read only if the child fails
-        command = [sys.executable, str(settings.BASE_DIR / "manage.py"), "materials_covers", "--out", self.folder,
-                   "--today", today.isoformat(), "--ids", ",".join(map(str, requirement_ids))]
-        if user_id:
-            command += ["--user", str(user_id)]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=self.log, cwd=settings.BASE_DIR)
+        self.log = tempfile.TemporaryFile(dir=self.folder)  # the child's stderr, read only if it fails
+        self.status: int | None = None
+        self.pid = _fork(lambda: render_covers(requirements, units_of, states, self.folder, today=today, fork=True),
+                         stderr=self.log.fileno())
 
     def results(self) -> Iterator[tuple[int, str]]:
-        if self.process.wait() != 0:
+        if self._wait() != 0:
             self.log.seek(0)
-            error = self.log.read()[-1000:].decode("utf-8", "replace")
+            log = self.log.read().decode("utf-8", "replace")
             self.cleanup()
-            raise RuntimeError(f"封面生成失败：{error}")
+            # The exceptions' own lines (a batch's, then the cover process's), not the tracebacks around them.
+            errors = [line for line in log.splitlines() if line[:1].strip() and not line.startswith("Traceback")]
+            raise RuntimeError(f"封面生成失败：{'；'.join(errors)[-1000:] or f'退出码 {os.waitstatus_to_exitcode(self.status)}'}")
         for pk in self.ids:
             yield pk, os.path.join(self.folder, f"{pk}.pdf")
 
+    def _wait(self) -> int:
+        if self.status is None:
+            self.status = os.waitpid(self.pid, 0)[1]
+        return self.status
+
     def cleanup(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        """Stop the child if it still runs (the archive failed half way) and remove its folder."""
+        if self.status is None:
+            done, status = os.waitpid(self.pid, os.WNOHANG)
+            if not done:
+                os.kill(self.pid, signal.SIGKILL)
+                status = os.waitpid(self.pid, 0)[1]
+            self.status = status
         self.log.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -321,9 +330,9 @@ class CoverProcesses:
     """The covers split over ``COVER_PROCESSES`` processes (:class:`CoverProcess`), for when one cover
     process would still be rendering after the copy loop is done (two were needed when a cover cost ~0.1 s)."""
 
-    def __init__(self, requirement_ids: list[int], **kwargs: Any) -> None:
-        count = max(1, min(COVER_PROCESSES, len(requirement_ids)))
-        self.processes = [CoverProcess(requirement_ids[n::count], **kwargs) for n in range(count)]
+    def __init__(self, requirements: list[Requirement], units_of: dict, states: dict, **kwargs: Any) -> None:
+        count = max(1, min(COVER_PROCESSES, len(requirements)))
+        self.processes = [CoverProcess(requirements[n::count], units_of, states, **kwargs) for n in range(count)]
 
     def results(self) -> Iterator[tuple[int, str]]:
         for process in self.processes:
@@ -334,14 +343,18 @@ class CoverProcesses:
             process.cleanup()
 
 
-def _fork(work: Callable[[], Any]) -> int:
+def _fork(work: Callable[[], Any], *, stderr: int | None = None) -> int:
     """Run ``work`` in a forked process and return its pid (reap it with ``os.waitpid``). The child
-    exits with ``os._exit`` (0 on success, 1 with the traceback on stderr): it never runs the parent's
-    clean-ups, so the parent's database connection and files stay untouched."""
+    exits with ``os._exit`` (0 on success, 1 with the traceback on stderr, or on the file descriptor
+    ``stderr``): it never runs the parent's clean-ups, so the parent's database connection and files
+    stay untouched — ``work`` must not use the database."""
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
+            if stderr is not None:
+                os.dup2(stderr, 2)
+                sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
             work()
             code = 0
         except BaseException:
@@ -354,22 +367,13 @@ def _fork(work: Callable[[], Any]) -> int:
     return pid
 
 
-def write_covers(requirement_ids: list[int], folder: str, *, user: Any = None, today: dt.date, fork: bool = False) -> int:
-    """The child's side: render the covers of ``requirement_ids`` into ``folder`` as ``<pk>.pdf``.
+def render_covers(requirements: list[Requirement], units_of: dict, states: dict, folder: str, *, today: dt.date,
+                  fork: bool = False) -> int:
+    """Render the covers of ``requirements`` (read with their indicator, campaign and items) into
+    ``folder`` as ``<pk>.pdf``; reads no database.
 
     With ``fork`` every batch of ``COVER_BATCH`` renders in a forked process (WeasyPrint imported
-    once, before the fork; the data read before it and the database connection closed, so no
-    process shares a connection), whose memory goes back to the system when it exits."""
-    from django.db import connections
-
-    order = {pk: n for n, pk in enumerate(requirement_ids)}
-    requirements = sorted(
-        Requirement.objects.filter(pk__in=requirement_ids).select_related("indicator", "campaign", "phase").prefetch_related("items"),
-        key=lambda r: order[r.pk],
-    )
-    units_of = _units_of(requirement_ids, user)
-    unit_ids = list({u.pk for us in units_of.values() for u in us})
-    states = selectors.latest_states(requirement_ids, unit_ids=unit_ids) if unit_ids else {}
+    once, before the fork), whose memory goes back to the system when it exits."""
 
     def render(batch: list[Requirement]) -> int:
         written = 0
@@ -384,7 +388,6 @@ def write_covers(requirement_ids: list[int], folder: str, *, user: Any = None, t
         return sum(render(batch) for batch in batches)
     import weasyprint  # noqa: F401 - imported once here, not in every forked batch
 
-    connections.close_all()
     for batch in batches:
         pid = _fork(lambda: render(batch))
         _, status = os.waitpid(pid, 0)
@@ -393,12 +396,40 @@ def write_covers(requirement_ids: list[int], folder: str, *, user: Any = None, t
     return len(requirements)
 
 
+def cover_data(requirement_ids: list[int] | None = None, *, campaign: Campaign | None = None, phase_id: int | None = None,
+               user: Any = None) -> tuple[list[Requirement], dict, dict]:
+    """What the covers show, read in a few queries: the standards (of ``campaign`` or by id, in the
+    archive's order) that name units ``user`` sees, those units, and the items' latest states."""
+    qs = selectors.requirements_for(campaign, phase_id=phase_id) if campaign is not None else (
+        Requirement.objects.filter(pk__in=requirement_ids).select_related("indicator", "phase", "campaign"))
+    requirements = list(qs.prefetch_related("items"))
+    if requirement_ids is not None:
+        order = {pk: n for n, pk in enumerate(requirement_ids)}
+        requirements.sort(key=lambda r: order[r.pk])
+    units_of = _units_of([r.pk for r in requirements], user)
+    requirements = [r for r in requirements if units_of.get(r.pk)]
+    unit_ids = list({u.pk for us in units_of.values() for u in us})
+    states = selectors.latest_states([r.pk for r in requirements], unit_ids=unit_ids) if unit_ids else {}
+    return requirements, units_of, states
+
+
+def write_covers(requirement_ids: list[int], folder: str, *, user: Any = None, today: dt.date, fork: bool = False) -> int:
+    """``manage.py materials_covers``: read and render the covers of ``requirement_ids`` into ``folder``
+    (with ``fork`` the database connection is closed first, so no process shares it)."""
+    from django.db import connections
+
+    requirements, units_of, states = cover_data(requirement_ids, user=user)
+    if fork:
+        connections.close_all()
+    return render_covers(requirements, units_of, states, folder, today=today, fork=fork)
+
+
 def build_archive(campaign: Campaign, out: str, *, user: Any = None, phase_id: int | None = None,
                   progress: Progress | None = None, covers: bool = True) -> ArchiveStats:
     """Write the archive to the file ``out``; returns what was written (files missing from storage are listed).
 
     Three things run side by side, because copying the files is I/O-bound and the machine has more
-    than one core: the covers in ``COVER_PROCESSES`` child processes (:class:`CoverProcesses`, started
+    than one core: the covers in ``COVER_PROCESSES`` forked processes (:class:`CoverProcesses`, forked
     first), the 目录.xlsx in a forked process (openpyxl, ~216,000 cells for 24,000 files: in a thread it
     held the GIL the copy loop needs), and the copy loop itself. The index rows are known
     before the loop (the entry names are); a file found missing in the loop rewrites them after it."""
@@ -409,13 +440,11 @@ def build_archive(campaign: Campaign, out: str, *, user: Any = None, phase_id: i
     children = None
     units_of = None
     if covers and covers_in_child():
-        # Start the cover process before reading the rounds: its start-up overlaps the reads below.
-        req_ids = list(selectors.requirements_for(campaign, phase_id=phase_id).values_list("pk", flat=True))
-        units_of = _units_of(req_ids, user)
-        with_units = [pk for pk in req_ids if units_of.get(pk)]
+        # Fork the cover process before reading the rounds: it renders while they are read and copied.
+        with_units, units_of, states = cover_data(campaign=campaign, phase_id=phase_id, user=user)
         if with_units:
-            children = CoverProcesses(with_units, directory=os.path.dirname(os.path.abspath(out)),
-                                    user_id=getattr(user, "pk", None), today=today)
+            children = CoverProcesses(with_units, units_of, states, directory=os.path.dirname(os.path.abspath(out)),
+                                      today=today)
     try:
         return _build(campaign, out, user=user, phase_id=phase_id, progress=progress, covers=covers, children=children,
                       units_of=units_of, today=today, now=now)

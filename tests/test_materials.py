@@ -591,48 +591,41 @@ def test_a_cover_lists_the_standard_its_items_and_the_units_states_in_one_font(m
     assert fonts == {"Noto-Sans-Mono-CJK-SC"}
 
 
-def test_covers_rendered_by_the_child_process_land_in_the_archive(mat, tmp_path, monkeypatch, settings):
-    """The production path (covers in ``materials_covers`` children, started before the files are
-    copied) with the child simulated in-process: it cannot see the test database from a real subprocess."""
-    from django.core.management import call_command
-
+def test_covers_rendered_by_the_forked_cover_processes_land_in_the_archive(mat, tmp_path, monkeypatch, settings):
+    """The production path: the covers' data read first, then rendered in processes forked from this
+    one (they use no database, so they run here for real), each batch in a process forked in turn."""
     settings.MATERIALS_COVERS_IN_CHILD = True
     monkeypatch.setattr(archive, "COVER_BATCH", 1)
     monkeypatch.setattr(archive, "COVER_PROCESSES", 2)
-    calls = []
+    parts = []
+    real_init = archive.CoverProcess.__init__
 
-    real_popen = archive.subprocess.Popen
+    def spy(self, requirements, *args, **kwargs):
+        parts.append([r.pk for r in requirements])
+        real_init(self, requirements, *args, **kwargs)
 
-    class FakeChild:
-        def __init__(self, command):
-            args = command[command.index("materials_covers") + 1:]
-            calls.append(args)
-            call_command("materials_covers", *args, "--no-fork", stdout=io.StringIO())
-
-        def wait(self):
-            return 0
-
-        def poll(self):
-            return 0
-
-    def fake_popen(command, **kwargs):
-        # Only the cover children are simulated (importing WeasyPrint may run ldconfig through Popen).
-        if "materials_covers" not in command:
-            return real_popen(command, **kwargs)
-        return FakeChild(command)
-
-    monkeypatch.setattr(archive.subprocess, "Popen", fake_popen)
+    monkeypatch.setattr(archive.CoverProcess, "__init__", spy)
     submit(mat, mat.items["工作方案"], files=[pdf("方案.pdf")])
     out = tmp_path / "c.zip"
     archive.build_archive(mat.campaign, str(out))
-    # Two standards over COVER_PROCESSES (2) children: one each, every standard in exactly one of them.
-    ids = [args[args.index("--ids") + 1].split(",") for args in calls]
-    assert len(calls) == 2 and all(len(part) == 1 for part in ids)
-    assert sorted(i for part in ids for i in part) == sorted(
-        str(pk) for pk in archive.Requirement.objects.filter(indicator__campaign=mat.campaign).values_list("pk", flat=True))
+    # Two standards over COVER_PROCESSES (2) processes: one each, every standard in exactly one of them.
+    assert sorted(parts) == [[mat.req.pk], [mat.req2.pk]]
     with zipfile.ZipFile(out) as zf:
         names = zf.namelist()
         assert "2.1.1 志愿服务制度/封面.pdf" in names and "2.1.2 文明创建宣传/封面.pdf" in names
         assert all(i.flag_bits & 0x800 for i in zf.infolist())
-        assert "2.1.2 文明创建宣传" in PdfReader(io.BytesIO(zf.read("2.1.2 文明创建宣传/封面.pdf"))).pages[0].extract_text()
+        _reader, text = _cover_text(zf.read("2.1.2 文明创建宣传/封面.pdf"))
+        assert "2.1.2 文明创建宣传" in text and "宣传统计表" in text
     assert not list(tmp_path.glob("covers-*"))  # the children's folder is removed
+
+
+def test_a_cover_process_that_fails_stops_the_archive_with_its_error(mat, tmp_path, monkeypatch, settings):
+    settings.MATERIALS_COVERS_IN_CHILD = True
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("字体文件缺失")
+
+    monkeypatch.setattr(archive, "cover_pdfs", broken)  # the forked processes inherit the patch
+    with pytest.raises(RuntimeError, match="封面生成失败：.*字体文件缺失"):
+        archive.build_archive(mat.campaign, str(tmp_path / "d.zip"))
+    assert not list(tmp_path.glob("covers-*"))

@@ -217,7 +217,7 @@ class Command(BaseCommand):
             stats = archive.build_archive(campaign, out, covers=mode == "covers")
             result = {"files": stats.files, "missing": len(stats.missing)}
         result.update(seconds=time.perf_counter() - started, peak_mb=_peak_mb(), bytes=os.path.getsize(out),
-                      # the cover children (materials_covers), the largest of them
+                      # the forked children (cover processes, their batches, 目录.xlsx): the largest of them
                       children_peak_mb=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
         os.unlink(out)
         self.stdout.write(json.dumps(result))

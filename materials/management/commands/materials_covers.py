@@ -1,10 +1,11 @@
-"""Render the 迎检 archive's cover PDFs of some standards into a folder (a child of the archive job).
+"""Render the 迎检 archive's cover PDFs of some standards into a folder (to look at them, or time them).
 
     python manage.py materials_covers --ids 3,4,5 --out /path/to/folder [--user 7] [--today 2026-11-29] [--no-fork]
 
-Run once per archive by ``materials.archive.CoverProcess``; each batch of covers renders in a forked
-process, so WeasyPrint's memory goes back to the system when the batch is done (``--no-fork``: all
-in this process); writes ``<requirement id>.pdf`` per standard.
+The archive job renders its covers the same way (``materials.archive.render_covers``) in a process
+forked from the worker. Each batch of covers renders in a forked process, so WeasyPrint's memory
+goes back to the system when the batch is done (``--no-fork``: all in this process); writes
+``<requirement id>.pdf`` per standard.
 """
 from __future__ import annotations
 
