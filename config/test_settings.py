@@ -26,5 +26,6 @@ CAPTCHA_TEST_MODE = True
 # …which the captcha package warns about at import (meant for production, where it must stay off).
 warnings.filterwarnings("ignore", message="CAPTCHA_TEST_MODE is enabled", category=RuntimeWarning)
 RATELIMIT_ENABLE = False
-# materials: the archive renders its cover PDFs in this process (child processes could not see the test database).
+# materials: the archive renders its cover PDFs in this process (a forked cover process per archive would slow
+# the tests; tests/test_materials.py runs the forked path where it sets this True).
 MATERIALS_COVERS_IN_CHILD = False
