@@ -4,3 +4,13 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()
+
+# Import every view module and build the URL reverse map now, not in each worker's first requests.
+# Under README's `gunicorn --preload` this runs once in the master before it forks the workers
+# (docs/benchmarks.md, "gunicorn cold start"). Nothing here opens a database or Redis connection:
+# Django opens them lazily, per worker thread, after the fork (tests/test_wsgi_preload.py).
+from django.urls import get_resolver  # noqa: E402
+
+_resolver = get_resolver()
+_resolver.url_patterns  # noqa: B018
+_resolver.reverse_dict  # noqa: B018

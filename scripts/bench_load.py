@@ -9,7 +9,7 @@
    127.0.0.1 only), ``collectstatic`` into STATIC_ROOT when it has no manifest yet;
 2. bench users with a generated password: ``bench_admin``, ``bench_leader``, ``bench_inspector`` on
    the city unit and ``bench_liaison`` on the first unit (created when missing);
-3. gunicorn with 4 workers on a free port;
+3. gunicorn with 4 workers on a free port (``--preload``, as README's command);
 4. single user: ``--single`` sequential requests per page, p50;
 5. load: ``--clients`` threads (each one logged-in session, users taken in turn), ``--requests``
    requests per page shared among the clients allowed to see it, all pages mixed; p50 / p95 per page;
@@ -200,7 +200,8 @@ def start_gunicorn(env: dict[str, str], port: int, workers: int, threads: int = 
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     proc = subprocess.Popen(
         [gunicorn, "config.wsgi:application", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-         "--timeout", "180", "--log-level", "warning", *(["--threads", str(threads)] if threads > 1 else [])],
+         "--timeout", "180", "--log-level", "warning", "--preload",  # as README's command: the app loaded once
+         *(["--threads", str(threads)] if threads > 1 else [])],
         cwd=ROOT, env=env,
     )
     deadline = time.monotonic() + 60

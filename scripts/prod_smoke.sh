@@ -105,7 +105,7 @@ pass "demo data and superuser $SMOKE_USER (created as chuangwen_app)"
 # ---- README step 6: the three kinds of process (plain HTTP for the smoke, as on an intranet)
 export SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 SECURE_HSTS_SECONDS=0
 PORT=$("$PY" -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1]); s.close()")
-"$BIN/gunicorn" config.wsgi -b "127.0.0.1:$PORT" -w 2 --threads 4 --access-logfile - >"$WORK/gunicorn.log" 2>&1 &
+"$BIN/gunicorn" config.wsgi -b "127.0.0.1:$PORT" -w 2 --threads 4 --preload --access-logfile - >"$WORK/gunicorn.log" 2>&1 &
 PIDS+=($!)
 "$BIN/celery" -A config worker -Q celery,pdf -l info --concurrency 1 -n "smoke-$$@%h" >"$WORK/worker.log" 2>&1 &
 PIDS+=($!)
