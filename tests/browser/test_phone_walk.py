@@ -78,3 +78,22 @@ def test_the_inspectors_recent_findings_on_a_phone_are_cards(october, open_page)
     assert box["width"] > 200 and box["height"] < 40
     expect(card_line(page, row, "扣分")).to_have_text("1.00")
     assert_no_sideways_scroll(page)
+
+
+def test_bonuses_on_a_phone_are_cards(browser_world, open_page):
+    from decimal import Decimal
+
+    from inspections.models import Bonus
+
+    w = browser_world
+    Bonus.objects.create(campaign=w.campaign, unit=w.unit_b, month=dt.date(2026, 11, 1), points=Decimal("1.00"),
+                         reason="垃圾分类工作创新做法被省级媒体报道", created_by=w.admin)
+    page = open_page(w.admin, viewport=PHONE)
+    page.goto(f"{page.base_url}/inspections/adjustments/")
+    row = page.locator("tbody tr", has_text="垃圾分类工作创新做法")
+    unit = card_line(page, row, "单位")
+    expect(unit).to_have_text("口岸街道")
+    box = unit.bounding_box()  # was a 22 px column: 口岸街道 one character per line
+    assert box["width"] > 200 and box["height"] < 40
+    expect(row.get_by_role("button", name="批准", exact=True)).to_be_visible()
+    assert_no_sideways_scroll(page)
