@@ -8,7 +8,9 @@
   if (!box || !source || typeof L === "undefined") return;
   var data = JSON.parse(source.textContent);
   var colours = { none: "#198754", some: "#fd7e14", many: "#dc3545" };
-  var map = L.map(box, { zoomSnap: 0.25, attributionControl: Boolean(data.tileUrl), scrollWheelZoom: false });
+  var map = L.map(box, { zoomSnap: 0.25, attributionControl: Boolean(data.tileUrl), scrollWheelZoom: false, zoomControl: false });
+  // Leaflet's own zoom buttons are titled "Zoom in"/"Zoom out": the same control, in Chinese.
+  L.control.zoom({ zoomInTitle: "放大", zoomOutTitle: "缩小" }).addTo(map);
   if (data.tileUrl) {
     L.tileLayer(data.tileUrl, { maxZoom: 18, attribution: data.tileAttribution || "" }).addTo(map);
   }

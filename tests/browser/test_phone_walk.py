@@ -97,3 +97,15 @@ def test_bonuses_on_a_phone_are_cards(browser_world, open_page):
     assert box["width"] > 200 and box["height"] < 40
     expect(row.get_by_role("button", name="批准", exact=True)).to_be_visible()
     assert_no_sideways_scroll(page)
+
+
+def test_the_cockpit_maps_zoom_buttons_speak_chinese(browser_world, open_page):
+    from tests.test_cockpit import build_city
+
+    city = build_city(browser_world)
+    page = open_page(city.leader, viewport=PHONE)
+    box = page.get_by_test_id("cockpit-map")
+    expect(box).to_have_attribute("data-ready", "1")
+    expect(box.get_by_role("button", name="放大")).to_have_attribute("title", "放大")
+    expect(box.get_by_role("button", name="缩小")).to_have_attribute("title", "缩小")
+    expect(box.locator('[title="Zoom in"], [title="Zoom out"]')).to_have_count(0)
