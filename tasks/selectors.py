@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from operator import itemgetter
 from typing import Any
 
 from django.db.models import (
@@ -477,11 +478,15 @@ def rate_tables(
     return {dimension: tables[dimension] for dimension in dimensions}
 
 
-def nulls_last(values: Sequence[Any]) -> tuple[tuple[bool, Any], ...]:
+def nulls_last(values: Sequence[Any]) -> tuple[Any, ...]:
     """Sort key of a group's field values in the order of PostgreSQL's ``ORDER BY a, b, c``: each field
     ascending, an empty one (None: no phase, no action…) after the others. SQLite puts NULL first; the
-    order is made here, the same on both."""
-    return tuple((value is None, value) for value in values)
+    order is made here, the same on both. One flat tuple ``(a is None, a, b is None, b, …)``: a pair per
+    field for each of 1,000 units made the garbage collector run twice as often on the dashboard."""
+    key: list[Any] = []
+    for value in values:
+        key += (value is None, value)
+    return tuple(key)
 
 
 def group_counts(
@@ -493,13 +498,14 @@ def group_counts(
     (:func:`nulls_last`). The indicator table leaves 组织保障 tasks out (``fields`` then hold ``category``)."""
     _, own = DIMENSIONS[dimension]
     at = [fields.index(name) for name in own]
+    key_of = itemgetter(*at) if len(at) > 1 else (lambda row: (row[at[0]],))
     width = len(fields)
     category = fields.index("category") if dimension == "indicator" else None
     groups: dict[tuple[Any, ...], list[int]] = {}
     for row in counted:
         if category is not None and row[category] == TaskCategory.ORGANISATION:
             continue
-        key = tuple([row[i] for i in at])
+        key = key_of(row)
         sums = groups.get(key)
         if sums is None:
             groups[key] = list(row[width:])
