@@ -65,6 +65,8 @@ def survey_list(request: HttpRequest) -> HttpResponse:
     return render(request, "surveys/list.html", {
         "campaign": campaign, "surveys": surveys, "can_manage": access.can(user, "surveys.manage"),
         "can_results": access.can(user, "surveys.view_results"),
+        # Leaders read results but do not interview: no button to a page they may not open.
+        "can_interview": access.can(user, "surveys.interview"),
     })
 
 

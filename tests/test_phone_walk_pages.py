@@ -18,3 +18,18 @@ def test_the_matrix_bottom_row_names_each_units_tally(mat, client_for):  # noqa:
     labels = re.findall(r'<td data-label="([^"]+)">([^<]*)</td>', foot)
     assert labels[:2] == [("城东街道", "50.0% / 50.0%"), ("口岸街道", "0.0% / 0.0%")]
     assert "合格/报送\"" not in foot
+
+
+def test_the_survey_list_offers_the_interview_only_to_those_who_may_interview(world, client_for):
+    """A leader reads results but may not interview: the 入户调查 button led them to a 404."""
+    from tests.test_surveys import make_survey
+
+    survey = make_survey(world)
+    assert survey.allow_interview and survey.status == "open"
+    interview = f'href="/surveys/{survey.pk}/interview/"'
+    leader = client_for(world.leader)
+    body = leader.get("/surveys/").content.decode()
+    assert f'href="/surveys/{survey.pk}/results/"' in body and interview not in body
+    assert leader.get(f"/surveys/{survey.pk}/interview/").status_code == 404
+    assert interview in client_for(world.inspector).get("/surveys/").content.decode()
+    assert interview in client_for(world.official_a).get("/surveys/").content.decode()
