@@ -46,6 +46,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django_ratelimit.core import get_usage
 
 from . import audit
@@ -60,6 +61,14 @@ LOOPBACK = ("127.0.0.1", "::1")
 ViewFunc = Callable[..., HttpResponse]
 
 
+class _CaptchaInput(CaptchaTextInput):
+    """The library's widget; its image's alt text is a fixed English word in its template, said in Chinese here."""
+
+    def render(self, name: str, value: Any, attrs: dict | None = None, renderer: Any = None) -> str:
+        html = super().render(name, value, attrs, renderer)
+        return mark_safe(html.replace('alt="captcha"', 'alt="验证码图片"', 1))  # the library's own markup, already safe
+
+
 class CaptchaField(_CaptchaField):
     """The CAPTCHA every public submission form carries, with Chinese messages."""
 
@@ -67,7 +76,7 @@ class CaptchaField(_CaptchaField):
         kwargs.setdefault("label", "验证码")
         kwargs.setdefault("help_text", "请输入图中的字符（不区分大小写）；看不清可刷新页面换一张。")
         kwargs.setdefault("error_messages", {"invalid": "验证码不正确，请重新输入。", "required": "请输入验证码。"})
-        kwargs.setdefault("widget", CaptchaTextInput(attrs={
+        kwargs.setdefault("widget", _CaptchaInput(attrs={
             "class": "form-control", "autocomplete": "off", "autocapitalize": "off", "spellcheck": "false",
         }))
         super().__init__(*args, **kwargs)

@@ -33,3 +33,17 @@ def test_the_survey_list_offers_the_interview_only_to_those_who_may_interview(wo
     assert leader.get(f"/surveys/{survey.pk}/interview/").status_code == 404
     assert interview in client_for(world.inspector).get("/surveys/").content.decode()
     assert interview in client_for(world.official_a).get("/surveys/").content.decode()
+
+
+def test_the_captcha_image_is_described_in_chinese(db):
+    """Public forms (随手拍, 问卷): the CAPTCHA image's alt text, read aloud by screen readers, was 'captcha'."""
+    from django import forms
+
+    from campaign import public
+
+    class Form(forms.Form):
+        captcha = public.CaptchaField()
+
+    html = str(Form()["captcha"])
+    assert 'alt="验证码图片"' in html and 'alt="captcha"' not in html
+    assert 'src="/captcha/image/' in html and 'name="captcha_1"' in html
