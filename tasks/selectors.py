@@ -436,6 +436,7 @@ RATE_COUNTS = ("total", "done", "on_time", "judged", "overdue")  # the counts of
 
 def rate_tables(
     qs: QuerySet[Task], *, today: dt.date, fed: Collection[str] | None = None, dimensions: Sequence[str] | None = None,
+    with_short: bool = True,
 ) -> dict[str, list[RateRow]]:
     """:func:`rates_by` of each dimension (all of them by default): one grouped count per set of
     :data:`RATE_QUERIES` (two for the page), each table's groups added up and ordered here
@@ -445,11 +446,12 @@ def rate_tables(
     目标未达 needs the derived progress (a ``CASE`` with subqueries per task): counted inside each
     grouped query, Django compiled that expression once per table and PostgreSQL ran its subqueries for
     every task again. The short tasks are few; their keys are read once and counted per group here, with
-    the same values as ``Count(filter=short_done_q())``.
+    the same values as ``Count(filter=short_done_q())``. ``with_short=False``: the caller knows that no task
+    of ``qs`` has a quantitative target (:func:`with_target`), so none is short and that query is skipped.
     """
     dimensions = list(dimensions or DIMENSIONS)
     keys = sorted({name for d in dimensions for name in DIMENSIONS[d][1]} | {"category"})
-    short_keys = list(short_done(qs, fed).order_by().values(*keys))
+    short_keys = list(short_done(qs, fed).order_by().values(*keys)) if with_short else []
     tables = {}
     for together in RATE_QUERIES:
         these = [d for d in dimensions if d in together]
@@ -546,15 +548,15 @@ def worst_first(rows: Iterable[RateRow]) -> list[RateRow]:
     For the dashboard's summary of a long table (one row per unit): the groups that
     need attention come first; the full table stays in the export.
     """
-    return sorted(
-        rows,
-        key=lambda r: (
-            -r.overdue,
-            r.completion_rate if r.completion_rate is not None else Decimal("101"),
-            -r.total,
-            r.label,
-        ),
-    )
+    return sorted(rows, key=_worst_first_key)
+
+
+_NO_RATE = Decimal("101")  # a group without tasks: after every rate
+
+
+def _worst_first_key(r: RateRow) -> tuple[int, Decimal, int, str]:
+    rate = r.completion_rate  # computed once a row (a property)
+    return (-r.overdue, _NO_RATE if rate is None else rate, -r.total, r.label)
 
 
 # Sorting the dashboard's tables (campaign.sorting): the rows are aggregates already in memory

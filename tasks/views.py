@@ -344,9 +344,12 @@ def _dashboard_filter(request: HttpRequest, qs: Any) -> tuple[Any, dict[str, Any
 
 def _dashboard_data(request: HttpRequest, campaign: Any, today: dt.date) -> dict[str, Any]:
     qs, filters = _dashboard_filter(request, selectors.visible_tasks(request.user, campaign))
-    fed = selectors.fed_measures(qs)  # once: only those ledger measures in the progress SQL
+    # Progress (so 目标未达 and the target rows) only matters for tasks with a quantitative target: when
+    # none has one, the three queries that compute it (ledger measures, short tasks, target rows) are skipped.
+    targets_total = selectors.with_target(qs).count()
+    fed = selectors.fed_measures(qs) if targets_total else frozenset()  # only those ledger measures in the progress SQL
     rates = []
-    tables = selectors.rate_tables(qs, today=today, fed=fed)
+    tables = selectors.rate_tables(qs, today=today, fed=fed, with_short=bool(targets_total))
     for key, (title, _) in selectors.DIMENSIONS.items():
         rows = tables[key]
         if key == "unit":
@@ -373,9 +376,9 @@ def _dashboard_data(request: HttpRequest, campaign: Any, today: dt.date) -> dict
         "overdue_headers": sorting.headers(OVERDUE_COLUMNS, overdue_sort, request.GET, param="overdue_sort", anchor="overdue"),
         "overdue_total": selectors.overdue_query(qs, today=today).count(),
         "targets": selectors.sort_dashboard_rows(
-            selectors.target_rows(qs, limit=DASHBOARD_ROWS, fed=fed), target_sort, selectors.TARGET_SORTS),
+            selectors.target_rows(qs, limit=DASHBOARD_ROWS, fed=fed), target_sort, selectors.TARGET_SORTS) if targets_total else [],
         "target_headers": sorting.headers(TARGET_COLUMNS, target_sort, request.GET, param="targets_sort", anchor="targets"),
-        "targets_total": selectors.with_target(qs).count(),
+        "targets_total": targets_total,
         # Every task is in one category: the category table's 目标未达 add up to all of them (no second count).
         "short_total": sum(row.short for row in tables["category"]),
         **filters,

@@ -176,3 +176,35 @@ def test_the_rate_tables_by_hand_with_empty_groups_and_ties(world):
         assert [(r.label, r.total, r.short, r.query) for r in selectors.rates_by(qs, key, today=today)] == [
             (r.label, r.total, r.short, r.query) for r in tables[key]
         ], key
+
+
+def test_without_a_quantitative_target_the_dashboard_reads_no_progress(world, client_for):
+    """目标未达 and the target rows need each task's derived progress (subqueries over progress entries); a
+    task without a target is never short, so with no target among the tasks those queries are not run."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from tasks.models import ProgressEntry, TaskStatus
+    from tests import factories as f
+
+    w = world
+    today = timezone.localdate()
+    done = dict(status=TaskStatus.COMPLETED, completed_on=today, deadline=today)
+    f.TaskFactory(campaign=w.campaign, unit=w.unit_a, indicator=w.leaf_clean, **done)
+    client = client_for(w.admin)
+
+    def page() -> tuple[str, list[str]]:
+        with CaptureQueriesContext(connection) as ctx:
+            html = client.get("/tasks/dashboard/").content.decode()
+        return html, [q["sql"] for q in ctx.captured_queries]
+
+    html, sql = page()
+    assert not [q for q in sql if "tasks_progressentry" in q]
+    assert '目标未达</strong>：<strong class="text-danger">0</strong> 项' in html and "量化目标完成情况（0 项" in html
+    short = f.TaskFactory(campaign=w.campaign, unit=w.unit_b, indicator=w.leaf_ads, target_value=Decimal("8"), **done)
+    ProgressEntry.objects.create(task=short, author=w.admin, text="进展", value=Decimal("5"))
+    html, sql = page()
+    assert [q for q in sql if "tasks_progressentry" in q]
+    assert '目标未达</strong>：<strong class="text-danger">1</strong> 项' in html and "量化目标完成情况（1 项" in html
+    assert "62.5%" in html  # 5 of 8 in the target rows
