@@ -10,7 +10,11 @@ from .selectors import TrendPoint
 
 
 def trend_svg(points: list[TrendPoint], *, width: int = 640, height: int = 220, title: str = "") -> SafeString:
-    """A line chart of scores by month; open (unpublished) months are drawn hollow."""
+    """A line chart of scores by month; open (unpublished) months are drawn hollow.
+
+    Every point is labelled with its score while the months stand at least 40 units apart; closer
+    (a narrow chart for phones over many months) only the latest is, the others keep their tooltip.
+    """
     known = [p for p in points if p.score is not None]
     left, right, top, bottom = 44, 16, 16, 30
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -43,6 +47,7 @@ def trend_svg(points: list[TrendPoint], *, width: int = 640, height: int = 220, 
     if len(coords) > 1:
         line = " ".join(f"{x:.1f},{y:.1f}" for _, (x, y) in coords)
         parts.append(f'<polyline points="{line}" fill="none" stroke="#b02a37" stroke-width="2"/>')
+    last_known = coords[-1][0]
     for i, p in enumerate(points):
         x = left + i * step if len(points) > 1 else left + plot_w / 2
         parts.append(f'<text x="{x:.1f}" y="{height - 10}" text-anchor="middle" font-size="11" fill="#495057">{p.label}</text>')
@@ -54,6 +59,7 @@ def trend_svg(points: list[TrendPoint], *, width: int = 640, height: int = 220, 
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{fill}" stroke="#b02a37" stroke-width="2">'
             f"<title>{p.month.year}年{p.label}：{p.score}分{'（已发布）' if p.published else '（未发布）'}</title></circle>"
         )
-        parts.append(f'<text x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle" font-size="10" fill="#212529">{p.score}</text>')
+        if step >= 40 or i == last_known:
+            parts.append(f'<text x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle" font-size="10" fill="#212529">{p.score}</text>')
     parts.append("</svg>")
     return mark_safe("".join(parts))

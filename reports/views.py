@@ -265,6 +265,8 @@ def unit_month(request: HttpRequest, month: str, unit_id: int) -> HttpResponse:
         "campaign": campaign, "month": day, "month_slug": f"{day:%Y-%m}", "label": month_label(day), "unit": unit,
         "score": score, "lines": lines, "scores": scores, "group_size": sum(1 for u in scores.units if u.ranking_group == score.ranking_group),
         "trend_svg": trend_svg(trend, title=f"{unit.name}得分趋势"), "trend": trend,
+        # Drawn narrow for phones: the wide chart shrunk to 340 px had 6 px labels.
+        "trend_svg_phone": trend_svg(trend, width=340, height=200, title=f"{unit.name}得分趋势"),
         "total": score.score - score.full_score, "sees_all": access.sees_all_units(request.user),
     })
 

@@ -47,3 +47,25 @@ def test_the_captcha_image_is_described_in_chinese(db):
     html = str(Form()["captcha"])
     assert 'alt="验证码图片"' in html and 'alt="captcha"' not in html
     assert 'src="/captcha/image/' in html and 'name="captcha_1"' in html
+
+
+def test_a_narrow_trend_chart_over_many_months_labels_only_the_latest_score():
+    import datetime as dt
+    from decimal import Decimal
+
+    from reports.charts import trend_svg
+    from reports.selectors import TrendPoint
+
+    def points(n):
+        return [TrendPoint(month=dt.date(2026, m, 1), score=Decimal("99.00") - m, rank=None, published=True)
+                for m in range(1, n + 1)]
+
+    def score_labels(svg):
+        return re.findall(r'font-size="10" fill="#212529">([\d.]+)</text>', svg)
+
+    # 7 months in 340 units: 47 apart, every score written.
+    assert score_labels(str(trend_svg(points(7), width=340, height=200))) == [f"{99 - m}.00" for m in range(1, 8)]
+    # 12 months: 25 apart, the labels would overlap; only the latest is written, every point keeps its tooltip.
+    narrow = str(trend_svg(points(12), width=340, height=200))
+    assert score_labels(narrow) == ["87.00"] and narrow.count("<title>2026年") == 12
+    assert len(score_labels(str(trend_svg(points(12))))) == 12  # the wide chart: all

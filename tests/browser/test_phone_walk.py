@@ -109,3 +109,16 @@ def test_the_cockpit_maps_zoom_buttons_speak_chinese(browser_world, open_page):
     expect(box.get_by_role("button", name="放大")).to_have_attribute("title", "放大")
     expect(box.get_by_role("button", name="缩小")).to_have_attribute("title", "缩小")
     expect(box.locator('[title="Zoom in"], [title="Zoom out"]')).to_have_count(0)
+
+
+def test_a_units_score_trend_is_readable_on_a_phone(october, open_page):
+    w = october
+    page = open_page(w.admin, viewport=PHONE)
+    page.goto(f"{page.base_url}/reports/months/2026-10/units/{w.unit_a.pk}/")
+    chart = page.get_by_test_id("trend-phone").locator("svg")
+    expect(chart).to_be_visible()
+    label = chart.locator("text", has_text="10月")
+    expect(label).to_be_visible()
+    # The 640-wide chart shrunk into the phone's card drew its month labels about 6 px high.
+    assert label.bounding_box()["height"] >= 10
+    assert_no_sideways_scroll(page)
