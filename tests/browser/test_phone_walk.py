@@ -122,3 +122,20 @@ def test_a_units_score_trend_is_readable_on_a_phone(october, open_page):
     # The 640-wide chart shrunk into the phone's card drew its month labels about 6 px high.
     assert label.bounding_box()["height"] >= 10
     assert_no_sideways_scroll(page)
+
+
+@pytest.mark.parametrize("viewport", [PHONE, {"width": 1366, "height": 900}], ids=["375", "1366"])
+def test_the_near_me_button_of_a_new_finding_is_on_screen(browser_world, open_page, viewport):
+    w = browser_world
+    inspection = f.InspectionFactory(campaign=w.campaign, created_by=w.inspector, date=dt.date(2026, 11, 27))
+    page = open_page(w.inspector, viewport=viewport)
+    page.goto(f"{page.base_url}/inspections/{inspection.pk}/findings/new/")
+    button = page.get_by_role("button", name="附近点位（使用手机定位）")
+    expect(button).to_be_visible()
+    fieldset = page.locator("fieldset", has=button).bounding_box()
+    box = button.bounding_box()
+    # It stood beside the floated legend, in a grid squeezed to 0 px: 66 px wide, from x=367 on a 375 px phone.
+    assert box["x"] >= fieldset["x"] and box["x"] + box["width"] <= fieldset["x"] + fieldset["width"] + 1
+    assert box["width"] > fieldset["width"] * 0.9
+    if viewport is PHONE:
+        assert_no_sideways_scroll(page)
