@@ -69,3 +69,19 @@ def test_a_narrow_trend_chart_over_many_months_labels_only_the_latest_score():
     narrow = str(trend_svg(points(12), width=340, height=200))
     assert score_labels(narrow) == ["87.00"] and narrow.count("<title>2026年") == 12
     assert len(score_labels(str(trend_svg(points(12))))) == 12  # the wide chart: all
+
+
+def test_pages_of_their_own_name_the_site_icon(world, client, client_for):
+    """A page not built on base.html named no icon, so the browser asked for /favicon.ico: a 404 (and a
+    console error) on the survey poster, the public survey and the error pages."""
+    from django.template.loader import render_to_string
+
+    from tests.test_surveys import make_survey
+
+    icon = '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
+    survey = make_survey(world)
+    assert icon in client_for(world.admin).get(f"/surveys/{survey.pk}/poster/").content.decode()
+    public = client.get(f"/surveys/s/{survey.token}/")
+    assert public.status_code == 200 and icon in public.content.decode()
+    for name in ("400.html", "403_csrf.html", "500.html"):
+        assert icon in render_to_string(name), name
