@@ -43,6 +43,7 @@ print(json.dumps({
     "cache": caches.settings["default"]["BACKEND"],
     "views_imported": sorted(m for m in ("tasks.views", "snaps.views", "reports.views", "inspections.views") if m in sys.modules),
     "reverse_ready": resolver._populated and get_language() in resolver._reverse_dict,
+    "frozen": __import__("gc").get_freeze_count(),
 }))
 """
 
@@ -61,6 +62,7 @@ def test_importing_the_wsgi_application_opens_no_connection_and_leaves_nothing_t
     assert facts["sockets"] == [] and facts["open_db"] == [] and facts["redis_pools"] == [], facts
     assert facts["views_imported"] == ["inspections.views", "reports.views", "snaps.views", "tasks.views"]
     assert facts["reverse_ready"] is True
+    assert facts["frozen"] > 10_000  # the start-up objects are out of the garbage collector's full collections
 
 
 def test_the_readme_and_the_smoke_start_gunicorn_with_preload():
