@@ -85,3 +85,19 @@ def test_pages_of_their_own_name_the_site_icon(world, client, client_for):
     assert public.status_code == 200 and icon in public.content.decode()
     for name in ("400.html", "403_csrf.html", "500.html"):
         assert icon in render_to_string(name), name
+
+
+def test_breadcrumbs_are_announced_in_chinese(world, client_for):
+    """Screen readers read a nav's label aloud: the breadcrumbs were labelled 'breadcrumb'."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from tests import factories as f
+
+    task = f.TaskFactory(campaign=world.campaign, unit=world.unit_a, indicator=world.leaf_ads)
+    body = client_for(world.admin).get(f"/tasks/{task.pk}/").content.decode()
+    assert '<nav aria-label="当前位置" class="cw-breadcrumb"' in body
+    english = [str(p.relative_to(settings.BASE_DIR)) for p in (Path(settings.BASE_DIR) / "templates").rglob("*.html")
+               if 'aria-label="breadcrumb"' in p.read_text(encoding="utf-8")]
+    assert english == []
