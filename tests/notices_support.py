@@ -73,7 +73,8 @@ def http_server():
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     state["fake"] = FakeHttp(server)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll: shutdown() waits for the loop to look (the default 0.5 s was most of each test's teardown).
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     yield state["fake"]
     server.shutdown()
