@@ -139,3 +139,23 @@ def test_the_near_me_button_of_a_new_finding_is_on_screen(browser_world, open_pa
     assert box["width"] > fieldset["width"] * 0.9
     if viewport is PHONE:
         assert_no_sideways_scroll(page)
+
+
+def test_the_report_jobs_on_a_phone_are_cards(browser_world, open_page):
+    from reports.models import JobStatus, ReportJob
+
+    w = browser_world
+    ReportJob.objects.create(kind="survey-pdf", campaign=w.campaign, requested_by=w.admin, status=JobStatus.DONE)
+    ReportJob.objects.create(kind="bulletin-pdf", campaign=w.campaign, month=dt.date(2026, 10, 1), requested_by=w.leader,
+                             status=JobStatus.FAILED, message="生成失败")
+    page = open_page(w.leader, viewport=PHONE)
+    page.goto(f"{page.base_url}/reports/jobs/")
+    survey = page.locator("tbody tr", has=page.locator('td[data-label="报表"]', has_text="问卷"))
+    expect(card_line(page, survey, "月份")).to_have_text("—")  # a survey's report has no month
+    who = card_line(page, survey, "申请人")
+    expect(who).to_have_text("王主任")
+    box = who.bounding_box()  # was a 20 px column: 王主任 one character per line
+    assert box["width"] > 200 and box["height"] < 40
+    bulletin = page.locator("tbody tr", has=page.locator('td[data-label="月份"]', has_text="2026年10月"))
+    expect(card_line(page, bulletin, "申请人")).to_have_text("赵书记")
+    assert_no_sideways_scroll(page)
