@@ -98,6 +98,7 @@ def _settings_probe(code: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=full, capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.engine_independent  # a settings subprocess with its own DATABASE_URL
 def test_the_pool_is_off_by_default():
     done = _settings_probe(
         "import django; django.setup(); from django.conf import settings as s; print('pool' in s.DATABASES['default'].get('OPTIONS', {}))",
@@ -107,6 +108,7 @@ def test_the_pool_is_off_by_default():
     assert done.stdout.strip() == "False"
 
 
+@pytest.mark.engine_independent  # a settings subprocess with its own DATABASE_URL
 def test_the_pool_is_never_asked_of_sqlite():
     done = _settings_probe(
         "import django; django.setup(); from django.conf import settings as s; print(s.DATABASES['default'].get('OPTIONS', {}))",
