@@ -159,3 +159,24 @@ def test_the_report_jobs_on_a_phone_are_cards(browser_world, open_page):
     bulletin = page.locator("tbody tr", has=page.locator('td[data-label="月份"]', has_text="2026年10月"))
     expect(card_line(page, bulletin, "申请人")).to_have_text("赵书记")
     assert_no_sideways_scroll(page)
+
+
+def test_a_public_surveys_question_titles_sit_inside_their_cards(browser_world, chromium, live_server):
+    from tests.test_surveys import make_survey
+
+    survey = make_survey(browser_world)
+    context = chromium.new_context(viewport=PHONE, locale="zh-CN", reduced_motion="reduce")
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/surveys/s/{survey.token}/")
+        card = page.locator("fieldset.cw-q", has_text="您知道我市正在创建全国文明城市吗？")
+        title = card.locator("legend")
+        expect(title).to_be_visible()
+        card_box, title_box = card.bounding_box(), title.bounding_box()
+        # Drawn across the card's top border the title started at the card's very top edge; inside, below
+        # the border and the card's padding.
+        assert title_box["y"] >= card_box["y"] + 8
+        choice = card.get_by_text("知道", exact=True)
+        assert choice.bounding_box()["y"] >= title_box["y"] + title_box["height"]  # the choices below the title
+    finally:
+        context.close()
