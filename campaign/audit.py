@@ -18,6 +18,7 @@ from django.db.models import Model
 from django.http import HttpRequest
 from django.urls import NoReverseMatch
 
+from . import access
 from .models import AuditLog, Unit
 
 RETENTION_DAYS = 180
@@ -220,11 +221,13 @@ class RowWords:
     url: str  # "" when the object has no page or no longer exists
 
 
-def describe(rows: Iterable[AuditLog]) -> dict[int, RowWords]:
+def describe(rows: Iterable[AuditLog], user: Any = None) -> dict[int, RowWords]:
     """Words and links for a page of audit rows: one query per object type on the page, not per row.
 
     The link is the object's ``get_absolute_url`` where its model has one (a task, a finding, a
-    督办单 …); the page it leads to checks access as always.
+    督办单 …); the page it leads to checks access as always. A model whose page needs a permission
+    the reader lacks names it as ``audit_link_permission`` and gets no link for that reader (a leader
+    reads the audit log but may not open a 随手拍: the link was a 404).
     """
     rows = list(rows)
     ids_by_type: dict[str, set[str]] = {}
@@ -238,6 +241,9 @@ def describe(rows: Iterable[AuditLog]) -> dict[int, RowWords]:
         except (LookupError, ValueError):
             continue
         if not hasattr(model, "get_absolute_url"):
+            continue
+        permission = getattr(model, "audit_link_permission", "")
+        if user is not None and permission and not access.can(user, permission):
             continue
         pks = [pk for pk in ids if pk.isdigit()]
         for obj in model._default_manager.filter(pk__in=pks):

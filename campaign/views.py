@@ -85,7 +85,7 @@ def _audit_rows_for(request: HttpRequest) -> tuple[AuditSearchForm, QuerySet[Aud
 def audit_list(request: HttpRequest) -> HttpResponse:
     form, rows = _audit_rows_for(request)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    words = audit.describe(page)
+    words = audit.describe(page, request.user)
     for row in page:
         row.words = words[row.pk]
     return render(request, "campaign/audit_list.html", {"form": form, "page": page})

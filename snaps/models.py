@@ -147,6 +147,9 @@ class Snap(models.Model):
     def __str__(self) -> str:
         return f"{self.code} · {self.category} · {self.description[:20]}"
 
+    # The audit log links here only for those who may open the page (campaign.audit.describe).
+    audit_link_permission = "snaps.triage"
+
     def get_absolute_url(self) -> str:
         return reverse("snaps-detail", args=[self.pk])
 

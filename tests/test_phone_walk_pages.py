@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from tests.test_materials import _accept, mat, submit  # noqa: F401  (mat is a fixture)
+from tests.test_snaps import snap_world  # noqa: F401  (a fixture)
 
 
 def test_the_matrix_bottom_row_names_each_units_tally(mat, client_for):  # noqa: F811
@@ -101,3 +102,24 @@ def test_breadcrumbs_are_announced_in_chinese(world, client_for):
     english = [str(p.relative_to(settings.BASE_DIR)) for p in (Path(settings.BASE_DIR) / "templates").rglob("*.html")
                if 'aria-label="breadcrumb"' in p.read_text(encoding="utf-8")]
     assert english == []
+
+
+def test_the_audit_log_links_a_snap_only_for_those_who_may_open_it(snap_world, client_for):  # noqa: F811
+    """A leader reads the audit log but may not open a 随手拍: its link led to a 404."""
+    from campaign import audit
+    from tests import factories as f
+    from tests.test_snaps import report
+
+    w = snap_world
+    snap = report(w, description="坡子街路口垃圾堆了三天")  # audited as snap.submit
+    task = f.TaskFactory(campaign=w.campaign, unit=w.unit_a, indicator=w.leaf_ads)
+    audit.record("task.update", actor=w.admin, obj=task)
+    snap_link, task_link = f'href="/snaps/{snap.pk}/"', f'href="/tasks/{task.pk}/"'
+
+    leader = client_for(w.leader)
+    body = leader.get("/campaign/audit/").content.decode()
+    assert "坡子街路口垃圾堆了三天" in body and snap_link not in body
+    assert task_link in body  # other objects keep their links
+    assert leader.get(f"/snaps/{snap.pk}/").status_code == 404
+    admin = client_for(w.admin).get("/campaign/audit/").content.decode()
+    assert snap_link in admin and task_link in admin
