@@ -180,3 +180,22 @@ def test_a_public_surveys_question_titles_sit_inside_their_cards(browser_world, 
         assert choice.bounding_box()["y"] >= title_box["y"] + title_box["height"]  # the choices below the title
     finally:
         context.close()
+
+
+def test_the_timeline_filter_fits_a_phone(browser_world, open_page):
+    w = browser_world
+    office = f.UnitFactory(name="泰和市创建全国文明城市工作领导小组办公室", parent=w.city)  # a wide option
+    for unit in (w.unit_a, office):
+        f.TaskFactory(campaign=w.campaign, unit=unit, indicator=w.leaf_ads, title="新建乡村宣传栏",
+                      deadline=dt.date(2026, 8, 31), phase=w.phase_push)
+    page = open_page(w.leader, viewport=PHONE)
+    page.goto(f"{page.base_url}/tasks/timeline/")
+    expect(page.locator("#tl-unit option", has_text="领导小组办公室")).to_have_count(1)
+    button = page.get_by_role("button", name="筛选")
+    expect(button).to_be_visible()
+    # Squeezed beside the two selects, 筛选 stood one character per line (a 60 px tall button).
+    box = button.bounding_box()
+    assert box["height"] <= 48 and box["width"] > box["height"]
+    phase = page.locator("#tl-phase").bounding_box()
+    assert phase["x"] + phase["width"] <= PHONE["width"]
+    assert_no_sideways_scroll(page)
