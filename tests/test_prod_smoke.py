@@ -47,7 +47,7 @@ class _LoginWithoutPolicy(BaseHTTPRequestHandler):
 
 def test_a_missing_check_stops_at_its_own_fail_line():
     server = HTTPServer(("127.0.0.1", 0), _LoginWithoutPolicy)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)  # shutdown() waits a poll
     thread.start()
     try:
         done = _run(f"http://127.0.0.1:{server.server_port}")
