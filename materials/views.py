@@ -100,7 +100,7 @@ def matrix_rows_html(matrix: selectors.Matrix) -> str:
         req = row.requirement
         parts.append(
             f'<tr><td data-label="测评标准"><a href="{escape(req.get_absolute_url())}">{escape(req.indicator.code)} '
-            f'{escape(req.indicator.name)}</a></td><td data-label="截止">{req.deadline:%m-%d}</td>'
+            f'{escape(req.indicator.name)}</a></td><td data-label="截止" class="text-nowrap">{req.deadline:%m-%d}</td>'
         )
         starts = {state: f' class="{css}"><a href="{base}{req.pk}/units/' for state, css in _CELL_CLASS.items()}
         for head, end, state in zip(heads, ends, row.cells):

@@ -199,3 +199,26 @@ def test_the_timeline_filter_fits_a_phone(browser_world, open_page):
     phase = page.locator("#tl-phase").bounding_box()
     assert phase["x"] + phase["width"] <= PHONE["width"]
     assert_no_sideways_scroll(page)
+
+
+
+def test_the_matrix_deadline_stays_on_one_line_at_1366(browser_world, open_page):
+    """With a dozen unit columns the 截止 column wrapped 11-15 as 11- / 15."""
+    from decimal import Decimal
+
+    from materials import services
+
+    w = browser_world
+    std = f.IndicatorFactory(campaign=w.campaign, code="4.1.2", name="道德讲堂", level=3, parent=w.ind_1_1,
+                             method="material", score=Decimal("1.00"), lead_unit=w.unit_a)
+    units = [w.unit_a, w.unit_b, *(f.UnitFactory(name=f"坡子街街道第{n}社区", parent=w.unit_a) for n in range(12))]
+    services.requirement_save(user=w.admin, campaign=w.campaign, indicator=std, deadline=dt.date(2099, 11, 15),
+                              items=services.parse_items("道德讲堂活动方案"), units=units)
+    page = open_page(w.admin, viewport={"width": 1366, "height": 900})
+    page.goto(f"{page.base_url}/materials/")
+    deadline = page.get_by_test_id("matrix").locator('td[data-label="截止"]').first
+    expect(deadline).to_have_text("11-15")
+    lines = page.evaluate("""() => { const range = document.createRange();
+        range.selectNodeContents(document.querySelector('td[data-label="截止"]'));
+        return range.getClientRects().length; }""")
+    assert lines == 1  # one line box: 11-15 is not broken after the hyphen
