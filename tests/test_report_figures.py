@@ -132,7 +132,7 @@ def test_page_bulletin_pdf_and_workbook_show_the_same_figures(october, client_fo
 
     months = client.get("/reports/months/").content.decode()
     row = months[months.index("2026年10月"):]
-    assert re.search(r'<td class="text-end">3</td>\s*<td class="text-end">2.50</td>', row)
+    assert re.search(r'<td class="text-end"[^>]*>3</td>\s*<td class="text-end"[^>]*>2.50</td>', row)
 
 
 def test_the_month_list_totals_an_open_month_the_same_way(october, client_for):
@@ -141,7 +141,7 @@ def test_the_month_list_totals_an_open_month_the_same_way(october, client_for):
     Finding.objects.filter(pk=finding(w, w.unit_b, w.leaf_clean, "0.60").pk).update(status=FindingStatus.WITHDRAWN, withdrawn_reason="误报")
     months = client_for(w.admin).get("/reports/months/").content.decode()
     row = months[months.index("2026年10月"):]
-    assert re.search(r'<td class="text-end">3</td>\s*<td class="text-end">2.50</td>', row)  # not 2.80 (raw findings)
+    assert re.search(r'<td class="text-end"[^>]*>3</td>\s*<td class="text-end"[^>]*>2.50</td>', row)  # not 2.80 (raw findings)
     data = report_data(campaign=w.campaign, month=OCT)
     assert (data.findings_count, data.findings_points) == (3, D("2.50"))
 
