@@ -34,7 +34,7 @@ from campaign.pdf import CJK_FONT_FAMILY, STATIC_DIR, render_pdf, safe_url_fetch
 from campaign.periods import file_name
 from campaign.textgrid import grid_header, grid_row
 
-from .data import ReportData, summary_figures
+from .data import ReportData, summary_figures, without_rows
 from .scoring import KIND_LABELS
 
 PDF_CONTENT_TYPE = "application/pdf"
@@ -425,12 +425,9 @@ def _slim(unit: Any) -> Any:
 def bulletin_part_payload(data: ReportData, plan: ChunkPlan) -> dict[str, Any]:
     """What one part's worker needs (picklable, and only that part's lines)."""
     if plan.front:
-        slim = {u.unit_id: _slim(u) for u in data.units}
-        front = dataclasses.replace(
-            data, units=list(slim.values()), groups=[(g, [slim[u.unit_id] for u in members]) for g, members in data.groups],
-            findings=[], tasks=[], matrix={}, finding_state={},
-        )
-        return {"front": True, "data": front}
+        # The figures without their rows, keeping the findings' count: 按期整改率 printed 29/0 when
+        # the rows were dropped here and the count read off the emptied list.
+        return {"front": True, "data": without_rows(data)}
     by_id = {u.unit_id: u for u in data.units}
     items = []
     for unit_id in plan.unit_ids:

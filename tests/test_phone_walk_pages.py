@@ -123,3 +123,21 @@ def test_the_audit_log_links_a_snap_only_for_those_who_may_open_it(snap_world, c
     assert leader.get(f"/snaps/{snap.pk}/").status_code == 404
     admin = client_for(w.admin).get("/campaign/audit/").content.decode()
     assert snap_link in admin and task_link in admin
+
+
+def test_the_pdf_bulletins_summary_reads_the_same_figures_as_the_page():
+    """The PDF's front part got the month's figures with the finding rows dropped: its 按期整改率 read
+    29/0 where the page said 29/34."""
+    import dataclasses
+
+    from reports import renderers
+    from reports.data import summary_figures, without_rows
+    from tests.test_reports_jobs import _hand_built, _unit
+
+    data = _hand_built([("乡镇街道组", [_unit(1, "城东街道", "乡镇街道组", 3), _unit(2, "口岸街道", "乡镇街道组", 1)])])
+    data = dataclasses.replace(data, findings=[object()] * 34, rectified_on_time=29)
+    figures = dict(summary_figures(data))
+    assert "按期整改率（29/34）" in figures
+    front = renderers.bulletin_part_payload(data, renderers.plan_bulletin_chunks(data, max_rows=50)[0])
+    assert front["front"] and dict(summary_figures(front["data"])) == figures
+    assert dict(summary_figures(without_rows(data))) == figures  # the month page's copy
