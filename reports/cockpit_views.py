@@ -30,6 +30,8 @@ def cockpit_page(request: HttpRequest) -> HttpResponse:
     data = cockpit(campaign=campaign)
     return render(request, "reports/cockpit.html", {
         "campaign": campaign, "c": data, "map": data.map_payload(),
+        # Only the office (admins) configures the map tiles: only they are told the setting's name.
+        "configures_map": access.is_admin(request.user),
         "trend_charts": [(name, trend_svg(points, width=300, height=120, title=f"{name}平均得分趋势"))
                          for name, points in data.trend],
     })

@@ -185,6 +185,20 @@ def test_with_a_tile_server_the_map_gets_it_and_the_page_drops_the_plain_backgro
     settings.MAP_TILE_URL = "https://{s}.tiles.example.gov.cn/{z}/{x}/{y}.png"
     assert cockpit(campaign=city.campaign, today=TODAY).map_payload()["tileUrl"] == settings.MAP_TILE_URL
     html = client_for(city.leader).get(reverse("reports-cockpit")).content.decode()
-    assert "未配置地图底图" not in html and "tiles.example.gov.cn" in html
+    assert "地图暂无底图" not in html and "MAP_TILE_URL" not in html and "tiles.example.gov.cn" in html
     settings.MAP_TILE_URL = ""
-    assert "未配置地图底图" in client_for(city.leader).get(reverse("reports-cockpit")).content.decode()
+    assert "地图暂无底图" in client_for(city.leader).get(reverse("reports-cockpit")).content.decode()
+
+
+def test_without_tiles_leaders_read_a_plain_sentence_and_only_admins_the_setting_name(city, client_for, settings):
+    settings.MAP_TILE_URL = ""
+    for user, url in ((city.leader, reverse("reports-cockpit")), (city.leader, reverse("home")),
+                      (city.admin, reverse("reports-cockpit")), (city.admin, reverse("home"))):
+        html = client_for(user).get(url).content.decode()
+        note = html[html.index('data-testid="cockpit-map-plain"'):]
+        note = note[:note.index("</div>")]
+        assert "地图暂无底图，各点位按经纬度显示在空白背景上。" in note, (user, url)
+        if user == city.admin:
+            assert "MAP_TILE_URL" in note
+        else:
+            assert "MAP_TILE_URL" not in html and "未配置" not in html
