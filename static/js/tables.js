@@ -1,4 +1,4 @@
-// Ranking tables on a phone (templates/reports/ranking_table.html): the less important columns
+// Ranking tables on a phone (templates/reports/ranking_table.html, year_summary.html): the less important columns
 // are hidden by app.css until 显示全部列 is pressed; pressing again hides them.
 document.addEventListener("click", function (e) {
   var button = e.target.closest("[data-cw-all-columns]");
