@@ -19,6 +19,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch
 
 from . import access
+from .audit_secrets import Shown, secret_free_text, shown  # noqa: F401 (the log's readers use them from here)
 from .models import AuditLog, Unit
 
 RETENTION_DAYS = 180
@@ -46,10 +47,16 @@ def _jsonable(value: Any) -> Any:
 
 
 def snapshot(obj: Model, fields: list[str] | None = None) -> dict[str, Any]:
-    """The concrete field values of ``obj`` (foreign keys as ids), ready for before/after."""
+    """The concrete field values of ``obj`` (foreign keys as ids), ready for before/after.
+
+    Fields the model names in ``audit_secret_fields`` (a 随手拍's query code) are left out.
+    """
     data = {}
+    secret = set(getattr(obj, "audit_secret_fields", ()))
     for field in obj._meta.concrete_fields:
         if fields is not None and field.name not in fields:
+            continue
+        if field.name in secret or field.attname in secret:
             continue
         data[field.attname] = _jsonable(getattr(obj, field.attname))
     return data
@@ -287,7 +294,7 @@ def search(
     if unit is not None:
         qs = qs.filter(unit__path__startswith=unit.path)
     if obj:
-        qs = qs.filter(Q(object_repr__icontains=obj) | Q(object_type__icontains=obj) | Q(object_id=obj))
+        qs = qs.filter(secret_free_text(obj, ["object_repr"]) | Q(object_type__icontains=obj) | Q(object_id=obj))
     if action:
         qs = qs.filter(Q(action=action) | Q(action__startswith=f"{action}."))
     if date_from:

@@ -557,7 +557,9 @@ class AuditLog(models.Model):
         ordering = ["-at"]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_repr}"
+        from .audit_secrets import shown  # the object's description as shown: an old 随手拍 row's query code hidden
+
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {shown(self).object_repr}"
 
     def get_absolute_url(self) -> str:
         return reverse("admin:campaign_auditlog_change", args=[self.pk])

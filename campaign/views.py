@@ -88,21 +88,24 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     words = audit.describe(page, request.user)
     for row in page:
         row.words = words[row.pk]
+        row.shown = audit.shown(row)  # a 随手拍's query code never shown (docs/security.md §6)
     return render(request, "campaign/audit_list.html", {"form": form, "page": page})
+
+
+def _export_row(row: AuditLog) -> list[object]:
+    shown = audit.shown(row)  # a 随手拍's query code never exported (docs/security.md §6)
+    return [
+        row.at, row.actor_name, row.actor.get_full_name() if row.actor else "", row.action, audit.action_label(row.action, row.after),
+        audit.object_type_label(row.object_type),
+        row.object_id, shown.object_repr, str(row.unit) if row.unit else "", row.ip_address or "",
+        _json_text(shown.before), _json_text(shown.after), shown.message,
+    ]
 
 
 @login_required
 def audit_export(request: HttpRequest) -> HttpResponse:
     form, rows = _audit_rows_for(request)
-    data = (
-        [
-            row.at, row.actor_name, row.actor.get_full_name() if row.actor else "", row.action, audit.action_label(row.action, row.after),
-            audit.object_type_label(row.object_type),
-            row.object_id, row.object_repr, str(row.unit) if row.unit else "", row.ip_address or "",
-            _json_text(row.before), _json_text(row.after), row.message,
-        ]
-        for row in rows[:AUDIT_EXPORT_MAX_ROWS].iterator(chunk_size=STREAM_CHUNK_ROWS)
-    )
+    data = (_export_row(row) for row in rows[:AUDIT_EXPORT_MAX_ROWS].iterator(chunk_size=STREAM_CHUNK_ROWS))
     response = stream_table(
         request, title="审计日志", headers=AUDIT_HEADERS, rows=data, filename=file_name("审计日志", "xlsx", day=timezone.localdate()),
         what="导出审计日志", details={"filters": form.filters() if form.is_bound else {}},

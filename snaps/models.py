@@ -145,10 +145,15 @@ class Snap(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.code} · {self.category} · {self.description[:20]}"
+        # Never the query code: this text is stored in audit rows that leaders and admins read, and the
+        # code is the reporter's key to the status page (docs/security.md §6).
+        return f"随手拍举报 #{self.pk} · {self.category} · {self.description[:20]}"
 
     # The audit log links here only for those who may open the page (campaign.audit.describe).
     audit_link_permission = "snaps.triage"
+    # Left out of audit snapshots; hidden when older rows that still hold it are shown (campaign.audit.shown).
+    audit_secret_fields = ("code",)
+    audit_secret_pattern = rf"(?<![0-9A-Za-z])[{CODE_ALPHABET}]{{{CODE_LENGTH}}}(?![0-9A-Za-z])"
 
     def get_absolute_url(self) -> str:
         return reverse("snaps-detail", args=[self.pk])

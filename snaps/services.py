@@ -226,6 +226,6 @@ def snap_merge(*, actor: Any, snap: Snap, into: Snap, request: HttpRequest | Non
         locked.triaged_by, locked.triaged_at = actor, timezone.now()
         locked.save(update_fields=["triage", "merged_into", "triaged_by", "triaged_at"])
         audit.record("snap.merge", actor=actor, obj=locked, before=before, after=audit.snapshot(locked),
-                     message=f"合并到 {target.code}", request=request)
+                     message=f"合并到 随手拍举报 #{target.pk}", request=request)
     snap.refresh_from_db()
     return snap

@@ -543,3 +543,63 @@ def test_a_refused_report_tells_the_office_nothing(client, snap_world):
     fake = SimpleUploadedFile("photo.jpg", b"<html></html>", content_type="image/jpeg")
     post_report(client, snap_world, photos=[png(), fake])
     assert Snap.objects.count() == 0 and not Notice.objects.exists()
+
+
+# --- the audit log never shows a report's query code -----------------------------------------
+
+
+def _xlsx_text(response) -> str:
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(response.getvalue())).active
+    return "\n".join(str(cell) for row in sheet.iter_rows(values_only=True) for cell in row if cell is not None)
+
+
+def test_the_audit_log_shows_reports_by_number_never_by_query_code(client_for, snap_world, monkeypatch):
+    from campaign.models import AuditLog
+
+    w = snap_world
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: TODAY)
+    first = report(w, description="坡子街垃圾堆", point=w.point_a)
+    second = report(w, description="坡子街路口垃圾没人清", point=w.point_a)
+    services.snap_merge(actor=w.admin, snap=second, into=first)
+    services.snap_file(actor=w.admin, snap=first, indicator=w.leaf_clean, description="坡子街垃圾", point=w.point_a)
+    # A row as written before the code was left out: the code in the description, the message and the values.
+    AuditLog.objects.create(
+        action="snap.merge", actor_name="old", object_type="snaps.Snap", object_id=str(second.pk),
+        object_repr=f"{second.code} · 垃圾乱堆 · 坡子街路口垃圾没人清", message=f"合并到 {first.code}",
+        before={"id": second.pk, "code": second.code, "triage": "pending"},
+        after={"id": second.pk, "code": second.code, "triage": "merged", "merged_into_id": first.pk},
+    )
+    codes = (first.code, second.code)
+    stored = AuditLog.objects.filter(object_type="snaps.Snap").exclude(actor_name="old")
+    assert stored.count() == 4  # two submissions, the merge, the filing
+    for row in stored:  # written from now on without the code
+        assert not any(code in f"{row.object_repr} {row.message} {row.before} {row.after}" for code in codes)
+
+    w.admin.is_staff = w.admin.is_superuser = True
+    w.admin.save()
+    for user in (w.leader, w.admin):
+        reader = client_for(user)
+        page = reader.get(reverse("campaign-audit"), {"action": "snap"}).content.decode()
+        assert f"随手拍举报 #{second.pk}" in page and f"合并到 随手拍举报 #{first.pk}" in page
+        assert not any(code in page for code in codes), user
+        triage_link = reverse("snaps-detail", args=[second.pk])
+        assert (f'href="{triage_link}"' in page) == (user == w.admin)  # the office's triage page, for those who triage
+        exported = _xlsx_text(reader.get(reverse("campaign-audit-export"), {"action": "snap"}))
+        assert f"随手拍举报 #{second.pk}" in exported
+        assert not any(code in exported for code in codes), user
+        # Part of a code does not find the old row (no confirming a code letter by letter).
+        found = reader.get(reverse("campaign-audit"), {"obj": second.code[:6]}).content.decode()
+        assert "没有符合条件的日志" in found
+
+    admin = client_for(w.admin)
+    listing = admin.get(reverse("admin:campaign_auditlog_changelist")).content.decode()
+    assert f"随手拍举报 #{second.pk}" in listing and not any(code in listing for code in codes)
+    old = AuditLog.objects.get(actor_name="old")
+    detail = admin.get(reverse("admin:campaign_auditlog_change", args=[old.pk])).content.decode()
+    assert f"合并到 随手拍举报 #{first.pk}" in detail and not any(code in detail for code in codes)
+    searched = admin.get(reverse("admin:campaign_auditlog_changelist"), {"q": second.code[:6]}).content.decode()
+    assert f"随手拍举报 #{second.pk}" not in searched and not any(code in searched for code in codes)
+    by_words = admin.get(reverse("admin:campaign_auditlog_changelist"), {"q": "路口垃圾"}).content.decode()
+    assert f"随手拍举报 #{second.pk}" in by_words
