@@ -519,6 +519,9 @@ def _inspections(campaign, users, points, indicators, actions, rng: random.Rando
                 )
             except ValidationError:
                 continue  # over the indicator's monthly cap for this unit: an inspector would not log it either
+            # Recorded on the inspection's day, a quarter of an hour apart from 9:00 (the field's
+            # auto_now_add would say when the demo was loaded: the inspector's 最近检查的点位 shows it).
+            Finding.objects.filter(pk=finding.pk).update(created_at=at(date, 9) + dt.timedelta(minutes=15 * made))
             findings.append(finding)
             made += 1
     # A repeat on purpose: the patrol of 11-26 finds an earlier problem again within the 30-day window,
@@ -527,11 +530,13 @@ def _inspections(campaign, users, points, indicators, actions, rng: random.Rando
     window = patrol.date - dt.timedelta(days=campaign.repeat_window_days)
     for earlier in sorted((f for f in findings if window <= f.found_on < patrol.date and f.point_id), key=lambda f: f.pk):
         try:
-            findings.append(inspection_services.finding_create(
+            again = inspection_services.finding_create(
                 inspector=ducha, inspection=patrol, indicator=earlier.indicator, point=earlier.point,
                 description=f"{earlier.description}（同一问题再次发现）",
                 photos=[demo_photo("同一问题再次发现", colour=(160, 60, 60))],
-            ))
+            )
+            Finding.objects.filter(pk=again.pk).update(created_at=at(patrol.date, 15, 30))
+            findings.append(again)
             break
         except ValidationError:
             continue
@@ -563,6 +568,7 @@ def _checklist_round(inspection, inspector, points, indicators, rng: random.Rand
                     item.result, item.description = CheckResult.PASS, ""
             checks = inspection_services.checklist_record(inspector=inspector, inspection=inspection, point=point, items=items)
         Check.objects.filter(pk__in=[c.pk for c in checks]).update(checked_at=at(inspection.date, 11))
+        Finding.objects.filter(pk__in=[c.finding_id for c in checks if c.finding_id]).update(created_at=at(inspection.date, 11))
         findings += [c.finding for c in checks if c.finding_id]
     return findings
 

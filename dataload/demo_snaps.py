@@ -20,6 +20,7 @@ from typing import Any
 
 from campaign.models import AuditLog, Campaign, InspectionPoint, SourceLevel
 from inspections import services as inspection_services
+from inspections.models import Finding, Inspection
 from snaps import services
 from snaps.models import Snap, SnapCategory, SnapRule
 
@@ -106,6 +107,9 @@ def build(demo: Any) -> None:
                 description=f"【群众随手拍】{text}", today=day + dt.timedelta(days=1),
             )
             Snap.objects.filter(pk=snap.pk).update(triaged_at=triaged)
+            # The finding and its 群众随手拍 inspection were recorded at the triage, not when the demo was loaded.
+            Finding.objects.filter(pk=finding.pk).update(created_at=triaged)
+            Inspection.objects.filter(pk=finding.inspection_id, created_at__gt=triaged).update(created_at=triaged)
             if outcome == "done":
                 submitted, accepted, done_text = RECTIFIED[code]
                 rect = inspection_services.rectification_submit(

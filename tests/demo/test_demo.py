@@ -173,3 +173,40 @@ def test_the_demo_shows_an_appeal_of_each_outcome_and_orders_overdue_and_finishe
     states = {lifecycle.order_state(o.findings.all(), DEMO_TODAY) for o in SupervisionOrder.objects.filter(campaign=demo)}
     assert {"done", "overdue"} <= states
     assert SupervisionOrder.objects.filter(campaign=demo, overdue_notified_at__isnull=False).exists()
+
+
+def test_the_inspectors_recent_points_show_the_storys_times_not_the_load(demo, client):
+    """最近检查的点位 on 督查员's home: the inspections' own days, never the day the demo was loaded."""
+    import re
+
+    from django.utils import timezone
+
+    assert client.login(username="ducha", password=DEMO_PASSWORD)
+    body = client.get("/").content.decode()
+    recent = body.split('data-testid="recent-points"', 1)[1].split("</ul>", 1)[0]
+    shown = re.findall(r"(\d+)月(\d+)日 (\d\d:\d\d)", recent)
+    assert len(shown) == 6
+    today = timezone.localdate()
+    story_days = {(d.month, d.day) for d in Finding.objects.filter(campaign=demo).values_list("found_on", flat=True)}
+    story_days |= {(d.month, d.day) for d in Check.objects.filter(inspection__campaign=demo).values_list("inspection__date", flat=True)}
+    for month, day, _time in shown:
+        assert (int(month), int(day)) != (today.month, today.day) or today <= DEMO_TODAY
+        assert (int(month), int(day)) in story_days
+        assert dt.date(2026, int(month), int(day)) <= DEMO_TODAY
+    # The last round of the story (11-26 patrol; the 随手拍 triaged on 11-27) comes first.
+    assert (int(shown[0][0]), int(shown[0][1])) in {(11, 26), (11, 27)}
+
+
+def test_the_demo_reports_audit_rows_name_each_report_by_one_number_and_no_code(demo, db):
+    """The submission row once kept the random code the demo then replaced: one report, two codes in the log."""
+    from campaign.models import AuditLog
+    from snaps.models import Snap
+
+    codes = set(Snap.objects.filter(campaign=demo).values_list("code", flat=True))
+    rows = AuditLog.objects.filter(object_type="snaps.Snap")
+    assert rows.filter(action="snap.submit").count() == len(codes) == 10
+    for row in rows:
+        text = f"{row.object_repr} {row.message} {row.before} {row.after}"
+        assert row.object_repr.startswith(f"随手拍举报 #{row.object_id} · ")
+        assert not any(code in text for code in codes)
+        assert "code" not in (row.before or {}) and "code" not in (row.after or {})
