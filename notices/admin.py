@@ -32,7 +32,12 @@ class DeliveryInline(admin.TabularInline):
     model = Delivery
     extra = 0
     can_delete = False
-    readonly_fields = ["channel", "attempt", "at", "ok", "answer"]
+    readonly_fields = ["channel", "attempt", "at", "ok", "summary_words", "answer"]
+    fields = readonly_fields
+
+    @admin.display(description="结果")
+    def summary_words(self, obj: Delivery) -> str:
+        return obj.summary
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

@@ -175,6 +175,13 @@ class Delivery(models.Model):
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {'成功' if self.ok else '失败'}"
 
+    @property
+    def summary(self) -> str:
+        """成功, or 失败：<the reason in Chinese> from the provider's answer (notices/answers.py)."""
+        from .answers import summary
+
+        return summary(self.ok, self.answer)
+
 
 class OverdueWatch(models.Model):
     """Something a daily job reports as overdue; ``last_seen`` moves while it stays overdue."""

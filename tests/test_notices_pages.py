@@ -92,3 +92,34 @@ def test_turning_the_digest_off_sends_what_it_held(world, client_for, settings):
     client_for(world.official_a).post("/notices/settings/", {"channels": ["email"], "digest_hour": "8"})
     assert Notice.objects.get().status == "sent"
     assert [m.to for m in mail.outbox] == [["chen@chengdong.gov.cn"]]
+
+
+def test_the_delivery_log_says_in_chinese_why_a_delivery_failed_and_keeps_the_raw_answer(world, client_for):
+    from django.utils.html import escape
+
+    from notices.models import Channel, Delivery
+
+    services.notify(event=Event.APPEAL_FILED, users=[world.admin], key="a-1", message="口岸申诉")
+    notice = Notice.objects.get(key="a-1")
+    Notice.objects.filter(pk=notice.pk).update(status="failed")
+    answers = [  # (channel, ok, raw answer, what the office reads)
+        (Channel.DINGTALK, False, 'HTTP 200 {"errcode":310000,"errmsg":"sign not match, more: [https://ding-doc.dingtalk.com]"}',
+         "失败：机器人加签密钥不匹配"),
+        (Channel.WECOM, False, 'HTTP 200 {"errcode":93000,"errmsg":"invalid webhook url, hint: [1700000000]"}',
+         "失败：工作群机器人地址（webhook）无效"),
+        (Channel.SMS, False, 'HTTP 500 {"code":"isp.SYSTEM_ERROR","message":"System busy"}', "失败：短信平台系统繁忙"),
+        (Channel.WECOM, False, 'HTTP 200 {"errcode":48002,"errmsg":"api forbidden"}', "失败：网关返回错误代码 48002"),
+        (Channel.SMS, False, "ConnectionError: 连接失败：timed out", "失败：连接网关超时"),
+        (Channel.SMS, False, "HTTP 502 <html><body>Bad Gateway</body></html>", "失败：网关服务器出错（HTTP 502）"),
+        (Channel.WECOM, True, 'HTTP 200 {"errcode":0,"errmsg":"ok"}', "成功"),
+    ]
+    for n, (channel, ok, raw, _words) in enumerate(answers, start=1):
+        Delivery.objects.create(notice=notice, channel=channel, attempt=n, ok=ok, answer=raw)
+    body = client_for(world.admin).get("/notices/log/?status=failed").content.decode()
+    shown = [part.split(">", 1)[1].split("</span>", 1)[0] for part in body.split('data-testid="delivery-summary"')[1:]]
+    assert len(shown) == len(answers)
+    for line, (_channel, _ok, raw, words) in zip(shown, answers):
+        assert words in line, line
+        assert "errmsg" not in line and "errcode" not in line and "HTTP 200" not in line  # no raw English in the summary
+        assert escape(raw) in body  # the raw answer stays, folded, for whoever debugs the gateway
+    assert body.count("<summary>原始应答</summary>") == len(answers)
