@@ -376,6 +376,48 @@ def summary_figures(data: ReportData) -> list[tuple[str, str]]:
     ]
 
 
+# ---------------------------------------------------------------- the ranking's columns
+#
+# One definition of the ranking's column titles and of how each figure reads, for every place that
+# prints the ranking: the month page and the web bulletin (reports.views.ranking_columns and
+# ranking_rows), the bulletin PDF and Word (reports.renderers.RANKING_COLUMNS, reports.word) and the
+# workbook's 排名 sheet (its titles; its cells are numbers with the same signs). Deductions read as
+# what they do to the score, negative (-0.30; 0 when there is none), like the score lines; 加分 and
+# 更正 signed (+0.50, -0.20, 0); 较上月 with its arrow (▲ +0.30, ▼ -0.70, 持平; — without a last month).
+
+RANKING_LABELS = {
+    "rank": "排名", "name": "单位", "group": "组别", "group_rank": "组内排名",
+    "findings": "问题扣分", "penalty": "逾期整改", "task": "任务逾期", "bonus": "加分", "corrections": "更正",
+    "score": "得分", "score_rate": "得分率", "change": "较上月",
+}
+
+
+def deduction(value: Decimal) -> Decimal:
+    """A deduction (stored as points lost, positive) as it reads in the ranking: negative, 0 for none."""
+    return -value if value else ZERO
+
+
+def _signed(value: Decimal | None, zero: str = "0") -> str:
+    if value is None:
+        return "—"
+    return f"+{value:.2f}" if value > 0 else (f"{value:.2f}" if value < 0 else zero)
+
+
+def ranking_cells(unit: Any, *, overall: bool = False) -> dict[str, str]:
+    """A unit's ranking row as text, keyed like ``RANKING_LABELS`` (rank: the overall rank when
+    ``overall``, else the rank in the group)."""
+    arrow = "" if not unit.change else ("▲ " if unit.change > 0 else "▼ ")
+    return {
+        "rank": str(unit.overall_rank if overall else unit.rank), "name": unit.unit_name,
+        "group": unit.ranking_group or "", "group_rank": str(unit.rank),
+        "findings": _signed(deduction(unit.finding_deductions)), "penalty": _signed(deduction(unit.penalty_deductions)),
+        "task": _signed(deduction(unit.task_deductions)), "bonus": _signed(unit.bonus), "corrections": _signed(unit.corrections),
+        "score": f"{unit.score:.2f}",
+        "score_rate": "—" if unit.score_rate is None else f"{unit.score_rate * 100:.2f}%",
+        "change": arrow + _signed(unit.change, "持平"),
+    }
+
+
 def _code_key(code: str) -> tuple:
     """Sort 1.2.10 after 1.2.9."""
     return tuple(int(p) if p.isdigit() else 10**6 for p in code.split(".")) + (code,)

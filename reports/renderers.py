@@ -34,7 +34,7 @@ from campaign.pdf import CJK_FONT_FAMILY, STATIC_DIR, render_pdf, safe_url_fetch
 from campaign.periods import file_name
 from campaign.textgrid import grid_header, grid_row
 
-from .data import ReportData, summary_figures, without_rows
+from .data import RANKING_LABELS, ReportData, deduction, ranking_cells, summary_figures, without_rows
 from .scoring import KIND_LABELS
 
 PDF_CONTENT_TYPE = "application/pdf"
@@ -134,8 +134,11 @@ def score_chart_svg(title: str, units: Sequence[Any], full_score: Decimal | None
 APPENDIX_COLUMNS = (("类型", 13, False), ("指标", 8, False), ("日期", 8, False), ("分值", 6, True),
                     ("整改情况", 20, False), ("说明", 51, False))
 # The ranking (二、考核排名) the same way: 1,000 units' rows cost as much as the appendix's lines did.
-RANKING_COLUMNS = (("排名", 4, True), ("单位", 44, False), ("问题扣分", 8, True), ("逾期整改", 8, True),
-                   ("任务扣分", 8, True), ("加分", 6, True), ("更正", 6, True), ("得分", 7, True), ("较上月", 7, True))
+# Titles and cell texts are the page's (reports.data.RANKING_LABELS, ranking_cells); 较上月 holds
+# "▼ -100.00" (▲/▼ are two cells). 101 cells + 8 gaps = 109.
+RANKING_KEYS = (("rank", 4, True), ("name", 44, False), ("findings", 8, True), ("penalty", 8, True),
+                ("task", 8, True), ("bonus", 6, True), ("corrections", 6, True), ("score", 7, True), ("change", 10, True))
+RANKING_COLUMNS = tuple((RANKING_LABELS[key], width, right) for key, width, right in RANKING_KEYS)
 
 
 def appendix_row(values: Sequence[str]) -> str:
@@ -148,11 +151,9 @@ RANKING_HEADER = grid_header(RANKING_COLUMNS)
 
 
 def ranking_row(unit: Any) -> str:
-    """One unit's ranking row in ``RANKING_COLUMNS`` (较上月 signed, — when there is no last month)."""
-    change = "—" if unit.change is None else f"{unit.change:+.2f}" if unit.change > 0 else f"{unit.change:.2f}"
-    return grid_row([str(unit.rank), unit.unit_name, *(f"{v:.2f}" for v in (
-        unit.finding_deductions, unit.penalty_deductions, unit.task_deductions, unit.bonus, unit.corrections, unit.score)),
-        change], RANKING_COLUMNS)
+    """One unit's ranking row in ``RANKING_COLUMNS``: the cells the page shows (``ranking_cells``)."""
+    cells = ranking_cells(unit)
+    return grid_row([cells[key] for key, _width, _right in RANKING_KEYS], RANKING_COLUMNS)
 
 
 def appendix_lines(data: ReportData, unit: Any) -> list[dict[str, Any]]:
@@ -251,8 +252,9 @@ def render_workbook_xlsx(data: ReportData, *, progress: Progress | None = None) 
     (when the data carries the year) 年度汇总: the year's published months up to this one.
 
     Written in openpyxl's write-only mode (rows stream to the file; memory
-    stays flat for thousands of units). Deductions are shown as positive
-    numbers of points lost; 分值 in 扣分明细 is signed like the score lines.
+    stays flat for thousands of units). 排名 has the page's column titles
+    (``RANKING_LABELS``) and signs: deductions negative, like 分值 in 扣分明细
+    (the score lines); 指标失分 counts points lost, positive.
     """
     progress = progress or _noop
     wb = Workbook(write_only=True)
@@ -275,15 +277,17 @@ def render_workbook_xlsx(data: ReportData, *, progress: Progress | None = None) 
     progress(30, "正在写入排名")
     ranking = _Sheet(
         wb, "排名",
-        ["考核组别", "排名", "单位", "满分", "问题扣分", "逾期整改扣分", "任务扣分", "加分", "更正", "及格率", "得分", "得分率", "较上月"],
+        ["考核组别", *(RANKING_LABELS[k] for k in ("rank", "name")), "满分",
+         *(RANKING_LABELS[k] for k in ("findings", "penalty", "task", "bonus", "corrections")), "及格率",
+         *(RANKING_LABELS[k] for k in ("score", "score_rate", "change"))],
         {3: S, 4: S, 5: S, 6: S, 7: S, 8: S, 9: P, 10: S, 11: P, 12: S},
         widths={0: 12, 2: 24},
     )
     for group, members in data.groups:
         for u in members:
             ranking.append([
-                group, u.rank, u.unit_name, u.full_score, u.finding_deductions, u.penalty_deductions,
-                u.task_deductions, u.bonus, u.corrections, u.pass_rate, u.score, u.score_rate, u.change,
+                group, u.rank, u.unit_name, u.full_score, deduction(u.finding_deductions), deduction(u.penalty_deductions),
+                deduction(u.task_deductions), u.bonus, u.corrections, u.pass_rate, u.score, u.score_rate, u.change,
             ])
     ranking.close()
 

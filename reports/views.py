@@ -28,7 +28,7 @@ from inspections.selectors import open_appeals
 
 from . import selectors, services
 from .charts import trend_svg
-from .data import build_report_data, page_data, report_data, summary_figures, year_data
+from .data import RANKING_LABELS, build_report_data, page_data, ranking_cells, report_data, summary_figures, year_data
 from .forms import RevokeForm
 from .scoring import KIND_LABELS, month_is_published, month_scores, pass_rates
 
@@ -38,52 +38,37 @@ OBJECT_URLS = {
 }
 
 
-def _signed(value, zero: str = "0") -> str:
-    if value is None:
-        return "—"
-    return f"+{value}" if value > 0 else (str(value) if value < 0 else zero)
-
-
-def _rate(value) -> str:
-    return "—" if value is None else f"{value * 100:.2f}%"
-
-
 def ranking_rows(members: list, month_slug: str, overall: bool, linkable: set[int] | None = None) -> list[dict]:
-    """The ranking table's cells, formatted once in Python: at 1,000 units the
-    template stays a plain loop (per-cell template logic cost seconds).
-    ``linkable``: the units whose explanation the viewer may open (None: all)."""
+    """The ranking table's cells, formatted once in Python by :func:`reports.data.ranking_cells` (the
+    PDF, Word and workbook read the same): at 1,000 units the template stays a plain loop (per-cell
+    template logic cost seconds). ``linkable``: the units whose explanation the viewer may open (None: all)."""
     prefix = reverse("reports-unit-month", args=[month_slug, 0])[:-2] if month_slug else ""
     rows = []
     for u in members:
         link = prefix and (linkable is None or u.unit_id in linkable)
         change_css = "text-muted" if not u.change else ("text-success" if u.change > 0 else "text-danger")
-        arrow = "" if not u.change else ("▲ " if u.change > 0 else "▼ ")
-        rows.append({
-            # Strings, not numbers: skips the template's per-cell localisation.
-            "rank": str(u.overall_rank if overall else u.rank), "group_rank": str(u.rank), "group": u.ranking_group,
-            "name": u.unit_name, "url": f"{prefix}{u.unit_id}/" if link else "",
-            "findings": f"-{u.finding_deductions}" if u.finding_deductions else "0",
-            "penalty": f"-{u.penalty_deductions}" if u.penalty_deductions else "0",
-            "task": f"-{u.task_deductions}" if u.task_deductions else "0",
-            "bonus": _signed(u.bonus), "corrections": _signed(u.corrections), "score": str(u.score),
-            "score_rate": _rate(u.score_rate),
-            "change": arrow + (_signed(u.change, "持平") if u.change is not None else "—"), "change_css": change_css,
-        })
+        rows.append({**ranking_cells(u, overall=overall), "url": f"{prefix}{u.unit_id}/" if link else "", "change_css": change_css})
     return rows
 
 
 def ranking_columns(*, overall: bool) -> list[sorting.Column]:
-    """The ranking table's columns; "cw-more" ones are hidden on a phone until 显示全部列."""
-    more = "cw-more"
-    columns = [sorting.Column("排名", "overall" if overall else "rank"), sorting.Column("单位", "name")]
+    """The ranking table's columns (titles: reports.data.RANKING_LABELS); "cw-more" ones are hidden on
+    a phone until 显示全部列."""
+    more, L = "cw-more", RANKING_LABELS
+    columns = [sorting.Column(L["rank"], "overall" if overall else "rank"), sorting.Column(L["name"], "name")]
     if overall:
-        columns += [sorting.Column("组别", css=more), sorting.Column("组内排名", number=True, css=more)]
+        columns += [sorting.Column(L["group"], css=more), sorting.Column(L["group_rank"], number=True, css=more)]
     return columns + [
-        sorting.Column("问题扣分", number=True, css=more), sorting.Column("逾期整改", number=True, css=more),
-        sorting.Column("任务逾期", number=True, css=more), sorting.Column("加分", "bonus", number=True, css=more, first="desc"),
-        sorting.Column("更正", number=True, css=more), sorting.Column("得分", "score", number=True, first="desc"),
-        sorting.Column("得分率", number=True, css=more), sorting.Column("较上月", "change", number=True, first="desc"),
+        sorting.Column(L["findings"], number=True, css=more), sorting.Column(L["penalty"], number=True, css=more),
+        sorting.Column(L["task"], number=True, css=more), sorting.Column(L["bonus"], "bonus", number=True, css=more, first="desc"),
+        sorting.Column(L["corrections"], number=True, css=more), sorting.Column(L["score"], "score", number=True, first="desc"),
+        sorting.Column(L["score_rate"], number=True, css=more), sorting.Column(L["change"], "change", number=True, first="desc"),
     ]
+
+
+def plain_headers(columns: list[sorting.Column]) -> list[sorting.Header]:
+    """Headers that do not sort (the published bulletin's tables)."""
+    return [sorting.Header(c.label, "", "", "", c.number, c.css) for c in columns]
 
 
 # Rows for the month page and the bulletin page; "cw-more" cells are hidden on a phone (app.css).
@@ -328,5 +313,6 @@ def bulletin(request: HttpRequest, month: str) -> HttpResponse:
         "campaign": campaign, "month": day, "month_slug": f"{day:%Y-%m}", "label": month_label(day),
         "title": data.title, "data": data, "row": row, "figures": summary_figures(data),
         "groups": [(name, len(members), ranking_rows_html(ranking_rows(members, "", False), False)) for name, members in data.groups],
+        "headers": plain_headers(ranking_columns(overall=False)),
         "top_indicators": data.top_indicators, "top_points": data.top_points,
     })

@@ -34,7 +34,8 @@ from docx.shared import Mm, Pt
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
-from .data import ReportData, summary_figures
+from .data import RANKING_LABELS, ReportData, ranking_cells, summary_figures
+from .renderers import RANKING_KEYS as PDF_RANKING_KEYS
 from .renderers import RenderedFile
 from .scoring import KIND_LABELS
 
@@ -271,8 +272,10 @@ def _signed(value: Any) -> str:
 
 # ---------------------------------------------------------------- the bulletin
 
-RANKING_HEADERS = ("排名", "单位", "问题扣分", "逾期整改", "任务扣分", "加分", "更正", "得分", "较上月")
-RANKING_WIDTHS = (11, 42, 16, 16, 16, 13, 13, 15, 14)
+# The ranking's columns: the PDF's (titles and cell texts from reports.data, as the page shows them).
+RANKING_KEYS = tuple(key for key, _width, _right in PDF_RANKING_KEYS)
+RANKING_HEADERS = tuple(RANKING_LABELS[key] for key in RANKING_KEYS)
+RANKING_WIDTHS = (11, 38, 16, 16, 16, 13, 13, 15, 18)
 LINE_HEADERS = ("类型", "指标", "点位", "说明", "日期", "分值", "整改情况")
 LINE_WIDTHS = (15, 14, 24, 50, 14, 13, 26)
 
@@ -300,11 +303,8 @@ def render_bulletin_docx(data: ReportData, *, progress: Progress | None = None, 
     doc.heading("二、考核排名")
     for i, (name, members) in enumerate(data.groups, 1):
         doc.subheading(f"（{chinese_number(i)}）{name}")
-        doc.table(RANKING_HEADERS, [
-            (u.rank, u.unit_name, f"{u.finding_deductions:.2f}", f"{u.penalty_deductions:.2f}", f"{u.task_deductions:.2f}",
-             f"{u.bonus:.2f}", f"{u.corrections:.2f}", f"{u.score:.2f}", _signed(u.change))
-            for u in members
-        ], RANKING_WIDTHS)
+        doc.table(RANKING_HEADERS, [[cells[key] for key in RANKING_KEYS] for cells in map(ranking_cells, members)],
+                  RANKING_WIDTHS)
     progress(60, "正在排版附件")
     if appendix:
         doc.heading("附件：各单位扣分明细")

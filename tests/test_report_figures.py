@@ -118,7 +118,7 @@ def test_page_bulletin_pdf_and_workbook_show_the_same_figures(october, client_fo
     matrix = {row[0]: row[-1] for row in wb["指标失分"].iter_rows(min_row=2, values_only=True)}
     assert (matrix["城东街道"], matrix["口岸街道"]) == (2.0, 0.5)
     ranking = {row[2]: row[4] for row in wb["排名"].iter_rows(min_row=2, values_only=True)}
-    assert ranking["城东街道"] + ranking["口岸街道"] == 2.5  # 问题扣分 column adds up to the figure
+    assert ranking["城东街道"] + ranking["口岸街道"] == -2.5  # the 问题扣分 column (negative, as on the page) adds up to the figure
 
     # Every unit's score and rank: the same on the page, the web bulletin, the PDF and the workbook.
     expected_ranks = {"口岸街道": ("1", "99.00"), "城东街道": ("2", "97.00"), "市城管局": ("1", "100.00")}
@@ -133,6 +133,58 @@ def test_page_bulletin_pdf_and_workbook_show_the_same_figures(october, client_fo
     months = client.get("/reports/months/").content.decode()
     row = months[months.index("2026年10月"):]
     assert re.search(r'<td class="text-end"[^>]*>3</td>\s*<td class="text-end"[^>]*>2.50</td>', row)
+
+
+def _cells(html_row: str) -> list[str]:
+    """The text of each cell of one table row (tags dropped)."""
+    return [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", html_row, re.S)]
+
+
+def test_the_page_the_pdf_word_and_the_workbook_write_the_ranking_columns_alike(october, client_for):
+    """口岸街道 with a figure in every column: its row reads the same, title by title, on the page,
+    in the web bulletin, in the PDF and Word 通报 and (as numbers) in the workbook."""
+    w = october
+    from inspections.models import Bonus, BonusStatus
+    from reports.word import render_bulletin_docx
+    from tests.test_word_documents import _read, _tables
+
+    f.TaskFactory(campaign=w.campaign, unit=w.unit_b, indicator=w.leaf_ads, title="设置公益广告", deadline=dt.date(2026, 10, 10))
+    Bonus.objects.create(campaign=w.campaign, unit=w.unit_b, month=OCT, points=D("0.30"), reason="获评省级卫生街道",
+                         status=BonusStatus.APPROVED, created_by=w.admin)
+    Correction.objects.create(campaign=w.campaign, unit=w.unit_b, month=OCT, points=D("-0.20"), reason="九月漏记问题",
+                              created_by=w.admin)
+    publish(w, month=SEP, today=dt.date(2026, 10, 2), confirm_empty=True)  # 100.00: 较上月 is known
+    publish(w)
+    # 口岸街道: 100 − 0.50 (1.2.1) − 0.50 (overdue rectification) − 1.00 (overdue task) + 0.30 − 0.20 = 98.10,
+    # −1.90 against September; 城东街道 100 − 2.00 − 1.00 = 97.00, so 口岸街道 ranks 1.
+    titles = ["排名", "单位", "问题扣分", "逾期整改", "任务逾期", "加分", "更正", "得分", "较上月"]
+    expected = ["1", "口岸街道", "-0.50", "-0.50", "-1.00", "+0.30", "-0.20", "98.10", "▼ -1.90"]
+
+    client = client_for(w.leader)
+    for url in ("/reports/months/2026-10/", "/reports/months/2026-10/bulletin/"):
+        html = client.get(url).content.decode()
+        table = html[html.index('<table class="table table-sm table-hover align-middle mb-0 cw-ranking'):]
+        table = table[:table.index("</table>")]
+        head = _cells(table[:table.index("</thead>")])
+        row = _cells(next(r for r in table.split("<tr>") if "口岸街道" in r))
+        page = dict(zip(head, row))
+        assert "得分率" in page  # the one column the PDF has no room for
+        assert [(t, page[t]) for t in titles] == list(zip(titles, expected)), url
+
+    data = report_data(campaign=w.campaign, month=OCT)
+    pdf = "".join(p.extract_text() for p in PdfReader(io.BytesIO(render_bulletin_pdf(data, appendix=False).content)).pages)
+    assert any(line.split() == titles for line in pdf.splitlines())
+    row = next(line for line in pdf.splitlines() if "口岸街道" in line and "98.10" in line)
+    assert row.split() == " ".join(expected).split()
+
+    word = next(t for t in _tables(_read(render_bulletin_docx(data).content)) if t[0][:2] == ["排名", "单位"])
+    assert word[0] == titles and next(r for r in word if r[1] == "口岸街道") == expected
+
+    sheet = list(load_workbook(io.BytesIO(render_workbook_xlsx(data).content))["排名"].iter_rows(values_only=True))
+    cells = dict(zip(sheet[0], next(r for r in sheet if r[2] == "口岸街道")))
+    assert [t for t in titles if t in cells] == titles
+    for title, text in zip(titles[2:], expected[2:]):
+        assert D(str(cells[title])) == D(text.replace("▼ ", "")), title
 
 
 def test_the_month_list_totals_an_open_month_the_same_way(october, client_for):

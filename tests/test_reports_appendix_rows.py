@@ -100,15 +100,26 @@ def test_the_pdf_appendix_reads_back_one_line_per_score_line_with_its_columns(tm
 
 
 def test_a_ranking_row_right_aligns_the_numbers_under_their_headers():
-    from reports.renderers import RANKING_HEADER, ranking_row
+    from reports.renderers import RANKING_COLUMNS, RANKING_HEADER, ranking_row
 
+    # 排名 4 | 单位 44 | 问题扣分 8 | 逾期整改 8 | 任务逾期 8 | 加分 6 | 更正 6 | 得分 7 | 较上月 10: 109 of the 112 cells
+    assert sum(w for _t, w, _r in RANKING_COLUMNS) + len(RANKING_COLUMNS) - 1 == 109
+    assert [t for t, _w, _r in RANKING_COLUMNS] == ["排名", "单位", "问题扣分", "逾期整改", "任务逾期", "加分", "更正", "得分", "较上月"]
     unit = _unit([])
     unit.rank, unit.change = 12, Decimal("1.50")
     row = ranking_row(unit)
-    # 排名 4 | 单位 44 | 问题扣分 8 | 逾期整改 8 | 任务扣分 8 | 加分 6 | 更正 6 | 得分 7 | 较上月 7
-    assert row.startswith("  12 城东街道 ") and at(row, 50) == "    0.40     0.00     0.00   0.00   0.00   99.60   +1.50"
-    assert at(RANKING_HEADER, 50).startswith("问题扣分") and at(RANKING_HEADER, 91) == "   得分  较上月"
+    # Deductions negative as on the page (0 when none), 较上月 with its arrow.
+    assert row.startswith("  12 城东街道 ") and at(row, 50) == "   -0.40        0        0      0      0   99.60   ▲ +1.50"
+    assert at(RANKING_HEADER, 50).startswith("问题扣分") and at(RANKING_HEADER, 68).startswith("任务逾期")
+    assert at(RANKING_HEADER, 91) == "   得分     较上月"
     unit.change = Decimal("-0.30")
-    assert ranking_row(unit).endswith("   99.60   -0.30") and "\n" not in row
+    assert ranking_row(unit).endswith("   99.60   ▼ -0.30") and "\n" not in row
+    unit.change = Decimal("0")
+    assert ranking_row(unit).endswith("   99.60       持平")
     unit.change = None
-    assert ranking_row(unit).endswith("   99.60 " + " " * 5 + "—")
+    assert ranking_row(unit).endswith("   99.60 " + " " * 8 + "—")
+    # The widest values still fit their columns (one line, nothing pushed right).
+    unit.finding_deductions, unit.penalty_deductions, unit.task_deductions = Decimal("100.00"), Decimal("10.00"), Decimal("5.00")
+    unit.bonus, unit.corrections, unit.score, unit.change = Decimal("5.00"), Decimal("-10.00"), Decimal("0.00"), Decimal("-100.00")
+    row = ranking_row(unit)
+    assert "\n" not in row and at(row, 50) == " -100.00   -10.00    -5.00  +5.00 -10.00    0.00 ▼ -100.00"

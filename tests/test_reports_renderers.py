@@ -162,7 +162,11 @@ def test_workbook_ranking_reads_back_the_exact_numbers(october):
         ("市直部门组", 1, "市城管局", 100),
         ("市直部门组", 1, "市公安局<script>", 100),
     ]
-    assert rows[1][4] == 0.5 and rows[1][6] == 1 and rows[1][12] == -1
+    # The page's titles and signs: deductions negative (0 when none), like the score lines.
+    assert [c.value for c in ws[1]] == ["考核组别", "排名", "单位", "满分", "问题扣分", "逾期整改", "任务逾期", "加分", "更正",
+                                        "及格率", "得分", "得分率", "较上月"]
+    assert rows[1][4] == -0.5 and rows[1][6] == -1 and rows[1][12] == -1
+    assert rows[2][4] == 0 and rows[2][5] == 0 and rows[2][6] == 0
     assert ws["K2"].number_format == "0.00"
 
 

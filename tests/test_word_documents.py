@@ -112,9 +112,11 @@ def test_the_bulletin_docx_is_a_gongwen_with_the_same_figures_as_the_pdf(october
     assert figures["发现问题（个）"] == "4" and figures["问题扣分合计（分）"] == "1.40"
     # 二、考核排名 of 乡镇街道组: 口岸街道 100 − 0.50 − 1 (its overdue task) = 98.50; 城东街道 100 − 3 × 0.30
     # (cap 2.00 not reached) − 2 × 1 (a task done late, one still open) = 97.10.
+    # The page's titles and signs (reports.data.ranking_cells): deductions negative.
     ranking = next(t for t in tables if t[0][:2] == ["排名", "单位"])
+    assert ranking[0] == ["排名", "单位", "问题扣分", "逾期整改", "任务逾期", "加分", "更正", "得分", "较上月"]
     assert [(r[0], r[1], r[2], r[4], r[7]) for r in ranking[1:]] == [
-        ("1", "口岸街道", "0.50", "1.00", "98.50"), ("2", "城东街道", "0.90", "2.00", "97.10")]
+        ("1", "口岸街道", "-0.50", "-1.00", "98.50"), ("2", "城东街道", "-0.90", "-2.00", "97.10")]
     # 附件: every line of 城东街道 with its rectification state.
     lines = next(t for t in tables if t[0][0] == "类型" and any(r[6] == "按期整改" for r in t[1:]))
     assert sorted(r[6] for r in lines[1:] if r[0] == "问题扣分") == ["待整改", "按期整改", "逾期未整改（待整改）"]
