@@ -591,6 +591,48 @@ def test_a_cover_lists_the_standard_its_items_and_the_units_states_in_one_font(m
     assert fonts == {"Noto-Sans-Mono-CJK-SC"}
 
 
+@pytest.mark.parametrize("standards", [1, 3])
+def test_a_batch_of_covers_lays_out_one_page_per_cover_and_no_template_comment(mat, monkeypatch, standards):
+    """The batch document itself (before the cut at the bookmarks) holds one page per cover: a template
+    comment printed into the body would add a first page the cut silently drops."""
+    import weasyprint
+
+    _grow(mat, 1, 0)  # a third standard (9.0)
+    requirements, extra, _files = archive.collect(mat.campaign)
+    requirements = requirements[:standards]
+    assert len(requirements) == standards
+    documents = []
+
+    class SpyHTML(weasyprint.HTML):
+        def render(self, *args, **kwargs):
+            document = super().render(*args, **kwargs)
+            documents.append(document)
+            return document
+
+    monkeypatch.setattr(weasyprint, "HTML", SpyHTML)  # cover_pdfs imports it at call time
+    covers = list(archive.cover_pdfs(requirements, extra["units_of"], extra["states"], today=TODAY))
+    assert len(covers) == standards and len(documents) == 1
+    assert len(documents[0].pages) == standards
+    for _req, pdf_bytes in covers:
+        reader, text = _cover_text(pdf_bytes)
+        assert len(reader.pages) == 1
+        assert "{#" not in text and "Kept cheap" not in text
+    whole = PdfReader(io.BytesIO(documents[0].write_pdf()))
+    text = "\n".join(page.extract_text() for page in whole.pages)
+    assert "{#" not in text and "Kept cheap" not in text
+
+
+def test_no_template_has_a_comment_spread_over_lines():
+    """Django's {# #} is one line only: spread over lines it is printed into the page (use {% comment %})."""
+    root = Path(settings.BASE_DIR) / "templates"
+    offenders = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if re.search(r"\{#(?!.*#\})", line):
+                offenders.append(f"{path.relative_to(root)}:{number}")
+    assert offenders == []
+
+
 def test_covers_rendered_by_the_forked_cover_processes_land_in_the_archive(mat, tmp_path, monkeypatch, settings):
     """The production path: the covers' data read first, then rendered in processes forked from this
     one (they use no database, so they run here for real), each batch in a process forked in turn."""
