@@ -403,10 +403,15 @@ def _signed(value: Decimal | None, zero: str = "0") -> str:
     return f"+{value:.2f}" if value > 0 else (f"{value:.2f}" if value < 0 else zero)
 
 
+def change_text(change: Decimal | None) -> str:
+    """较上月 as every page and document writes it: ▲ +0.30, ▼ -0.70, 持平, or — without a last month."""
+    arrow = "" if not change else ("▲ " if change > 0 else "▼ ")
+    return arrow + _signed(change, "持平")
+
+
 def ranking_cells(unit: Any, *, overall: bool = False) -> dict[str, str]:
     """A unit's ranking row as text, keyed like ``RANKING_LABELS`` (rank: the overall rank when
     ``overall``, else the rank in the group)."""
-    arrow = "" if not unit.change else ("▲ " if unit.change > 0 else "▼ ")
     return {
         "rank": str(unit.overall_rank if overall else unit.rank), "name": unit.unit_name,
         "group": unit.ranking_group or "", "group_rank": str(unit.rank),
@@ -414,7 +419,7 @@ def ranking_cells(unit: Any, *, overall: bool = False) -> dict[str, str]:
         "task": _signed(deduction(unit.task_deductions)), "bonus": _signed(unit.bonus), "corrections": _signed(unit.corrections),
         "score": f"{unit.score:.2f}",
         "score_rate": "—" if unit.score_rate is None else f"{unit.score_rate * 100:.2f}%",
-        "change": arrow + _signed(unit.change, "持平"),
+        "change": change_text(unit.change),
     }
 
 

@@ -34,7 +34,7 @@ from docx.shared import Mm, Pt
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
-from .data import RANKING_LABELS, ReportData, ranking_cells, summary_figures
+from .data import RANKING_LABELS, ReportData, change_text, ranking_cells, summary_figures
 from .renderers import RANKING_KEYS as PDF_RANKING_KEYS
 from .renderers import RenderedFile
 from .scoring import KIND_LABELS
@@ -264,12 +264,6 @@ def _day(day: Any) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def _signed(value: Any) -> str:
-    if value is None:
-        return "—"
-    return f"+{value:.2f}" if value > 0 else f"{value:.2f}"
-
-
 # ---------------------------------------------------------------- the bulletin
 
 # The ranking's columns: the PDF's (titles and cell texts from reports.data, as the page shows them).
@@ -368,7 +362,7 @@ def render_summary_docx(data: Any, *, progress: Progress | None = None) -> Rende
     if data.score_rows:
         if data.unit_name:
             doc.table(("月份", "得分", "组内排名", "考核组别", "较上月", "状态"), [
-                (r.month_label, f"{r.score:.2f}", f"{r.rank}/{r.group_size}", r.group, _signed(r.change),
+                (r.month_label, f"{r.score:.2f}", f"{r.rank}/{r.group_size}", r.group, change_text(r.change),
                  "已发布" if r.published else "未发布（实时）") for r in data.score_rows
             ], (28, 20, 22, 35, 20, 30))
         else:

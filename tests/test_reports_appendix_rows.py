@@ -123,3 +123,17 @@ def test_a_ranking_row_right_aligns_the_numbers_under_their_headers():
     unit.bonus, unit.corrections, unit.score, unit.change = Decimal("5.00"), Decimal("-10.00"), Decimal("0.00"), Decimal("-100.00")
     row = ranking_row(unit)
     assert "\n" not in row and at(row, 50) == " -100.00   -10.00    -5.00  +5.00 -10.00    0.00 ▼ -100.00"
+
+
+def test_a_change_against_last_month_reads_alike_on_pages_and_in_documents():
+    """较上月: one text (reports.data.change_text) for the ranking, the PDF, Word, the unit's page and the cockpit."""
+    from django.template import Context, Template
+
+    from reports.data import change_text
+
+    assert [change_text(v) for v in (Decimal("0.30"), Decimal("-0.70"), Decimal("0.00"), None)] == [
+        "▲ +0.30", "▼ -0.70", "持平", "—"]
+    page = Template("{% load reports_tags %}{% for v in values %}<span class=\"{{ v|change_class }}\">{{ v|change_text }}</span>{% endfor %}")
+    assert page.render(Context({"values": [Decimal("1.5"), Decimal("-0.1"), Decimal("0"), None]})) == (
+        '<span class="text-success">▲ +1.50</span><span class="text-danger">▼ -0.10</span>'
+        '<span class="text-muted">持平</span><span class="text-muted">—</span>')

@@ -282,7 +282,7 @@ def test_the_trend_shows_an_earlier_open_months_new_score_at_once(w, admin, comm
                          points=D("0.40"), point=w.point_a, rectify_deadline=dt.date(2026, 12, 31))
     page = admin.get(url).content.decode()
     assert "2026年9月：99.60分（未发布）" in page and "2026年10月：99.50分（未发布）" in page
-    assert '<span class="text-danger">-0.10</span>' in page  # 较上月: 99.50 - 99.60
+    assert '<span class="text-danger">▼ -0.10</span>' in page  # 较上月: 99.50 - 99.60, as the ranking writes it
 
 
 def test_a_liaisons_ranking_preview_reads_the_cached_totals_only(w, client_for, commit):

@@ -153,7 +153,7 @@ def test_a_units_october_summary_has_the_four_parts_and_hand_computed_figures(oc
     assert (findings["督查发现问题"], findings["问题分值合计"], findings["已整改销号"], findings["按期整改率"],
             findings["整改完成率"], findings["逾期未整改"]) == ("3个", "0.90分", "1个", "33.3%", "33.3%", "1个")
     scores = tables["2026年10月"]
-    assert scores[1][:5] == ["2026年10月", "97.10", "2/2", "乡镇街道组", "-2.90"]  # September: 100, nothing found
+    assert scores[1][:5] == ["2026年10月", "97.10", "2/2", "乡镇街道组", "▼ -2.90"]  # September: 100, nothing found (较上月 as the ranking writes it)
     assert "城东街道1020任务" in text and "超过整改时限仍未整改的问题1个" in text  # 三、存在问题 from the platform
     body = next(p for p in doc.paragraphs if p.text.startswith("本期到期任务"))
     assert _east_asia(body) == "仿宋_GB2312"
