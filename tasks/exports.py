@@ -23,7 +23,7 @@ from . import selectors
 from .forms import TaskFilterForm
 from .models import Task
 
-FILTER_KEYS = ("q", "unit", "group", "phase", "indicator", "special_action", "category", "status", "person", "flag")
+FILTER_KEYS = ("q", "unit", "unit_name", "group", "phase", "indicator", "special_action", "category", "status", "person", "flag")
 PROGRESS_ROWS = 2_000
 HEADERS = [
     "序号", "任务名称", "测评指标", "专项行动", "工作阶段", "责任单位", "责任领导", "责任人", "完成时限", "状态",
@@ -50,6 +50,7 @@ def filter_form(data: Mapping[str, Any] | None, *, user: Any, campaign: Campaign
         filters = selectors.TaskFilters(
             unit=cleaned.get("unit"),
             group=cleaned.get("group"),
+            unit_name=(cleaned.get("unit_name") or "").strip(),
             phase=cleaned.get("phase"),
             indicator=cleaned.get("indicator"),
             special_action=cleaned.get("special_action"),

@@ -146,6 +146,9 @@ class TaskFilterForm(forms.Form):
 
     q = forms.CharField(label="搜索", required=False, max_length=100, widget=forms.TextInput(attrs={"placeholder": "任务、序号或指标"}))
     unit = forms.ModelChoiceField(label="责任单位", queryset=Unit.objects.none(), required=False, empty_label="全部单位", widget=FastSelect)
+    unit_name = forms.CharField(
+        label="单位名称", required=False, max_length=50, widget=forms.TextInput(attrs={"placeholder": "责任单位名称包含"})
+    )
     group = forms.ModelChoiceField(
         label="考核组别", queryset=RankingGroup.objects.order_by("order", "name"), required=False, empty_label="全部组别"
     )

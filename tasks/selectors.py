@@ -152,6 +152,7 @@ class TaskFilters:
 
     unit: Unit | None = None
     group: RankingGroup | None = None  # 考核组别 of the responsible unit (the dashboard's ?group=)
+    unit_name: str = ""  # the responsible unit's name contains it (the dashboard's 单位名称, ?q= there)
     phase: Phase | None = None
     indicator: Indicator | None = None
     special_action: SpecialAction | None = None
@@ -172,6 +173,8 @@ def apply_filters(qs: QuerySet[Task], filters: TaskFilters, *, today: dt.date, c
         qs = qs.filter(unit__path__startswith=filters.unit.path)
     if filters.group is not None:
         qs = qs.filter(unit__ranking_group=filters.group)
+    if filters.unit_name:
+        qs = qs.filter(unit__name__icontains=filters.unit_name)
     if filters.phase is not None:
         qs = qs.filter(phase=filters.phase)
     if filters.indicator is not None:

@@ -319,12 +319,21 @@ TARGET_COLUMNS = (
 )
 
 
+def list_suffix(unit_name: str, group: str) -> str:
+    """What a link from 任务统计 to the task list adds so the list holds the rows the dashboard counted:
+    the dashboard's 单位名称 (``?q=`` there, ``unit_name`` on the list, whose ``q`` searches the tasks'
+    text) and 考核组别; empty when neither is set."""
+    kept = QueryDict(mutable=True)
+    kept.update({k: v for k, v in (("unit_name", unit_name), ("group", group)) if v})
+    return f"&{kept.urlencode()}" if kept else ""
+
+
 def _dashboard_filter(request: HttpRequest, qs: Any) -> tuple[Any, dict[str, Any]]:
     """任务统计 narrowed to units whose name contains ``?q=`` and to one ranking group ``?group=``.
 
     The page and every export it offers go through here, so an export holds the rows the page shows;
     ``filter_query`` is the query string the export links carry; ``list_suffix`` is what the links to
-    the task list add (``&group=…``: the list filters by ranking group, not by unit name)."""
+    the task list add (``&unit_name=…&group=…``: the list's names for the same two filters)."""
     q = request.GET.get("q", "").strip()[:50]
     groups = list(RankingGroup.objects.order_by("order", "name"))
     group = request.GET.get("group", "")
@@ -338,7 +347,7 @@ def _dashboard_filter(request: HttpRequest, qs: Any) -> tuple[Any, dict[str, Any
     kept.update({k: v for k, v in (("q", q), ("group", group)) if v})
     return qs, {
         "q": q, "group": group, "groups": groups, "filtered": bool(q or group), "filter_query": kept.urlencode(),
-        "list_suffix": f"&group={group}" if group else "",
+        "list_suffix": list_suffix(q, group),
     }
 
 

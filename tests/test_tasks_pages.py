@@ -247,6 +247,26 @@ def test_the_dashboards_links_to_the_task_list_keep_its_ranking_group(board, cli
     assert "group=" not in html.split('id="rates-unit"')[1].split("</table>")[0]  # unfiltered: unit rows carry none
 
 
+def test_the_dashboards_links_keep_its_unit_name_filter_as_the_lists_unit_name(board, client_for):
+    f.TaskFactory(  # 城东街道, overdue on 口岸's indicator: a link without the unit name would list it too
+        campaign=board.campaign, unit=board.unit_a, code="6", title="城东农贸市场整治", indicator=board.leaf_market,
+        deadline=board.today - dt.timedelta(days=1),
+    )
+    client = client_for(board.admin)
+    street = board.group_street.pk
+    html = client.get("/tasks/dashboard/", {"q": "口岸", "group": street}).content.decode()
+    links = [link.replace("&amp;", "&") for link in re.findall(r'href="(/tasks/\?[^"]*)"', html)]
+    assert links, html
+    for link in links:  # the list's name for the dashboard's ?q= is unit_name (its own q searches the tasks' text)
+        assert link.count("unit_name=%E5%8F%A3%E5%B2%B8") == 1 and link.count(f"group={street}") == 1, link
+    indicator_link = next(link for link in links if f"indicator={board.leaf_market.pk}" in link and "flag=overdue" in link)
+    page = client.get(indicator_link).content.decode()
+    assert "农贸市场划行归市" in page and "城东农贸市场整治" not in page
+    # The task list's own filter field, and its export.
+    assert "城东农贸市场整治" in client.get("/tasks/", {"indicator": board.leaf_market.pk}).content.decode()
+    assert [r[1] for r in sheet_rows(client.get("/tasks/export/", {"unit_name": "口岸"}))[1:]] == ["农贸市场划行归市"]
+
+
 def test_exported_text_that_looks_like_a_formula_is_written_as_text(board, client_for):
     Task.objects.filter(pk=board.t_board.pk).update(title="=HYPERLINK(\"http://x\")")
     rows = sheet_rows(client_for(board.admin).get("/tasks/export/"))

@@ -7,6 +7,7 @@ from html import escape
 from typing import Any
 
 from django import template
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils.formats import localize
 from django.utils.safestring import SafeString, mark_safe
@@ -55,9 +56,14 @@ def header_cells(headers: Iterable[Header]) -> SafeString:
 def rate_rows(rows: Iterable[RateRow], key: str, title: str, list_suffix: str = "") -> SafeString:
     """The ``<tr>`` of one 任务统计 rate table (``tasks/_rates.html``) in one pass: the markup its template loop
     wrote (tests/test_dashboard_speed.py compares them), the task-list URL reversed once. ``list_suffix``
-    (the dashboard's ``&group=…``) goes on every link but the ranking-group table's."""
+    (the dashboard's ``&unit_name=…&group=…``, ``tasks.views.list_suffix``) goes on every link; the
+    ranking-group table's rows name their own group, so theirs keeps only the unit name."""
     base = f"{reverse('tasks-list')}?"
-    suffix = "" if key == "group" else list_suffix
+    suffix = list_suffix
+    if key == "group" and suffix:
+        kept = QueryDict(suffix.lstrip("&"), mutable=True)
+        kept.pop("group", None)
+        suffix = f"&{kept.urlencode()}" if kept else ""
     label_cell = f'<tr><td data-label="{escape(title[1:])}">'
     out = []
     for r in rows:
