@@ -39,7 +39,55 @@ def _without(values: Any, secret: tuple[str, ...]) -> Any:
     return values
 
 
+# The public routes whose URL carries a 随手拍's query code (snaps/urls.py), and the model that declares it secret.
+CODE_ROUTES = ("snaps-public-status", "snaps-public-photo")
+CODE_HIDDEN = "（查询码已隐去）"
+
+
+def _path_code(path: Any) -> str:
+    """The query code in ``path`` when it is one of :data:`CODE_ROUTES`, else ""."""
+    if not isinstance(path, str) or not path:
+        return ""
+    from django.urls import Resolver404, resolve
+
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return ""
+    if match.url_name not in CODE_ROUTES:
+        return ""
+    return str(match.kwargs.get("code") or "")
+
+
+def _without_code_path(row: Any, shown_row: Shown) -> Shown:
+    """``shown_row`` without the query code an old download row keeps in ``after["path"]`` (and its message).
+
+    Until public photo views stopped being audited, each wrote ``file.download`` for the photo (a
+    ``snaps.SnapPhoto`` or ``inspections.RectificationPhoto``) with the request path ``/snaps/q/<code>/photos/…``.
+    """
+    after = shown_row.after
+    if not isinstance(after, dict):
+        return shown_row
+    code = _path_code(after.get("path"))
+    if not code:
+        return shown_row
+    after = {**after, "path": after["path"].replace(f"/{code}/", f"/{CODE_HIDDEN}/")}
+    snap = apps.get_model("snaps", "Snap")
+    pattern = getattr(snap, "audit_secret_pattern", "")
+    message = shown_row.message.replace(code, CODE_HIDDEN)
+    object_repr = shown_row.object_repr.replace(code, CODE_HIDDEN)
+    if pattern:
+        message = re.sub(pattern, lambda m: CODE_HIDDEN, message)
+    return Shown(object_repr, message, shown_row.before, after)
+
+
 def shown(row: Any) -> Shown:
+    """``row`` as the page, the export and the admin show it (see :func:`_shown_object`), and without the
+    query code an old public photo download keeps in its path (:func:`_without_code_path`)."""
+    return _without_code_path(row, _shown_object(row))
+
+
+def _shown_object(row: Any) -> Shown:
     """``row`` as the page, the export and the admin show it.
 
     Rows written before a model declared ``audit_secret_fields`` may still hold the secret (a 随手拍's
@@ -59,7 +107,7 @@ def shown(row: Any) -> Shown:
         if row.action == "snap.merge" and isinstance(row.after, dict) and row.after.get("merged_into_id"):
             target = f"{model._meta.verbose_name} #{row.after['merged_into_id']}"
         else:
-            target = "（查询码已隐去）"
+            target = CODE_HIDDEN
         message = re.sub(pattern, lambda m: target, message)
     return Shown(object_repr, message, _without(row.before, secret), _without(row.after, secret))
 

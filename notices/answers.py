@@ -2,7 +2,7 @@
 
 ``Delivery.answer`` keeps what the provider said, as :mod:`notices.channels` and
 ``services.deliver`` write it: ``HTTP <status> <body>`` from the robots and the SMS gateway (the body
-often JSON with ``errcode``/``errmsg`` or ``code``/``message``), ``<Exception>: <text>`` when the
+often JSON with ``errcode``/``errmsg`` or ``code``/``message``, keys in any case: 阿里云 answers ``Code``/``Message``), ``<Exception>: <text>`` when the
 call failed, or a Chinese sentence of our own. :func:`summary` turns it into 成功 or 失败：<reason>,
 naming the common codes of the gateways the project talks to (企业微信/政务微信 and 钉钉 robots,
 阿里云-style SMS platforms) and ``网关返回错误代码 N`` for any other code. The raw answer stays on the
@@ -111,14 +111,19 @@ def _http_reason(status: int, body: str) -> str:
 
 
 def _code_reason(data: dict) -> str:
-    """The reason for a JSON answer's error code, or "" when it carries none (or says 0/OK)."""
+    """The reason for a JSON answer's error code, or "" when it carries none (or says 0/OK).
+
+    Keys are read whatever their case: robots answer ``errcode``/``errmsg``, 阿里云-style SMS platforms
+    ``Code``/``Message`` (success ``"Code":"OK"``), others ``code``/``message``/``msg``.
+    """
+    data = {str(key).lower(): value for key, value in data.items()}
     if "errcode" in data:
         code, text = data.get("errcode"), str(data.get("errmsg") or "")
     elif "code" in data:
         code, text = data.get("code"), str(data.get("message") or data.get("msg") or "")
     else:
         return ""
-    if code in (0, "0", "OK", "ok", None):
+    if code in (0, "0", None) or (isinstance(code, str) and code.strip().upper() == "OK"):
         return ""
     if isinstance(code, int) and not isinstance(code, bool):
         if code == 310000:

@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import time
 import urllib.error
 import urllib.parse
@@ -131,7 +132,8 @@ class SmsGateway:
 
     ``$mobile`` and ``$text`` are substituted, escaped for where they land: JSON string content
     for a JSON body, form encoding for a form body or a GET URL. Success is a 2xx answer that
-    contains ``NOTICE_SMS_OK_TEXT`` when that is set (some gateways answer 200 with an error code).
+    contains ``NOTICE_SMS_OK_TEXT`` when that is set (some gateways answer 200 with an error code), compared
+    without case and white space (阿里云 answers ``"Code":"OK"``, the documented example is ``"code":"OK"``).
     """
 
     def available(self, target: Target) -> bool:
@@ -156,8 +158,13 @@ class SmsGateway:
         method, url, body, content_type = self.request(target.mobile, f"【{title}】{text}")
         status, answer = http_call(url, method=method, body=body, content_type=content_type)
         ok_text = getattr(settings, "NOTICE_SMS_OK_TEXT", "")
-        ok = 200 <= status < 300 and (not ok_text or ok_text in answer)
+        ok = 200 <= status < 300 and (not ok_text or _loose(ok_text) in _loose(answer))
         return Result(ok, f"HTTP {status} {answer}"[:500])
+
+
+def _loose(text: str) -> str:
+    """``text`` without white space and case: ``"code":"OK"`` is found in 阿里云's ``"Code": "OK"``."""
+    return re.sub(r"\s+", "", text).casefold()
 
 
 class Email:

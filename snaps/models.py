@@ -151,8 +151,10 @@ class Snap(models.Model):
 
     # The audit log links here only for those who may open the page (campaign.audit.describe).
     audit_link_permission = "snaps.triage"
-    # Left out of audit snapshots; hidden when older rows that still hold it are shown (campaign.audit.shown).
-    audit_secret_fields = ("code",)
+    # Left out of audit snapshots; hidden when older rows that still hold them are shown (campaign.audit.shown).
+    # The code opens the status page; client_token would replay the submission (services.snap_submit); the phone
+    # and the device digest name the reporter.
+    audit_secret_fields = ("code", "client_token", "phone", "device_key")
     audit_secret_pattern = rf"(?<![0-9A-Za-z])[{CODE_ALPHABET}]{{{CODE_LENGTH}}}(?![0-9A-Za-z])"
 
     def get_absolute_url(self) -> str:

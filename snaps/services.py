@@ -1,7 +1,7 @@
 """Writes for 随手拍: a resident files a report; the office files it as a finding, declines or merges it.
 
 - :func:`snap_submit` (public, no user): photos checked by content, size-capped and stored without
-  their EXIF; a form posted twice (same ``client_token``) makes one report; the office hears of it
+  their EXIF; a form posted twice (same ``client_token``, same campaign and device) makes one report; the office hears of it
   through ``notices.services.notify()`` (event 新随手拍, in-app and digest).
 - :func:`snap_file` turns a pending report into a finding through ``inspections.services.finding_create``
   (the one place findings are made: deduction rules, caps, month freezing, deadline, notice to the
@@ -74,7 +74,11 @@ def snap_submit(
         client_token = uuid.UUID(str(client_token))
         existing = Snap.objects.filter(client_token=client_token).first()
         if existing is not None:
-            return existing
+            if _same_submission(existing, campaign, device_key):
+                return existing
+            # Not this submitter's form (a token copied from elsewhere): a new report under a new token,
+            # never the other report (its code is the key to its status page).
+            client_token = uuid.uuid4()
     if not selectors.rule_for(campaign).is_open:
         raise ValidationError("本活动暂未开放随手拍。")
     if category.campaign_id != campaign.pk or not category.is_active:
@@ -103,10 +107,18 @@ def snap_submit(
     except IntegrityError:
         if client_token:
             existing = Snap.objects.filter(client_token=client_token).first()
-            if existing is not None:
+            if existing is not None and _same_submission(existing, campaign, device_key):
                 return existing
         raise
     return snap
+
+
+def _same_submission(existing: Snap, campaign: Campaign, device_key: str) -> bool:
+    """Whether ``existing`` is this very form posted again: same campaign and same device (its cookie's digest).
+
+    Only then is the report (and with it the query code) handed back; a ``client_token`` alone is no proof.
+    """
+    return existing.campaign_id == campaign.pk and bool(device_key) and existing.device_key == device_key
 
 
 def _tell_office(snap: Snap) -> None:

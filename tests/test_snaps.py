@@ -603,3 +603,120 @@ def test_the_audit_log_shows_reports_by_number_never_by_query_code(client_for, s
     assert f"随手拍举报 #{second.pk}" not in searched and not any(code in searched for code in codes)
     by_words = admin.get(reverse("admin:campaign_auditlog_changelist"), {"q": "路口垃圾"}).content.decode()
     assert f"随手拍举报 #{second.pk}" in by_words
+
+
+def _reporter_secrets(snap) -> tuple[str, ...]:
+    return (snap.code, str(snap.client_token), snap.phone, snap.device_key)
+
+
+def test_the_audit_log_never_shows_a_reporters_token_phone_or_device(client, client_for, snap_world, monkeypatch):
+    """client_token replays the submission (and so opened the status page), the phone and the device name the
+    reporter: neither the rows written now nor older rows that still hold them show them (page, export, admin)."""
+    from campaign.models import AuditLog
+
+    w = snap_world
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: TODAY)
+    post_report(client, w, phone="13912345678")
+    snap = Snap.objects.get()
+    assert snap.phone == "13912345678" and snap.device_key and snap.client_token
+    services.snap_decline(actor=w.admin, snap=snap, reason="经核查，已由社区处理")
+    secrets_ = _reporter_secrets(snap)
+    for row in AuditLog.objects.filter(object_type="snaps.Snap"):  # written from now on without them
+        assert not any(s in f"{row.object_repr} {row.message} {row.before} {row.after}" for s in secrets_)
+    # A row written before: every field in before/after.
+    values = {"id": snap.pk, "code": snap.code, "client_token": str(snap.client_token), "phone": snap.phone,
+              "device_key": snap.device_key, "triage": "pending"}
+    old = AuditLog.objects.create(action="snap.decline", actor_name="old", object_type="snaps.Snap",
+                                  object_id=str(snap.pk), object_repr=str(snap), message="不予受理",
+                                  before=values, after={**values, "triage": "declined"})
+
+    w.admin.is_staff = w.admin.is_superuser = True
+    w.admin.save()
+    for user in (w.leader, w.admin):
+        reader = client_for(user)
+        page = reader.get(reverse("campaign-audit"), {"action": "snap"}).content.decode()
+        assert f"随手拍举报 #{snap.pk}" in page and "经核查，已由社区处理" in page
+        assert not any(s in page for s in secrets_), user
+        exported = _xlsx_text(reader.get(reverse("campaign-audit-export"), {"action": "snap"}))
+        assert f"随手拍举报 #{snap.pk}" in exported
+        assert not any(s in exported for s in secrets_), user
+    detail = client_for(w.admin).get(reverse("admin:campaign_auditlog_change", args=[old.pk])).content.decode()
+    assert "declined" in detail and not any(s in detail for s in secrets_)
+
+
+def test_another_devices_post_of_a_reports_token_does_not_open_that_report(client, snap_world):
+    """A client_token copied from elsewhere, posted from another device, makes a new report under a new token;
+    it never redirects to the other report's status page (its query code)."""
+    w = snap_world
+    token = str(uuid.uuid4())
+    post_report(client, w, client_token=token, phone="13912345678")
+    victim = Snap.objects.get()
+    other_device = Client()
+    response = post_report(other_device, w, client_token=token, description="另一台手机的举报")
+    assert response.status_code == 302 and victim.code not in response["Location"]
+    assert Snap.objects.count() == 2
+    mine = Snap.objects.exclude(pk=victim.pk).get()
+    assert response["Location"] == f"/snaps/q/{mine.code}/?new=1"
+    assert mine.client_token != victim.client_token and mine.device_key != victim.device_key
+    # The reporter's own second post still replays their report, and only theirs.
+    again = post_report(client, w, client_token=token)
+    assert again["Location"] == f"/snaps/q/{victim.code}/?new=1" and Snap.objects.count() == 2
+
+
+def test_a_token_from_another_campaign_is_not_replayed_even_from_the_same_device(snap_world):
+    from tests import factories as f
+
+    w = snap_world
+    other = f.CampaignFactory(slug="other-2026")
+    category = SnapCategory.objects.create(campaign=other, name="占道经营", indicator=w.leaf_market)
+    token = uuid.uuid4()
+    first = services.snap_submit(campaign=w.campaign, category=w.cat_litter, description="坡子街垃圾", photos=[png()],
+                                 place="坡子街", client_token=token, device_key="d" * 32)
+    second = services.snap_submit(campaign=other, category=category, description="另一个活动", photos=[png()],
+                                  place="人民路", client_token=token, device_key="d" * 32)
+    assert second.pk != first.pk and second.campaign == other and second.client_token != token
+    # Without a device (a caller that passes none), a token is no proof either.
+    third = services.snap_submit(campaign=w.campaign, category=w.cat_litter, description="x", photos=[png()],
+                                 place="坡子街", client_token=token)
+    assert third.pk not in (first.pk, second.pk)
+    assert services.snap_submit(campaign=w.campaign, category=w.cat_litter, description="坡子街垃圾", photos=[png()],
+                                place="坡子街", client_token=token, device_key="d" * 32).pk == first.pk
+
+
+def test_old_public_photo_download_rows_do_not_show_the_query_code(client_for, snap_world):
+    """Before public photo views stopped being audited, each wrote file.download for the photo with the
+    request path /snaps/q/<code>/photos/…: shown, exported and in the admin with the code hidden."""
+    from campaign.audit import shown
+    from campaign.models import AuditLog
+
+    w = snap_world
+    snap = report(w)
+    photo = snap.photos.get()
+    path = reverse("snaps-public-photo", args=[snap.code, "report", photo.pk])
+    old = AuditLog.objects.create(
+        action="file.download", actor_name="", object_type="snaps.SnapPhoto", object_id=str(photo.pk),
+        object_repr=str(photo), message=f"随手拍公开照片：photo-{photo.pk}.png",
+        after={"filename": f"photo-{photo.pk}.png", "content_type": "image/png", "size": 10, "inline": True,
+               "path": path},
+    )
+    for status_path in (path, reverse("snaps-public-status", args=[snap.code])):
+        old.after = {**old.after, "path": status_path}
+        old.message = f"随手拍公开照片 {snap.code}"
+        masked = shown(old)
+        assert snap.code not in f"{masked.after} {masked.message}" and "/snaps/q/（查询码已隐去）/" in masked.after["path"]
+    AuditLog.objects.filter(pk=old.pk).update(after={**old.after, "path": path})
+
+    w.admin.is_staff = w.admin.is_superuser = True
+    w.admin.save()
+    for user in (w.leader, w.admin):
+        reader = client_for(user)
+        page = reader.get(reverse("campaign-audit"), {"action": "file"}).content.decode()
+        assert f"photo-{photo.pk}.png" in page and "查询码已隐去" in page
+        assert snap.code not in page, user
+        exported = _xlsx_text(reader.get(reverse("campaign-audit-export"), {"action": "file"}))
+        assert f"photo-{photo.pk}.png" in exported and snap.code not in exported, user
+    admin = client_for(w.admin)
+    detail = admin.get(reverse("admin:campaign_auditlog_change", args=[old.pk])).content.decode()
+    assert "查询码已隐去" in detail and snap.code not in detail
+    listing = admin.get(reverse("admin:campaign_auditlog_changelist")).content.decode()
+    assert snap.code not in listing
