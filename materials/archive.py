@@ -284,10 +284,11 @@ class CoverProcess:
     """The covers, rendered in a process forked from the worker before it reads the rounds, on the
     other core while the worker streams the files (I/O-bound). The standards, their units and states
     are read first (a few queries) and reach the child with the fork: it touches no database
-    connection and pays no start-up (a ``manage.py materials_covers`` child spent 1.3 s of CPU on
-    Django's start-up alone, as much as rendering the 120 covers). Inside it each batch of
+    connection (:func:`_fork` detaches it) and pays no start-up (a ``manage.py materials_covers``
+    child spent 1.3 s of CPU on Django's start-up alone, as much as rendering the 120 covers). Inside it each batch of
     ``COVER_BATCH`` renders in a process forked in turn that exits when done (:func:`render_covers`):
-    WeasyPrint keeps what it grew per batch, so no process passes 300 MB."""
+    WeasyPrint keeps what it grew per batch, so no process passes 300 MB. The cover process leads a
+    process group of its own, which its batch processes join: :meth:`cleanup` kills them all."""
 
     def __init__(self, requirements: list[Requirement], units_of: dict, states: dict, *, directory: str,
                  today: dt.date) -> None:
@@ -296,7 +297,7 @@ class CoverProcess:
         self.log = tempfile.TemporaryFile(dir=self.folder)  # the child's stderr, read only if it fails
         self.status: int | None = None
         self.pid = _fork(lambda: render_covers(requirements, units_of, states, self.folder, today=today, fork=True),
-                         stderr=self.log.fileno())
+                         stderr=self.log.fileno(), group=True)
 
     def results(self) -> Iterator[tuple[int, str]]:
         if self._wait() != 0:
@@ -315,13 +316,16 @@ class CoverProcess:
         return self.status
 
     def cleanup(self) -> None:
-        """Stop the child if it still runs (the archive failed half way) and remove its folder."""
+        """Stop the child and its batch process if they still run (the archive failed half way) and
+        remove its folder. The whole process group is killed: a batch process left alone would go on
+        rendering into the removed folder. Until the child is reaped its pid (the group's id) cannot be
+        reused, so the signal reaches no stranger."""
         if self.status is None:
-            done, status = os.waitpid(self.pid, os.WNOHANG)
-            if not done:
-                os.kill(self.pid, signal.SIGKILL)
-                status = os.waitpid(self.pid, 0)[1]
-            self.status = status
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except ProcessLookupError:  # the group is gone already
+                pass
+            self.status = os.waitpid(self.pid, 0)[1]
         self.log.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -343,18 +347,44 @@ class CoverProcesses:
             process.cleanup()
 
 
-def _fork(work: Callable[[], Any], *, stderr: int | None = None) -> int:
+# The database connections a forked child inherited, kept referenced so that they are never garbage
+# collected in the child (a driver could end the parent's session when its connection object goes).
+_INHERITED_CONNECTIONS: list[Any] = []
+NO_DATABASE_IN_CHILD = "封面进程不得访问数据库"
+
+
+def _refuse_database(*args: Any, **kwargs: Any) -> None:
+    raise RuntimeError(NO_DATABASE_IN_CHILD)
+
+
+def _detach_database() -> None:
+    """In a forked child: forget the parent's database connections without closing them (closing
+    would end the parent's session on the socket both share) and make any query fail loudly."""
+    from django.db import connections
+
+    for conn in connections.all(initialized_only=True):
+        _INHERITED_CONNECTIONS.append(conn.connection)
+        conn.connection = None
+        conn.connect = _refuse_database  # ensure_connection() calls it before any query
+
+
+def _fork(work: Callable[[], Any], *, stderr: int | None = None, group: bool = False) -> int:
     """Run ``work`` in a forked process and return its pid (reap it with ``os.waitpid``). The child
     exits with ``os._exit`` (0 on success, 1 with the traceback on stderr, or on the file descriptor
-    ``stderr``): it never runs the parent's clean-ups, so the parent's database connection and files
-    stay untouched — ``work`` must not use the database."""
+    ``stderr``): it never runs the parent's clean-ups, so the parent's files stay untouched. It starts
+    by detaching the inherited database connections: a query in ``work`` raises RuntimeError (so the
+    child fails) instead of talking on the parent's session. With ``group`` the child leads a new
+    process group (its own children join it; ``os.killpg(pid, ...)`` reaches them all)."""
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
+            if group:
+                os.setpgid(0, 0)
             if stderr is not None:
                 os.dup2(stderr, 2)
                 sys.stderr = open(2, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+            _detach_database()
             work()
             code = 0
         except BaseException:
@@ -364,6 +394,12 @@ def _fork(work: Callable[[], Any], *, stderr: int | None = None) -> int:
         finally:
             sys.stderr.flush()
             os._exit(code)
+    if group:
+        # Also from this side, so that a kill sent right after the fork finds the group.
+        try:
+            os.setpgid(pid, pid)
+        except (PermissionError, ProcessLookupError):  # the child did it first, or is gone already
+            pass
     return pid
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import re
 import uuid
 import zipfile
@@ -671,3 +672,78 @@ def test_a_cover_process_that_fails_stops_the_archive_with_its_error(mat, tmp_pa
     with pytest.raises(RuntimeError, match="封面生成失败：.*字体文件缺失"):
         archive.build_archive(mat.campaign, str(tmp_path / "d.zip"))
     assert not list(tmp_path.glob("covers-*"))
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie waiting for whoever adopted it counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+
+
+def _wait_for(condition, timeout: float = 20.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_cleanup_kills_the_cover_process_and_its_batch_process(mat, tmp_path, monkeypatch):
+    """An archive that fails half way stops the covers: the cover process and the batch process it
+    forked (which would otherwise go on rendering into the removed folder)."""
+    import signal
+    import time
+
+    marker = tmp_path / "batch.pid"
+
+    def blocking(*args, **kwargs):  # runs in the batch process, forked by the cover process
+        marker.write_text(str(os.getpid()))
+        time.sleep(60)
+        yield from ()
+
+    monkeypatch.setattr(archive, "cover_pdfs", blocking)
+    requirements, units_of, states = archive.cover_data(campaign=mat.campaign)
+    process = archive.CoverProcess(requirements, units_of, states, directory=str(tmp_path), today=TODAY)
+    try:
+        assert _wait_for(lambda: marker.exists() and marker.read_text().isdigit())
+        batch = int(marker.read_text())
+        assert _alive(batch) and batch != process.pid
+        process.cleanup()
+        assert _wait_for(lambda: not _alive(batch), timeout=5), "the batch process outlived the cleanup"
+        assert not _alive(process.pid) and not list(tmp_path.glob("covers-*"))
+    finally:
+        if marker.exists() and marker.read_text().isdigit() and _alive(int(marker.read_text())):
+            os.kill(int(marker.read_text()), signal.SIGKILL)
+
+
+def test_a_forked_child_cannot_use_the_parents_database_connection(mat, tmp_path):
+    """A query in a forked child fails there, with the reason on its stderr, instead of talking on the
+    parent's session; the parent goes on in its own transaction."""
+    count = Requirement.objects.count()
+    with open(tmp_path / "stderr", "w+b") as log:
+        pid = archive._fork(lambda: Requirement.objects.count(), stderr=log.fileno())
+        status = os.waitpid(pid, 0)[1]
+        log.seek(0)
+        text = log.read().decode()
+    assert os.waitstatus_to_exitcode(status) == 1, text
+    assert "RuntimeError: 封面进程不得访问数据库" in text
+    assert Requirement.objects.count() == count == 2  # the parent's session (and test transaction) still works
+
+
+def test_a_cover_process_that_queries_the_database_fails_the_archive_with_the_reason(mat, tmp_path, monkeypatch, settings):
+    settings.MATERIALS_COVERS_IN_CHILD = True
+
+    def querying(requirements, *args, **kwargs):
+        yield requirements[0], str(Requirement.objects.count()).encode()
+
+    monkeypatch.setattr(archive, "cover_pdfs", querying)
+    with pytest.raises(RuntimeError, match="封面生成失败：.*封面进程不得访问数据库"):
+        archive.build_archive(mat.campaign, str(tmp_path / "q.zip"))
+    assert Requirement.objects.filter(pk=mat.req.pk).exists()
