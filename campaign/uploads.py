@@ -19,7 +19,9 @@ import contextlib
 import contextvars
 import hashlib
 import io
+import os
 import re
+import secrets
 import threading
 import uuid
 import warnings
@@ -373,11 +375,41 @@ def derived_file(stored: StoredFile, variant: str) -> IO[bytes] | bytes:
         pass
     with default_storage.open(stored.file.name, "rb") as handle:
         data = prepare_photo(handle.read(), **DERIVED_VARIANTS[variant])
-    saved = default_storage.save(name, ContentFile(data))
-    if saved != name:  # another request stored it first; the storage gave this one a free name
-        with contextlib.suppress(Exception):
-            default_storage.delete(saved)
+    store_derived(name, data)
     return data
+
+
+def store_derived(name: str, data: bytes) -> None:
+    """Store a derived copy under ``name`` so that it appears only complete: a concurrent first request
+    that finds the name (``exists``/``open`` in :func:`derived_file`) never reads a half-written file.
+
+    On the file system (a storage with ``path()``) the copy is written to a temporary file in the same
+    folder and renamed into place (``os.replace``, atomic; two requests racing write the same bytes).
+    Elsewhere (S3 and the like) a put is atomic already: ``save``, keeping the first of two racing copies."""
+    try:
+        final = default_storage.path(name)
+    except NotImplementedError:
+        saved = default_storage.save(name, ContentFile(data))
+        if saved != name:  # another request stored it first; the storage gave this one a free name
+            with contextlib.suppress(Exception):
+                default_storage.delete(saved)
+        return
+    folder = os.path.dirname(final)
+    os.makedirs(folder, exist_ok=True)
+    # A leftover of a crash (never renamed) is an unreferenced file: ``manage.py orphan_files`` lists it.
+    temp = os.path.join(folder, f".{os.path.basename(final)}.{secrets.token_hex(8)}.tmp")
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        mode = getattr(default_storage, "file_permissions_mode", None)
+        if mode is not None:
+            os.chmod(temp, mode)
+        os.replace(temp, final)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
 
 
 def file_response(stored: StoredFile, *, request: HttpRequest | None = None, inline: bool = False) -> HttpResponse:

@@ -191,3 +191,57 @@ def test_orphan_files_keeps_current_thumbnails_and_lists_those_of_replaced_photo
     new_thumb = derived_name(evidence.file.name, evidence.sha256, THUMB)
     orphans = orphan_files(older_than=dt.timedelta(0))
     assert old_file in orphans and old_thumb in orphans and new_thumb not in orphans and evidence.file.name not in orphans
+
+
+def test_a_thumbnail_written_on_the_file_system_appears_only_complete(world, monkeypatch):
+    """A concurrent first request must never find a half-written thumbnail under its final name: a write
+    that fails midway leaves nothing there (nor a temporary file); the next request makes it whole."""
+    import os
+    from pathlib import Path
+
+    from django.core.files.storage import FileSystemStorage, default_storage
+
+    from campaign.uploads import THUMB, derived_file, derived_name
+
+    assert isinstance(default_storage, FileSystemStorage)
+    task = f.TaskFactory(campaign=world.campaign, unit=world.unit_a, indicator=world.leaf_ads)
+    entry = ProgressEntry.objects.create(task=task, author=world.official_a, text="宣传栏照片")
+    evidence = store_upload(Evidence(entry=entry), phone_jpeg("宣传栏.jpg"), folder="evidence", user=world.official_a,
+                            images_only=True)
+    kept = derived_name(evidence.file.name, evidence.sha256, THUMB)
+    folder = Path(default_storage.path(kept)).parent
+    before = set(folder.iterdir())
+    seen_during_write = []
+    real_fdopen = os.fdopen
+
+    class HalfWriter:
+        def __init__(self, handle):
+            self.handle = handle
+
+        def write(self, data):
+            self.handle.write(data[: len(data) // 2])
+            self.handle.flush()
+            seen_during_write.append(default_storage.exists(kept))
+            raise OSError(28, "No space left on device")
+
+        def __getattr__(self, name):
+            return getattr(self.handle, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.handle.close()
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "fdopen", lambda fd, *args, **kwargs: HalfWriter(real_fdopen(fd, *args, **kwargs)))
+        with pytest.raises(OSError, match="No space left"):
+            derived_file(evidence, THUMB)
+    assert seen_during_write == [False]  # nothing under the final name while the bytes were being written
+    assert not default_storage.exists(kept) and set(folder.iterdir()) == before  # no half file, no temporary file
+    data = derived_file(evidence, THUMB)
+    with default_storage.open(kept, "rb") as handle:
+        assert handle.read() == data and Image.open(io.BytesIO(data)).size[0] <= THUMBNAIL_EDGE
+    assert set(folder.iterdir()) == before | {Path(default_storage.path(kept))}
+    mode = default_storage.file_permissions_mode
+    assert mode is None or os.stat(default_storage.path(kept)).st_mode & 0o777 == mode
