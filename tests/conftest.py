@@ -85,6 +85,16 @@ def build_world() -> SimpleNamespace:
 # Left out, building their own world as before: tests that commit (transactional_db, live_server,
 # any django_db marker) and tests not asking for ``world``; the outer transaction is rolled back
 # before such a test, and before the next module, so neither ever sees the shared rows.
+# Two consequences to keep in mind:
+# - The shared world is built once, by an autouse fixture, before the first sharing test's own
+#   fixtures run (``settings``, ``monkeypatch``, fixtures it requests): a settings change or patch
+#   made there does not apply to the build. A test that needs the world built under different
+#   settings must not share it: mark it ``@pytest.mark.django_db`` (any django_db marker opts out),
+#   and its ``world`` is built fresh when the fixture is set up, after the fixtures listed before it.
+# - Rows have the same ids in every test that shares a build (and SQLite reuses ids after a rollback
+#   anyway), so anything keyed by them in the process-wide cache, e.g. (campaign.pk, month), would
+#   reach the next test: the default cache is cleared before every test that asks for the world
+#   (``_fresh_cache``; the locmem cache of the test settings, cheap to clear).
 _TRANSACTIONAL = {"transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
 
 
@@ -162,6 +172,15 @@ def pytest_runtest_teardown(item, nextitem):
         return (yield)
     finally:
         _shared_world.next_item = None
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(request):
+    """Clears the default cache before a test that asks for the world (see the comment above ``_shares_the_world``)."""
+    if "world" in getattr(request.node, "fixturenames", ()):
+        from django.core.cache import cache
+
+        cache.clear()
 
 
 @pytest.fixture

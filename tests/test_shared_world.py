@@ -45,3 +45,13 @@ def test_a_test_without_the_world_sees_none_of_its_rows(db):
 def test_after_a_test_without_it_the_world_is_as_built_again(world, run):
     _assert_fresh(world)
     _spoil(world)
+
+
+@pytest.mark.parametrize("run", [1, 2])
+def test_the_cache_starts_empty_though_the_ids_are_the_same(world, run):
+    """The shared build gives every test the same ids: a cache entry keyed by them must not reach the next test."""
+    from django.core.cache import cache
+
+    key = f"score:{world.campaign.pk}:2026-11"
+    assert cache.get(key) is None
+    cache.set(key, run, 600)
