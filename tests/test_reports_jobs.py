@@ -108,7 +108,7 @@ def test_without_redis_the_job_runs_in_process_and_produces_the_workbook(october
     with default_storage.open(job.file.name, "rb") as handle:
         wb = load_workbook(io.BytesIO(handle.read()))
     ranking = {row[2]: row for row in wb["排名"].iter_rows(min_row=2, values_only=True)}
-    assert ranking["城东街道"][4] == 0.6 and ranking["城东街道"][10] == 99.4  # 100 − 2 × 0.30
+    assert ranking["城东街道"][4] == -0.6 and ranking["城东街道"][10] == 99.4  # 100 − 2 × 0.30 (deductions negative, as the page shows them)
     assert ranking["口岸街道"][10] == 99.7
     assert files_of(job) == [f"job-{job.pk}-workbook-xlsx.xlsx"]
     assert tmp_files_of(job) == []
