@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.db import OperationalError
@@ -126,6 +127,9 @@ def test_db_pool_gives_each_process_a_psycopg_pool():
         "connection.ensure_connection(); pool = connection.pool; "
         "print(type(pool).__name__, pool.min_size, pool.max_size, connection.settings_dict['CONN_MAX_AGE'])"
     )
-    done = _settings_probe(code, DATABASE_URL=os.environ["DATABASE_URL"], DB_POOL="1", DB_POOL_MAX="4", DB_CONN_MAX_AGE="60")
+    # The same server and role, on its maintenance database: the one DATABASE_URL names need not exist
+    # (pytest-django creates only test_<name>), and a fresh machine's `make test` would fail on it.
+    url = urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path="/postgres"))
+    done = _settings_probe(code, DATABASE_URL=url, DB_POOL="1", DB_POOL_MAX="4", DB_CONN_MAX_AGE="60")
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["ConnectionPool", "2", "4", "0"]
