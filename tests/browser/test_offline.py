@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import time
 
 import pytest
 from PIL import Image
@@ -54,20 +55,36 @@ class WorkerNetwork:
     untouched, so alone it would not prove that a page came from the worker's cache."""
 
     def __init__(self, page):
+        self.page = page
         self.cdp = page.context.browser.new_browser_cdp_session()
         worker = next(t for t in self.cdp.send("Target.getTargets")["targetInfos"] if t["type"] == "service_worker")
         self.session = self.cdp.send("Target.attachToTarget", {"targetId": worker["targetId"], "flatten": False})["sessionId"]
         self.ids = iter(range(1, 10**6))
+        self.answered: set[int] = set()
         self.cdp.on("Target.receivedMessageFromTarget", self._on_message)
 
-    def _send(self, method, params):
-        message = json.dumps({"id": next(self.ids), "method": method, "params": params})
+    def _send(self, method, params, *, wait=True):
+        """Send ``method`` to the worker; with ``wait``, return once the worker has answered it.
+
+        ``Target.sendMessageToTarget`` returns when the message is handed over, not when the worker
+        has applied it: without waiting for the answer, a click right after ``cut()`` could post
+        before the worker intercepts anything (seen beside CI: the finding reached the server)."""
+        message_id = next(self.ids)
+        message = json.dumps({"id": message_id, "method": method, "params": params})
         self.cdp.send("Target.sendMessageToTarget", {"sessionId": self.session, "message": message})
+        if wait:
+            deadline = time.monotonic() + 15
+            while message_id not in self.answered:
+                assert time.monotonic() < deadline, f"the service worker did not answer {method} within 15 s"
+                self.page.wait_for_timeout(20)  # lets Playwright deliver the worker's answer (the condition is the answer)
 
     def _on_message(self, event):
         message = json.loads(event["message"])
-        if message.get("method") == "Fetch.requestPaused":
-            self._send("Fetch.failRequest", {"requestId": message["params"]["requestId"], "errorReason": "InternetDisconnected"})
+        if "id" in message:
+            self.answered.add(message["id"])
+        elif message.get("method") == "Fetch.requestPaused":
+            self._send("Fetch.failRequest", {"requestId": message["params"]["requestId"], "errorReason": "InternetDisconnected"},
+                       wait=False)
 
     def cut(self, url_pattern="*"):
         self._send("Fetch.enable", {"patterns": [{"urlPattern": url_pattern}]})
