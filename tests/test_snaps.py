@@ -555,6 +555,16 @@ def _xlsx_text(response) -> str:
     return "\n".join(str(cell) for row in sheet.iter_rows(values_only=True) for cell in row if cell is not None)
 
 
+def _audit_views(w, client_for, action: str):
+    """What the leader and a superuser admin read of the audit log for ``action``: (user, page, export text)."""
+    w.admin.is_staff = w.admin.is_superuser = True
+    w.admin.save()
+    for user in (w.leader, w.admin):
+        reader = client_for(user)
+        page = reader.get(reverse("campaign-audit"), {"action": action}).content.decode()
+        yield user, page, _xlsx_text(reader.get(reverse("campaign-audit-export"), {"action": action}))
+
+
 def test_the_audit_log_shows_reports_by_number_never_by_query_code(client_for, snap_world, monkeypatch):
     from campaign.models import AuditLog
 
@@ -577,20 +587,15 @@ def test_the_audit_log_shows_reports_by_number_never_by_query_code(client_for, s
     for row in stored:  # written from now on without the code
         assert not any(code in f"{row.object_repr} {row.message} {row.before} {row.after}" for code in codes)
 
-    w.admin.is_staff = w.admin.is_superuser = True
-    w.admin.save()
-    for user in (w.leader, w.admin):
-        reader = client_for(user)
-        page = reader.get(reverse("campaign-audit"), {"action": "snap"}).content.decode()
+    for user, page, exported in _audit_views(w, client_for, "snap"):
         assert f"随手拍举报 #{second.pk}" in page and f"合并到 随手拍举报 #{first.pk}" in page
         assert not any(code in page for code in codes), user
         triage_link = reverse("snaps-detail", args=[second.pk])
         assert (f'href="{triage_link}"' in page) == (user == w.admin)  # the office's triage page, for those who triage
-        exported = _xlsx_text(reader.get(reverse("campaign-audit-export"), {"action": "snap"}))
         assert f"随手拍举报 #{second.pk}" in exported
         assert not any(code in exported for code in codes), user
         # Part of a code does not find the old row (no confirming a code letter by letter).
-        found = reader.get(reverse("campaign-audit"), {"obj": second.code[:6]}).content.decode()
+        found = client_for(user).get(reverse("campaign-audit"), {"obj": second.code[:6]}).content.decode()
         assert "没有符合条件的日志" in found
 
     admin = client_for(w.admin)
@@ -630,14 +635,9 @@ def test_the_audit_log_never_shows_a_reporters_token_phone_or_device(client, cli
                                   object_id=str(snap.pk), object_repr=str(snap), message="不予受理",
                                   before=values, after={**values, "triage": "declined"})
 
-    w.admin.is_staff = w.admin.is_superuser = True
-    w.admin.save()
-    for user in (w.leader, w.admin):
-        reader = client_for(user)
-        page = reader.get(reverse("campaign-audit"), {"action": "snap"}).content.decode()
+    for user, page, exported in _audit_views(w, client_for, "snap"):
         assert f"随手拍举报 #{snap.pk}" in page and "经核查，已由社区处理" in page
         assert not any(s in page for s in secrets_), user
-        exported = _xlsx_text(reader.get(reverse("campaign-audit-export"), {"action": "snap"}))
         assert f"随手拍举报 #{snap.pk}" in exported
         assert not any(s in exported for s in secrets_), user
     detail = client_for(w.admin).get(reverse("admin:campaign_auditlog_change", args=[old.pk])).content.decode()
@@ -706,14 +706,9 @@ def test_old_public_photo_download_rows_do_not_show_the_query_code(client_for, s
         assert snap.code not in f"{masked.after} {masked.message}" and "/snaps/q/（查询码已隐去）/" in masked.after["path"]
     AuditLog.objects.filter(pk=old.pk).update(after={**old.after, "path": path})
 
-    w.admin.is_staff = w.admin.is_superuser = True
-    w.admin.save()
-    for user in (w.leader, w.admin):
-        reader = client_for(user)
-        page = reader.get(reverse("campaign-audit"), {"action": "file"}).content.decode()
+    for user, page, exported in _audit_views(w, client_for, "file"):
         assert f"photo-{photo.pk}.png" in page and "查询码已隐去" in page
         assert snap.code not in page, user
-        exported = _xlsx_text(reader.get(reverse("campaign-audit-export"), {"action": "file"}))
         assert f"photo-{photo.pk}.png" in exported and snap.code not in exported, user
     admin = client_for(w.admin)
     detail = admin.get(reverse("admin:campaign_auditlog_change", args=[old.pk])).content.decode()
